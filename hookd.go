@@ -1,0 +1,227 @@
+// Package hookd holds the domain of the hookd webhook delivery platform: its
+// types, the Store contract that every database implementation satisfies, and
+// the rules that do not depend on any I/O. Everything else imports it; it
+// imports nothing of ours.
+package hookd
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version is reported in the User-Agent of every delivery and by `hookd version`.
+var Version = "0.1.0"
+
+// Tenant is one customer of the operator. Every endpoint, event and delivery
+// belongs to exactly one tenant.
+type Tenant struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// EventType is one entry of the operator's catalogue.
+type EventType struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	// Example is the data a test event of this type sends.
+	Example   json.RawMessage `json:"example,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Disabled reasons.
+const (
+	DisabledManual = "manual" // someone disabled it, or created it disabled
+	DisabledAuto   = "auto"   // too many permanently failed deliveries in a row
+	DisabledGone   = "gone"   // the receiver answered 410 Gone
+)
+
+// AllEventTypes subscribes an endpoint to every type, including later ones.
+const AllEventTypes = "*"
+
+// Endpoint is a customer's receiving URL and how to deliver to it.
+type Endpoint struct {
+	ID          string `json:"id"`
+	TenantID    string `json:"tenant_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	URL         string `json:"url"`
+	// EventTypes holds the subscribed types, or just AllEventTypes.
+	EventTypes []string `json:"event_types"`
+	// Headers are sent with every request; their values are secrets to the
+	// API (masked when read back) and encrypted at rest.
+	Headers        map[string]string `json:"headers"`
+	Enabled        bool              `json:"-"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
+	// RetrySchedule and Timeout override the deployment defaults when set.
+	RetrySchedule Schedule      `json:"-"`
+	Timeout       time.Duration `json:"-"`
+	// MaxInFlight bounds the requests to this endpoint in flight at once,
+	// across every worker and node.
+	MaxInFlight   int        `json:"max_in_flight"`
+	FailureCount  int        `json:"failure_count"`
+	LastSuccessAt *time.Time `json:"last_success_at"`
+	LastFailureAt *time.Time `json:"last_failure_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// Subscribes reports whether the endpoint wants events of the given type.
+func (e *Endpoint) Subscribes(eventType string) bool {
+	for _, t := range e.EventTypes {
+		if t == AllEventTypes || t == eventType {
+			return true
+		}
+	}
+	return false
+}
+
+// Status is "active" or "disabled", as shown to users.
+func (e *Endpoint) Status() string {
+	if e.Enabled {
+		return "active"
+	}
+	return "disabled"
+}
+
+// EndpointUpdate holds the fields a PATCH may change; nil means unchanged.
+type EndpointUpdate struct {
+	Name          *string
+	Description   *string
+	URL           *string
+	EventTypes    *[]string
+	Headers       *map[string]string
+	RetrySchedule *Schedule // an empty schedule restores the deployment default
+	Timeout       *time.Duration
+	MaxInFlight   *int
+}
+
+// Event is one published event. Payload holds the exact bytes every delivery
+// sends: the publisher's own payload, or the default envelope around data.
+type Event struct {
+	ID        string          `json:"id"`
+	TenantID  string          `json:"tenant_id"`
+	Type      string          `json:"type"`
+	Payload   json.RawMessage `json:"payload"`
+	Test      bool            `json:"test"`
+	CreatedAt time.Time       `json:"created_at"`
+	// Deliveries is how many deliveries the publish created.
+	Deliveries int `json:"deliveries"`
+}
+
+// NewEvent is one event to publish.
+type NewEvent struct {
+	ID             string // the publisher's id; generated when empty
+	IdempotencyKey string // dedupes publishes; defaults to ID when given
+	Type           string
+	Payload        []byte // the exact bytes to send
+	// RequestHash fingerprints the publish request, so that reusing a key
+	// for a different request is a conflict rather than a silent success.
+	RequestHash string
+	CreatedAt   time.Time
+}
+
+// PublishResult is what publishing one event did.
+type PublishResult struct {
+	ID         string `json:"id"`
+	Deliveries int    `json:"deliveries"`
+	// Duplicate is true when the key was seen before and nothing was created.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// Delivery statuses.
+const (
+	StatusPending   = "pending"   // not attempted yet
+	StatusRetrying  = "retrying"  // attempted, failed, another attempt scheduled
+	StatusDelivered = "delivered" // a 2xx answer was received
+	StatusFailed    = "failed"    // every attempt failed; permanent
+	StatusPaused    = "paused"    // its endpoint is disabled; resumes on enable
+)
+
+// ValidStatus reports whether s is a delivery status.
+func ValidStatus(s string) bool {
+	switch s {
+	case StatusPending, StatusRetrying, StatusDelivered, StatusFailed, StatusPaused:
+		return true
+	}
+	return false
+}
+
+// Delivery is one event for one endpoint.
+type Delivery struct {
+	ID             string     `json:"id"`
+	TenantID       string     `json:"tenant_id"`
+	EventID        string     `json:"event_id"`
+	EventType      string     `json:"event_type"`
+	EndpointID     string     `json:"endpoint_id"`
+	Status         string     `json:"status"`
+	Test           bool       `json:"test"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	LastDuration   Millis     `json:"last_duration_ms,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	// AttemptLog is filled only when one delivery is read with its attempts.
+	AttemptLog []Attempt `json:"attempt_log,omitempty"`
+}
+
+// Attempt is one HTTP request of a delivery.
+type Attempt struct {
+	ID             string            `json:"id"`
+	DeliveryID     string            `json:"delivery_id"`
+	Number         int               `json:"number"`
+	At             time.Time         `json:"at"`
+	URL            string            `json:"url"`
+	RequestHeaders map[string]string `json:"request_headers"`
+	StatusCode     int               `json:"status_code,omitempty"`
+	Duration       Millis            `json:"duration_ms"`
+	Error          string            `json:"error,omitempty"`
+	ResponseBody   string            `json:"response_body"`
+}
+
+// Millis is a duration shown in JSON as whole milliseconds.
+type Millis time.Duration
+
+// MarshalJSON writes the duration in milliseconds.
+func (m Millis) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(m).Milliseconds())
+}
+
+// Roles of API keys.
+const (
+	RoleAdmin     = "admin"     // everything, including keys
+	RolePublisher = "publisher" // publish events only
+	RoleViewer    = "viewer"    // read only
+)
+
+// APIKey is a credential. Only its hash is stored; the key itself is shown
+// once, when it is created.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	TenantID   string     `json:"tenant,omitempty"` // empty: every tenant
+	Prefix     string     `json:"prefix"`           // the first characters, to recognise it
+	Hash       []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// Page asks for one page of a list, newest first.
+type Page struct {
+	Limit  int
+	Cursor string // the id of the last item of the previous page
+}
+
+// DeliveryFilter narrows a delivery list.
+type DeliveryFilter struct {
+	TenantID   string
+	EndpointID string
+	EventID    string
+	Status     string
+}
