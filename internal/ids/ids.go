@@ -1,0 +1,52 @@
+// Package ids makes prefixed, time-sortable identifiers such as
+// "evt_01JD6Z3K8Q9V7R2M4N5P6S7T8W": a ULID-like 26-character Crockford base32
+// body of a 48-bit millisecond timestamp and 80 random bits, so ids sort by
+// creation time (cursor pagination relies on it) and read well in logs.
+package ids
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"time"
+)
+
+// Prefixes of the ids hookd makes.
+const (
+	Tenant   = "ten"
+	Endpoint = "ep"
+	Event    = "evt"
+	Delivery = "dlv"
+	Attempt  = "att"
+	APIKey   = "key"
+)
+
+const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// New returns prefix + "_" + a new time-sortable id.
+func New(prefix string) string {
+	return NewAt(prefix, time.Now())
+}
+
+// NewAt is New for a given creation time.
+func NewAt(prefix string, t time.Time) string {
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:8], uint64(t.UnixMilli())<<16)
+	_, _ = rand.Read(raw[6:]) // crypto/rand.Read never fails on supported platforms
+	buf := make([]byte, len(prefix)+1+26)
+	n := copy(buf, prefix)
+	buf[n] = '_'
+	encode(buf[n+1:], raw)
+	return string(buf)
+}
+
+// encode writes 128 bits as 26 base32 characters, most significant first.
+func encode(dst []byte, raw [16]byte) {
+	hi := binary.BigEndian.Uint64(raw[:8])
+	lo := binary.BigEndian.Uint64(raw[8:])
+	// 26 characters carry 130 bits; the first holds the top 3 bits.
+	for i := 25; i >= 0; i-- {
+		dst[i] = alphabet[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+}

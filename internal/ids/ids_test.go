@@ -1,0 +1,34 @@
+package ids
+
+import (
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewSortsByTime(t *testing.T) {
+	base := time.UnixMilli(1_700_000_000_000)
+	var got []string
+	for i := 0; i < 100; i++ {
+		got = append(got, NewAt(Event, base.Add(time.Duration(i)*time.Millisecond)))
+	}
+	if !sort.StringsAreSorted(got) {
+		t.Fatalf("ids are not sorted by creation time: %v", got[:5])
+	}
+	if !strings.HasPrefix(got[0], "evt_") || len(got[0]) != 30 {
+		t.Fatalf("unexpected id shape %q", got[0])
+	}
+}
+
+func TestNewIsUnique(t *testing.T) {
+	seen := map[string]bool{}
+	now := time.Now()
+	for i := 0; i < 10000; i++ {
+		id := NewAt(Delivery, now)
+		if seen[id] {
+			t.Fatalf("duplicate id %s", id)
+		}
+		seen[id] = true
+	}
+}

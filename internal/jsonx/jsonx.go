@@ -1,0 +1,391 @@
+// Package jsonx writes JSON in the form JavaScript's
+// JSON.stringify(JSON.parse(text)) gives it: compact, strings escaped only
+// where JSON requires it (no HTML escaping), numbers in their shortest
+// round-trip form. Receivers that verify a signature over a re-serialised
+// body (a common mistake, and the only choice in some no-code tools) then
+// still match what was signed.
+//
+// Two differences from JavaScript are deliberate and documented: integers a
+// float64 cannot hold exactly are kept as written (JavaScript would round
+// them; a Go or Python receiver should not see altered digits), and objects
+// keep their key order even for keys that look like array indexes. Duplicate
+// keys are rejected because their meaning differs between parsers.
+package jsonx
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth bounds nesting, so a hostile body cannot exhaust the stack.
+const MaxDepth = 256
+
+// AppendNormalized appends the normalised form of the JSON value in src to
+// dst. src must hold exactly one value, optionally surrounded by white space.
+func AppendNormalized(dst, src []byte) ([]byte, error) {
+	p := parser{src: src}
+	p.skipSpace()
+	out, err := p.value(dst, 0)
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.src) {
+		return nil, p.errorf("unexpected data after the JSON value")
+	}
+	return out, nil
+}
+
+type parser struct {
+	src []byte
+	pos int
+}
+
+// SyntaxError says where the JSON is broken.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg) }
+
+func (p *parser) errorf(format string, args ...any) error {
+	return &SyntaxError{Offset: p.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.src) {
+		switch p.src[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(dst []byte, depth int) ([]byte, error) {
+	if depth > MaxDepth {
+		return nil, p.errorf("nested deeper than %d levels", MaxDepth)
+	}
+	if p.pos >= len(p.src) {
+		return nil, p.errorf("unexpected end of input")
+	}
+	switch c := p.src[p.pos]; {
+	case c == '{':
+		return p.object(dst, depth)
+	case c == '[':
+		return p.array(dst, depth)
+	case c == '"':
+		return p.string(dst)
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number(dst)
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(p.src)-p.pos >= len(lit) && string(p.src[p.pos:p.pos+len(lit)]) == lit {
+				p.pos += len(lit)
+				return append(dst, lit...), nil
+			}
+		}
+		return nil, p.errorf("unexpected character %q", c)
+	}
+}
+
+func (p *parser) object(dst []byte, depth int) ([]byte, error) {
+	p.pos++ // {
+	dst = append(dst, '{')
+	p.skipSpace()
+	if p.pos < len(p.src) && p.src[p.pos] == '}' {
+		p.pos++
+		return append(dst, '}'), nil
+	}
+	var keys []string
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
+			return nil, p.errorf("expected a string key")
+		}
+		start := len(dst)
+		var err error
+		if dst, err = p.string(dst); err != nil {
+			return nil, err
+		}
+		key := string(dst[start:])
+		for _, k := range keys {
+			if k == key {
+				return nil, p.errorf("duplicate key %s", key)
+			}
+		}
+		keys = append(keys, key)
+		p.skipSpace()
+		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+			return nil, p.errorf("expected ':' after a key")
+		}
+		p.pos++
+		dst = append(dst, ':')
+		p.skipSpace()
+		if dst, err = p.value(dst, depth+1); err != nil {
+			return nil, err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			return nil, p.errorf("unexpected end of input in an object")
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+			dst = append(dst, ',')
+		case '}':
+			p.pos++
+			return append(dst, '}'), nil
+		default:
+			return nil, p.errorf("expected ',' or '}' in an object")
+		}
+	}
+}
+
+func (p *parser) array(dst []byte, depth int) ([]byte, error) {
+	p.pos++ // [
+	dst = append(dst, '[')
+	p.skipSpace()
+	if p.pos < len(p.src) && p.src[p.pos] == ']' {
+		p.pos++
+		return append(dst, ']'), nil
+	}
+	for {
+		p.skipSpace()
+		var err error
+		if dst, err = p.value(dst, depth+1); err != nil {
+			return nil, err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			return nil, p.errorf("unexpected end of input in an array")
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+			dst = append(dst, ',')
+		case ']':
+			p.pos++
+			return append(dst, ']'), nil
+		default:
+			return nil, p.errorf("expected ',' or ']' in an array")
+		}
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// string re-encodes a string literal the way JSON.stringify writes it.
+func (p *parser) string(dst []byte) ([]byte, error) {
+	p.pos++ // opening quote
+	dst = append(dst, '"')
+	for {
+		if p.pos >= len(p.src) {
+			return nil, p.errorf("unterminated string")
+		}
+		c := p.src[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return append(dst, '"'), nil
+		case c == '\\':
+			r, err := p.escape()
+			if err != nil {
+				return nil, err
+			}
+			dst = appendRune(dst, r)
+		case c < 0x20:
+			return nil, p.errorf("control character in a string")
+		case c < utf8.RuneSelf:
+			p.pos++
+			dst = append(dst, c)
+		default:
+			r, size := utf8.DecodeRune(p.src[p.pos:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, p.errorf("invalid UTF-8 in a string")
+			}
+			dst = append(dst, p.src[p.pos:p.pos+size]...)
+			p.pos += size
+		}
+	}
+}
+
+// escape decodes one escape sequence. A lone surrogate comes back as itself
+// (an invalid rune), which appendRune writes as \uXXXX, as JavaScript does.
+func (p *parser) escape() (rune, error) {
+	if p.pos+1 >= len(p.src) {
+		return 0, p.errorf("unterminated escape")
+	}
+	c := p.src[p.pos+1]
+	p.pos += 2
+	switch c {
+	case '"', '\\', '/':
+		return rune(c), nil
+	case 'b':
+		return '\b', nil
+	case 'f':
+		return '\f', nil
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case 'u':
+		r, err := p.hex4()
+		if err != nil {
+			return 0, err
+		}
+		if utf16.IsSurrogate(r) && r < 0xDC00 && p.pos+1 < len(p.src) && p.src[p.pos] == '\\' && p.src[p.pos+1] == 'u' {
+			save := p.pos
+			p.pos += 2
+			lo, err := p.hex4()
+			if err == nil {
+				if full := utf16.DecodeRune(r, lo); full != utf8.RuneError {
+					return full, nil
+				}
+			}
+			p.pos = save
+		}
+		return r, nil
+	}
+	return 0, p.errorf("invalid escape \\%c", c)
+}
+
+func (p *parser) hex4() (rune, error) {
+	if p.pos+4 > len(p.src) {
+		return 0, p.errorf("short \\u escape")
+	}
+	v, err := strconv.ParseUint(string(p.src[p.pos:p.pos+4]), 16, 32)
+	if err != nil {
+		return 0, p.errorf("invalid \\u escape")
+	}
+	p.pos += 4
+	return rune(v), nil
+}
+
+func appendRune(dst []byte, r rune) []byte {
+	switch r {
+	case '"':
+		return append(dst, '\\', '"')
+	case '\\':
+		return append(dst, '\\', '\\')
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	}
+	if r < 0x20 || utf16.IsSurrogate(r) {
+		return append(dst, '\\', 'u', hexDigits[r>>12&15], hexDigits[r>>8&15], hexDigits[r>>4&15], hexDigits[r&15])
+	}
+	return utf8.AppendRune(dst, r)
+}
+
+var errNumber = errors.New("invalid number")
+
+// number writes a number the way JavaScript prints it, except integers a
+// float64 cannot hold exactly, which stay as written.
+func (p *parser) number(dst []byte) ([]byte, error) {
+	start := p.pos
+	integer := true
+	if p.src[p.pos] == '-' {
+		p.pos++
+	}
+	digits := p.pos
+	switch {
+	case p.pos < len(p.src) && p.src[p.pos] == '0':
+		p.pos++
+	case p.pos < len(p.src) && p.src[p.pos] >= '1' && p.src[p.pos] <= '9':
+		p.skipDigits()
+	default:
+		return nil, p.errorf("%v", errNumber)
+	}
+	intDigits := p.pos - digits
+	if p.pos < len(p.src) && p.src[p.pos] == '.' {
+		integer = false
+		p.pos++
+		if !p.skipDigits() {
+			return nil, p.errorf("%v: digits expected after '.'", errNumber)
+		}
+	}
+	if p.pos < len(p.src) && (p.src[p.pos] == 'e' || p.src[p.pos] == 'E') {
+		integer = false
+		p.pos++
+		if p.pos < len(p.src) && (p.src[p.pos] == '+' || p.src[p.pos] == '-') {
+			p.pos++
+		}
+		if !p.skipDigits() {
+			return nil, p.errorf("%v: digits expected in the exponent", errNumber)
+		}
+	}
+	lit := p.src[start:p.pos]
+	if integer && intDigits <= 15 {
+		if string(lit) == "-0" {
+			return append(dst, '0'), nil
+		}
+		return append(dst, lit...), nil // already in shortest form
+	}
+	f, err := strconv.ParseFloat(string(lit), 64)
+	if err != nil || math.IsInf(f, 0) {
+		if integer {
+			return append(dst, lit...), nil
+		}
+		return nil, p.errorf("number %s is out of range", lit)
+	}
+	if integer && string(strconv.AppendFloat(nil, math.Abs(f), 'f', -1, 64)) != string(p.src[digits:p.pos]) {
+		return append(dst, lit...), nil // a float64 would change its digits
+	}
+	return appendFloat(dst, f), nil
+}
+
+func (p *parser) skipDigits() bool {
+	start := p.pos
+	for p.pos < len(p.src) && p.src[p.pos] >= '0' && p.src[p.pos] <= '9' {
+		p.pos++
+	}
+	return p.pos > start
+}
+
+// appendFloat formats like ECMAScript's Number::toString.
+func appendFloat(dst []byte, f float64) []byte {
+	if f == 0 {
+		return append(dst, '0') // also -0, as JavaScript prints it
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs < 1e-6 || abs >= 1e21 {
+		format = 'e'
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// Go writes e-07 where JavaScript writes e-7.
+		b := dst[start:]
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			dst = dst[:len(dst)-1]
+		}
+	}
+	return dst
+}
+
+// AppendString appends s as a JSON string literal, escaped as JSON.stringify does.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for _, r := range s {
+		dst = appendRune(dst, r)
+	}
+	return append(dst, '"')
+}
