@@ -158,7 +158,7 @@ type Delivery struct {
 	EndpointID     string     `json:"endpoint_id"`
 	Status         string     `json:"status"`
 	Test           bool       `json:"test"`
-	Attempts       int        `json:"attempts"`
+	Attempts       int        `json:"attempt_count"`
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
 	LastAttemptAt  *time.Time `json:"last_attempt_at"`
 	LastStatusCode int        `json:"last_status_code,omitempty"`
@@ -167,7 +167,7 @@ type Delivery struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	// AttemptLog is filled only when one delivery is read with its attempts.
-	AttemptLog []Attempt `json:"attempt_log,omitempty"`
+	AttemptLog []Attempt `json:"attempts,omitempty"`
 }
 
 // Attempt is one HTTP request of a delivery.
@@ -225,3 +225,6 @@ type DeliveryFilter struct {
 	EventID    string
 	Status     string
 }
+
+// Duration returns m as a time.Duration.
+func (m Millis) Duration() time.Duration { return time.Duration(m) }

@@ -1,0 +1,145 @@
+// Package api is hookd's REST API: routing, authentication, input
+// validation, and the mapping of domain errors to HTTP answers.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Config holds the deployment settings the API enforces.
+type Config struct {
+	AllowPrivateTargets   bool
+	MaxPayloadBytes       int64 // per event
+	MaxBatchBodyBytes     int64 // a whole batch request
+	MaxEndpointsPerTenant int
+	MaxBatchEvents        int
+	// ReservedHeaderPrefixes are lower-case header-name prefixes that custom
+	// endpoint headers may not use, because hookd signs with them.
+	ReservedHeaderPrefixes []string
+	DefaultSchedule        hookd.Schedule
+	DefaultTimeout         time.Duration
+}
+
+// Notifier is told when new work is due (the dispatcher, on nodes that run one).
+type Notifier interface{ Notify() }
+
+// Server serves the API.
+type Server struct {
+	store    hookd.Store
+	notifier Notifier
+	cfg      Config
+	logger   *slog.Logger
+	mux      *http.ServeMux
+	routes   []string // "METHOD /path" of every route, for the OpenAPI check
+}
+
+// New builds the API over store. notifier may be nil.
+func New(store hookd.Store, notifier Notifier, cfg Config, logger *slog.Logger) *Server {
+	if cfg.MaxPayloadBytes <= 0 {
+		cfg.MaxPayloadBytes = 1 << 20
+	}
+	if cfg.MaxBatchEvents <= 0 {
+		cfg.MaxBatchEvents = 1000
+	}
+	if cfg.MaxBatchBodyBytes <= 0 {
+		cfg.MaxBatchBodyBytes = 32 << 20
+	}
+	if cfg.MaxEndpointsPerTenant <= 0 {
+		cfg.MaxEndpointsPerTenant = 100
+	}
+	if cfg.DefaultSchedule == nil {
+		cfg.DefaultSchedule = hookd.DefaultSchedule
+	}
+	if cfg.DefaultTimeout <= 0 {
+		cfg.DefaultTimeout = 30 * time.Second
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{store: store, notifier: notifier, cfg: cfg, logger: logger, mux: http.NewServeMux()}
+	s.registerRoutes()
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Routes lists every "METHOD /path" the API serves.
+func (s *Server) Routes() []string { return s.routes }
+
+// handler is a route body; a returned error becomes a problem answer.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) registerRoutes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, hookd.Errorf(hookd.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
+	})
+	s.routes = append(s.routes, "GET /healthz", "GET /openapi.json")
+
+	s.handle("POST /v1/event-types", manage, s.createEventType)
+	s.handle("GET /v1/event-types", read, s.listEventTypes)
+	s.handle("GET /v1/event-types/{name}", read, s.getEventType)
+
+	s.handle("POST /v1/tenants", manage, s.createTenant)
+	s.handle("GET /v1/tenants", read, s.listTenants)
+	s.handle("GET /v1/tenants/{tenant}", read, s.getTenant)
+	s.handle("PATCH /v1/tenants/{tenant}", manage, s.updateTenant)
+	s.handle("DELETE /v1/tenants/{tenant}", manage, s.deleteTenant)
+
+	s.handle("POST /v1/tenants/{tenant}/endpoints", manage, s.createEndpoint)
+	s.handle("GET /v1/tenants/{tenant}/endpoints", read, s.listEndpoints)
+	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}", read, s.getEndpoint)
+	s.handle("PATCH /v1/tenants/{tenant}/endpoints/{id}", manage, s.updateEndpoint)
+	s.handle("DELETE /v1/tenants/{tenant}/endpoints/{id}", manage, s.deleteEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/enable", manage, s.enableEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/disable", manage, s.disableEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", manage, s.testEndpoint)
+
+	s.handle("POST /v1/tenants/{tenant}/events", publish, s.publishEvent)
+	s.handle("POST /v1/tenants/{tenant}/events/batch", publish, s.publishBatch)
+	s.handle("GET /v1/tenants/{tenant}/events/{id}", read, s.getEvent)
+
+	s.handle("GET /v1/tenants/{tenant}/deliveries", read, s.listDeliveries)
+	s.handle("GET /v1/tenants/{tenant}/deliveries/{id}", read, s.getDelivery)
+	s.handle("POST /v1/tenants/{tenant}/deliveries/{id}/replay", manage, s.replayDelivery)
+
+	s.handle("POST /v1/api-keys", manage, s.createAPIKey)
+	s.handle("GET /v1/api-keys", read, s.listAPIKeys)
+	s.handle("GET /v1/api-keys/{id}", read, s.getAPIKey)
+	s.handle("DELETE /v1/api-keys/{id}", manage, s.deleteAPIKey)
+}
+
+// handle registers an authenticated route. The caller's role must allow
+// act; on /v1/tenants/{tenant}/... its scope must cover that tenant.
+func (s *Server) handle(pattern string, act action, h handler) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := authorize(caller(r), act, r.PathValue("tenant")); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.writeError(w, r, hookd.Errorf(hookd.EUNAVAILABLE, "database unreachable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": hookd.Version})
+}
+
+func (s *Server) notify() {
+	if s.notifier != nil {
+		s.notifier.Notify()
+	}
+}

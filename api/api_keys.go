@@ -1,0 +1,96 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/hookd/hookd"
+)
+
+type apiKeyInput struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Tenant string `json:"tenant"`
+}
+
+type createdKey struct {
+	APIKey *hookd.APIKey `json:"api_key"`
+	Key    string        `json:"key"`
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
+	var in apiKeyInput
+	if err := decode(w, r, &in, 16<<10); err != nil {
+		return err
+	}
+	var v hookd.Validation
+	hookd.CheckName(&v, "name", in.Name)
+	if _, ok := allowed[in.Role]; !ok {
+		v.Add("role", "must be admin, publisher or viewer")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	// A tenant-scoped admin makes keys for its own tenant only.
+	if scope := caller(r).TenantID; scope != "" {
+		if in.Tenant == "" {
+			in.Tenant = scope
+		}
+		if in.Tenant != scope {
+			return hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")
+		}
+	}
+	key, hash := NewKey()
+	k := &hookd.APIKey{Name: in.Name, Role: in.Role, TenantID: in.Tenant, Prefix: DisplayPrefix(key), Hash: hash}
+	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createdKey{APIKey: k, Key: key})
+	return nil
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	keys, err := s.store.APIKeys(r.Context(), caller(r).TenantID, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, paged(keys, p, func(k *hookd.APIKey) string { return k.ID }))
+	return nil
+}
+
+// visibleKey reads a key the caller may see: a scoped caller sees its
+// tenant's keys only, and another tenant's key does not exist for it.
+func (s *Server) visibleKey(r *http.Request) (*hookd.APIKey, error) {
+	k, err := s.store.APIKey(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if scope := caller(r).TenantID; scope != "" && k.TenantID != scope {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key %q not found", k.ID)
+	}
+	return k, nil
+}
+
+func (s *Server) getAPIKey(w http.ResponseWriter, r *http.Request) error {
+	k, err := s.visibleKey(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
+	k, err := s.visibleKey(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteAPIKey(r.Context(), k.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,254 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
+)
+
+// maskedValue stands for a custom header value in every answer. Sent back
+// unchanged in a PATCH, it keeps the stored value.
+const maskedValue = "********"
+
+// endpointInput is the body of a create or a PATCH; nil means absent.
+type endpointInput struct {
+	Name           *string            `json:"name"`
+	Description    *string            `json:"description"`
+	URL            *string            `json:"url"`
+	EventTypes     *[]string          `json:"event_types"`
+	Headers        *map[string]string `json:"headers"`
+	Enabled        *bool              `json:"enabled"`
+	RetrySchedule  *[]string          `json:"retry_schedule"`
+	TimeoutSeconds *int               `json:"timeout_seconds"`
+	MaxInFlight    *int               `json:"max_in_flight"`
+}
+
+// endpointView is an endpoint as the API shows it.
+type endpointView struct {
+	*hookd.Endpoint
+	Status         string            `json:"status"`
+	Headers        map[string]string `json:"headers"`
+	RetrySchedule  []string          `json:"retry_schedule"`
+	TimeoutSeconds int               `json:"timeout_seconds"`
+	Enabled        bool              `json:"enabled"`
+}
+
+func (s *Server) view(e *hookd.Endpoint) endpointView {
+	v := endpointView{Endpoint: e, Status: e.Status(), Enabled: e.Enabled, Headers: make(map[string]string, len(e.Headers))}
+	for k := range e.Headers {
+		v.Headers[k] = maskedValue
+	}
+	schedule, timeout := e.RetrySchedule, e.Timeout
+	if schedule == nil {
+		schedule = s.cfg.DefaultSchedule
+	}
+	if timeout == 0 {
+		timeout = s.cfg.DefaultTimeout
+	}
+	v.RetrySchedule, v.TimeoutSeconds = schedule.Strings(), int(timeout/time.Second)
+	return v
+}
+
+// check validates the fields present in the input and fills u.
+func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
+	var v hookd.Validation
+	if in.Name != nil {
+		hookd.CheckName(&v, "name", *in.Name)
+		u.Name = in.Name
+	}
+	if in.Description != nil {
+		hookd.CheckDescription(&v, "description", *in.Description)
+		u.Description = in.Description
+	}
+	if in.URL != nil {
+		hookd.CheckEndpointURL(&v, "url", *in.URL, s.cfg.AllowPrivateTargets)
+		u.URL = in.URL
+	}
+	if in.EventTypes != nil {
+		hookd.CheckEventTypes(&v, "event_types", *in.EventTypes)
+		u.EventTypes = in.EventTypes
+	}
+	if in.Headers != nil {
+		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
+		u.Headers = in.Headers
+	}
+	if in.RetrySchedule != nil {
+		schedule, err := hookd.ScheduleFromStrings(*in.RetrySchedule)
+		if err != nil {
+			v.Add("retry_schedule", "%v", err)
+		}
+		u.RetrySchedule = &schedule
+	}
+	if in.TimeoutSeconds != nil {
+		d := time.Duration(*in.TimeoutSeconds) * time.Second
+		hookd.CheckTimeout(&v, "timeout_seconds", d)
+		u.Timeout = &d
+	}
+	if in.MaxInFlight != nil {
+		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight)
+		u.MaxInFlight = in.MaxInFlight
+	}
+	return v.Err()
+}
+
+type createdEndpoint struct {
+	Endpoint      endpointView `json:"endpoint"`
+	SigningSecret string       `json:"signing_secret"`
+}
+
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	tenantID := r.PathValue("tenant")
+	var in endpointInput
+	if err := decode(w, r, &in, 256<<10); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		in.Name = new(string)
+	}
+	if in.URL == nil {
+		in.URL = new(string)
+	}
+	if in.EventTypes == nil {
+		in.EventTypes = &[]string{hookd.AllEventTypes}
+	}
+	var u hookd.EndpointUpdate
+	if err := s.check(&in, &u); err != nil {
+		return err
+	}
+	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.DefaultMaxInFlight, Headers: map[string]string{}}
+	applyInput(e, &u)
+	if in.Enabled != nil && !*in.Enabled {
+		e.Enabled, e.DisabledReason = false, hookd.DisabledManual
+	}
+	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
+		return err
+	}
+	n, err := s.store.CountEndpoints(r.Context(), tenantID)
+	if err != nil {
+		return err
+	}
+	if n >= s.cfg.MaxEndpointsPerTenant {
+		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
+	}
+	secret, err := signature.NewSecret()
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateEndpoint(r.Context(), e, secret); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createdEndpoint{Endpoint: s.view(e), SigningSecret: secret})
+	return nil
+}
+
+// applyInput copies the set fields of u onto a new endpoint.
+func applyInput(e *hookd.Endpoint, u *hookd.EndpointUpdate) {
+	e.Name, e.URL, e.EventTypes = *u.Name, *u.URL, *u.EventTypes
+	if u.Description != nil {
+		e.Description = *u.Description
+	}
+	if u.Headers != nil {
+		e.Headers = *u.Headers
+	}
+	if u.RetrySchedule != nil {
+		e.RetrySchedule = *u.RetrySchedule
+	}
+	if u.Timeout != nil {
+		e.Timeout = *u.Timeout
+	}
+	if u.MaxInFlight != nil {
+		e.MaxInFlight = *u.MaxInFlight
+	}
+}
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	tenantID := r.PathValue("tenant")
+	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
+		return err
+	}
+	eps, err := s.store.Endpoints(r.Context(), tenantID, p)
+	if err != nil {
+		return err
+	}
+	views := make([]endpointView, len(eps))
+	for i, e := range eps {
+		views[i] = s.view(e)
+	}
+	writeJSON(w, http.StatusOK, paged(views, p, func(v endpointView) string { return v.ID }))
+	return nil
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.store.Endpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(e))
+	return nil
+}
+
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
+	tenantID, id := r.PathValue("tenant"), r.PathValue("id")
+	var in endpointInput
+	if err := decode(w, r, &in, 256<<10); err != nil {
+		return err
+	}
+	if in.Enabled != nil {
+		return hookd.Invalid("enabled", "use POST .../enable or .../disable")
+	}
+	current, err := s.store.Endpoint(r.Context(), tenantID, id)
+	if err != nil {
+		return err
+	}
+	if in.Headers != nil {
+		// A masked value read back and sent again means "keep what is stored".
+		for k, v := range *in.Headers {
+			if old, ok := current.Headers[k]; ok && v == maskedValue {
+				(*in.Headers)[k] = old
+			}
+		}
+	}
+	var u hookd.EndpointUpdate
+	if err := s.check(&in, &u); err != nil {
+		return err
+	}
+	e, err := s.store.UpdateEndpoint(r.Context(), tenantID, id, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(e))
+	return nil
+}
+
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.DeleteEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) enableEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.store.EnableEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusOK, s.view(e))
+	return nil
+}
+
+func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.store.DisableEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), hookd.DisabledManual)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(e))
+	return nil
+}

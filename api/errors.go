@@ -1,0 +1,70 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/hookd/hookd"
+)
+
+// statusOf is the one place domain error codes become HTTP statuses.
+var statusOf = map[string]int{
+	hookd.EINVALID:      http.StatusUnprocessableEntity,
+	hookd.EMALFORMED:    http.StatusBadRequest,
+	hookd.ENOTFOUND:     http.StatusNotFound,
+	hookd.ECONFLICT:     http.StatusConflict,
+	hookd.EUNAUTHORIZED: http.StatusUnauthorized,
+	hookd.EFORBIDDEN:    http.StatusForbidden,
+	hookd.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hookd.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	hookd.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// problem is an RFC 9457 problem-details body.
+type problem struct {
+	Type   string             `json:"type"`
+	Title  string             `json:"title"`
+	Status int                `json:"status"`
+	Detail string             `json:"detail"`
+	Code   string             `json:"code"`
+	Errors []hookd.FieldError `json:"errors,omitempty"`
+}
+
+// writeError answers with the problem that err describes. Internal errors
+// are logged with their detail and shown to the caller without it.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := hookd.ErrorCode(err)
+	p := problem{Type: "about:blank", Code: code, Status: statusOf[code]}
+	p.Title = http.StatusText(p.Status)
+	if e, ok := asDomain(err); ok {
+		p.Detail, p.Errors = e.Message, e.Fields
+		if len(e.Fields) > 0 && e.Message == "validation failed" {
+			p.Detail = e.Error()
+		}
+	} else {
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Detail = "an internal error occurred; it has been logged"
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = encoder(w).Encode(p)
+}
+
+func asDomain(err error) (*hookd.Error, bool) {
+	if hookd.ErrorCode(err) == hookd.EINTERNAL {
+		return nil, false
+	}
+	for err != nil {
+		if e, ok := err.(*hookd.Error); ok {
+			return e, true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return nil, false
+		}
+		err = u.Unwrap()
+	}
+	return nil, false
+}

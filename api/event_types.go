@@ -1,0 +1,72 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/jsonx"
+)
+
+type eventTypeInput struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+	Example     json.RawMessage `json:"example"`
+}
+
+func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
+	var in eventTypeInput
+	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
+		return err
+	}
+	var v hookd.Validation
+	if !hookd.ValidID(in.Name) {
+		v.Add("name", "must be 1-128 letters, digits, '_', '.', ':' or '-', like contact.created")
+	}
+	hookd.CheckDescription(&v, "description", in.Description)
+	if isJSONNull(in.Schema) {
+		in.Schema = nil
+	} else if len(in.Schema) > 0 && in.Schema[0] != '{' {
+		v.Add("schema", "must be a JSON Schema object")
+	}
+	if isJSONNull(in.Example) {
+		in.Example = nil
+	} else if len(in.Example) > 0 {
+		if _, err := jsonx.AppendNormalized(nil, in.Example); err != nil {
+			v.Add("example", "%v", err)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example}
+	if err := s.store.CreateEventType(r.Context(), et); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, et)
+	return nil
+}
+
+func isJSONNull(b json.RawMessage) bool { return string(b) == "null" }
+
+func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
+	types, err := s.store.EventTypes(r.Context())
+	if err != nil {
+		return err
+	}
+	if types == nil {
+		types = []*hookd.EventType{}
+	}
+	writeJSON(w, http.StatusOK, list[*hookd.EventType]{Data: types})
+	return nil
+}
+
+func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) error {
+	et, err := s.store.EventType(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, et)
+	return nil
+}

@@ -1,0 +1,188 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/internal/jsonx"
+)
+
+// eventInput is one event to publish: data goes out in the default
+// envelope; payload goes out exactly as given.
+type eventInput struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Data    json.RawMessage `json:"data"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// toNewEvent validates one event and builds the bytes every delivery sends.
+// field prefixes field names ("" for a single event, "events[3]." in a batch).
+func (s *Server) toNewEvent(in *eventInput, key, field string, now time.Time) (hookd.NewEvent, error) {
+	var v hookd.Validation
+	if in.ID != "" && !hookd.ValidID(in.ID) {
+		v.Add(field+"id", "must be 1-128 letters, digits, '_', '.', ':' or '-'")
+	}
+	if in.Type == "" {
+		v.Add(field+"type", "is required")
+	} else if !hookd.ValidID(in.Type) {
+		v.Add(field+"type", "is not a valid event type name")
+	}
+	hasData, hasPayload := len(in.Data) > 0, len(in.Payload) > 0
+	if hasData == hasPayload {
+		v.Add(field+"data", "give exactly one of data (sent inside the standard envelope) or payload (sent as is)")
+	}
+	if err := v.Err(); err != nil {
+		return hookd.NewEvent{}, err
+	}
+	ev := hookd.NewEvent{ID: in.ID, IdempotencyKey: key, Type: in.Type, CreatedAt: now}
+	if ev.ID == "" {
+		ev.ID = ids.NewAt(ids.Event, now)
+	}
+	h := sha256.New()
+	h.Write([]byte(in.Type))
+	if hasPayload {
+		ev.Payload = in.Payload
+		h.Write([]byte("\x00payload\x00"))
+		h.Write(in.Payload)
+	} else {
+		data, err := jsonx.AppendNormalized(nil, in.Data)
+		if err != nil {
+			return hookd.NewEvent{}, hookd.Invalid(field+"data", "%v", err)
+		}
+		ev.Payload = envelope(ev.ID, in.Type, now, data)
+		h.Write([]byte("\x00data\x00"))
+		h.Write(data)
+	}
+	if int64(len(ev.Payload)) > s.cfg.MaxPayloadBytes {
+		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, len(ev.Payload), s.cfg.MaxPayloadBytes)
+	}
+	ev.RequestHash = hex.EncodeToString(h.Sum(nil))
+	return ev, nil
+}
+
+// envelope builds the default body: compact, no HTML escaping, data
+// normalised, so a receiver re-serialising it gets the same bytes.
+func envelope(id, eventType string, at time.Time, data []byte) []byte {
+	b := make([]byte, 0, len(data)+len(id)+len(eventType)+80)
+	b = append(b, `{"id":`...)
+	b = jsonx.AppendString(b, id)
+	b = append(b, `,"type":`...)
+	b = jsonx.AppendString(b, eventType)
+	b = append(b, `,"timestamp":"`...)
+	b = at.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = append(b, `","data":`...)
+	b = append(b, data...)
+	return append(b, '}')
+}
+
+func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
+	var in eventInput
+	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
+		return err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 256 {
+		return hookd.Invalid("Idempotency-Key", "must be at most 256 characters")
+	}
+	ev, err := s.toNewEvent(&in, key, "", time.Now())
+	if err != nil {
+		return err
+	}
+	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), []hookd.NewEvent{ev})
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusAccepted, results[0])
+	return nil
+}
+
+type batchInput struct {
+	Events []eventInput `json:"events"`
+}
+
+func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
+	var in batchInput
+	if err := decode(w, r, &in, s.cfg.MaxBatchBodyBytes); err != nil {
+		return err
+	}
+	if len(in.Events) == 0 {
+		return hookd.Invalid("events", "must hold at least one event")
+	}
+	if len(in.Events) > s.cfg.MaxBatchEvents {
+		return hookd.Invalid("events", "at most %d events per batch, got %d", s.cfg.MaxBatchEvents, len(in.Events))
+	}
+	now := time.Now()
+	events := make([]hookd.NewEvent, len(in.Events))
+	for i := range in.Events {
+		ev, err := s.toNewEvent(&in.Events[i], "", fmt.Sprintf("events[%d].", i), now)
+		if err != nil {
+			return err
+		}
+		events[i] = ev
+	}
+	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), events)
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusAccepted, list[hookd.PublishResult]{Data: results})
+	return nil
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
+	ev, err := s.store.Event(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ev)
+	return nil
+}
+
+type testInput struct {
+	EventType string `json:"event_type"`
+}
+
+// testEndpoint sends a sample event of a type to one endpoint now, with the
+// type's example as data. It goes even to a disabled endpoint.
+func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in testInput
+	if err := decode(w, r, &in, 4<<10); err != nil {
+		return err
+	}
+	if in.EventType == "" {
+		return hookd.Invalid("event_type", "is required")
+	}
+	et, err := s.store.EventType(r.Context(), in.EventType)
+	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
+		return hookd.Invalid("event_type", "event type %q is not in the catalogue", in.EventType)
+	}
+	if err != nil {
+		return err
+	}
+	example := et.Example
+	if len(example) == 0 {
+		example = json.RawMessage(`{}`)
+	}
+	now := time.Now()
+	data, err := jsonx.AppendNormalized(nil, example)
+	if err != nil {
+		return fmt.Errorf("example of %s: %w", et.Name, err)
+	}
+	id := ids.NewAt(ids.Event, now)
+	ev := hookd.NewEvent{ID: id, Type: et.Name, Payload: envelope(id, et.Name, now, data), CreatedAt: now}
+	d, err := s.store.PublishTestEvent(r.Context(), r.PathValue("tenant"), r.PathValue("id"), ev)
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusAccepted, d)
+	return nil
+}

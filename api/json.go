@@ -1,0 +1,117 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/hookd/hookd"
+)
+
+func encoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = encoder(w).Encode(v)
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// page reads ?limit= and ?cursor=; the store is asked for one extra item to
+// know whether another page exists.
+func page(r *http.Request) (hookd.Page, error) {
+	p := hookd.Page{Limit: 50, Cursor: r.URL.Query().Get("cursor")}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return p, hookd.Invalid("limit", "must be a whole number from 1 to 1000")
+		}
+		p.Limit = n
+	}
+	p.Limit++
+	return p, nil
+}
+
+// paged cuts the extra item off and sets the cursor.
+func paged[T any](items []T, p hookd.Page, id func(T) string) list[T] {
+	out := list[T]{Data: items}
+	if out.Data == nil {
+		out.Data = []T{}
+	}
+	if len(items) == p.Limit {
+		out.Data = items[:p.Limit-1]
+		c := id(out.Data[len(out.Data)-1])
+		out.NextCursor = &c
+	}
+	return out
+}
+
+// decode reads a JSON request body into v: one object, no unknown fields,
+// at most limit bytes.
+func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err, limit)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return hookd.Errorf(hookd.EMALFORMED, "request body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error, limit int64) error {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return hookd.Errorf(hookd.EMALFORMED, "request body is empty; a JSON object is required")
+	case errors.As(err, &tooBig):
+		return hookd.Errorf(hookd.ETOOLARGE, "request body is larger than the limit of %d bytes", limit)
+	case errors.As(err, &syntax):
+		return hookd.Errorf(hookd.EMALFORMED, "malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return hookd.Errorf(hookd.EMALFORMED, "malformed JSON: the body ends too early")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return hookd.Errorf(hookd.EMALFORMED, "request body must be a JSON object")
+		}
+		return hookd.Invalid(field, "must be %s", jsonKind(typeErr.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return hookd.Invalid(name, "is not a known field")
+	}
+	return hookd.Errorf(hookd.EMALFORMED, "malformed JSON: %v", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "float64":
+		return "a number"
+	case "slice":
+		return "a list"
+	case "map", "struct":
+		return "an object"
+	}
+	return fmt.Sprintf("of another type (%s)", goKind)
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/sqlite"
+)
+
+type serveCmd struct {
+	Addr                  string        `default:":8080" env:"HOOKD_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
+	Database              string        `default:"hookd.db" env:"HOOKD_DATABASE" help:"SQLite database file (created if missing)."`
+	AdminKey              string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (created if not stored). Without it, the first start creates one and prints it once."`
+	EncryptionKey         string        `env:"HOOKD_ENCRYPTION_KEY" help:"32-byte base64 key that encrypts secrets at rest (openssl rand -base64 32). Default: a key file beside the database, created on first start."`
+	RetrySchedule         string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
+	Timeout               time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
+	AllowPrivateTargets   bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
+	HeaderPrefix          string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (-Event, -Delivery, -Attempt)."`
+	Workers               int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
+	MaxPayloadSize        int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
+	MaxEndpointsPerTenant int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
+	ShutdownTimeout       time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM, how long to let in-flight deliveries finish."`
+	LogFormat             string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
+	LogLevel              string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
+}
+
+func (c *serveCmd) Run() error {
+	logger := c.logger()
+	schedule, err := hookd.ParseSchedule(c.RetrySchedule)
+	if err != nil {
+		return fmt.Errorf("--retry-schedule: %w", err)
+	}
+	if c.Timeout < hookd.MinTimeout || c.Timeout > hookd.MaxTimeout {
+		return fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
+	}
+	if !validHeaderPrefix(c.HeaderPrefix) {
+		return fmt.Errorf("--header-prefix %q must be a header name such as X-Acme", c.HeaderPrefix)
+	}
+	if c.AllowPrivateTargets {
+		logger.Warn("--allow-private-targets is on: endpoints may use http:// and reach loopback and private addresses; never use this in production")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	box, err := c.secretBox(logger)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, c.Database, box)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := c.bootstrapAdminKey(ctx, store); err != nil {
+		return err
+	}
+
+	names := dispatch.DefaultHeaderNames(c.HeaderPrefix)
+	dispatcher := dispatch.New(store, dispatch.Config{
+		Workers:         c.Workers,
+		Schedule:        schedule,
+		Timeout:         c.Timeout,
+		ShutdownTimeout: c.ShutdownTimeout,
+		AllowPrivate:    c.AllowPrivateTargets,
+		Signer:          signature.Signer{Scheme: signature.Standard, Header: c.HeaderPrefix + "-Signature"},
+		Headers:         names,
+		Logger:          logger,
+	})
+	server := api.New(store, dispatcher, api.Config{
+		AllowPrivateTargets:    c.AllowPrivateTargets,
+		MaxPayloadBytes:        c.MaxPayloadSize,
+		MaxEndpointsPerTenant:  c.MaxEndpointsPerTenant,
+		ReservedHeaderPrefixes: []string{"webhook-", strings.ToLower(c.HeaderPrefix) + "-"},
+		DefaultSchedule:        schedule,
+		DefaultTimeout:         c.Timeout,
+	}, logger)
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	httpServer := &http.Server{
+		Handler:           server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- dispatcher.Run(ctx) }()
+	logger.Info("hookd started", "addr", ln.Addr().String(), "database", c.Database, "version", hookd.Version)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stop()
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("shutting down: finishing in-flight deliveries", "timeout", c.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("http shutdown", "err", err)
+	}
+	if err := <-dispatched; err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func (c *serveCmd) logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// secretBox loads the encryption key: from configuration, or from a key file
+// beside the SQLite database, created on first start.
+func (c *serveCmd) secretBox(logger *slog.Logger) (*secretbox.Box, error) {
+	if c.EncryptionKey != "" {
+		key, err := secretbox.ParseKey(c.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("--encryption-key: %w", err)
+		}
+		return secretbox.New(key)
+	}
+	path := c.Database + ".key"
+	key, created, err := secretbox.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		logger.Warn("no --encryption-key given: generated a key file; back it up with the database, since without it stored secrets cannot be read", "path", path)
+	}
+	return secretbox.New(key)
+}
+
+// bootstrapAdminKey makes sure someone can log in: the configured admin key
+// is stored if it is not yet, and a store without any key gets a new admin
+// key, printed once.
+func (c *serveCmd) bootstrapAdminKey(ctx context.Context, store hookd.Store) error {
+	if c.AdminKey != "" {
+		if len(c.AdminKey) < 16 {
+			return errors.New("--admin-key must be at least 16 characters")
+		}
+		_, err := store.APIKeyByHash(ctx, api.HashKey(c.AdminKey))
+		if hookd.ErrorCode(err) != hookd.ENOTFOUND {
+			return err
+		}
+		return store.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin (from --admin-key)", Role: hookd.RoleAdmin,
+			Prefix: api.DisplayPrefix(c.AdminKey), Hash: api.HashKey(c.AdminKey)})
+	}
+	n, err := store.CountAPIKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	key, hash := api.NewKey()
+	if err := store.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin (first start)", Role: hookd.RoleAdmin,
+		Prefix: api.DisplayPrefix(key), Hash: hash}); err != nil {
+		return err
+	}
+	fmt.Printf("\nCreated an admin API key. It is shown this once; store it now:\n\n    %s\n\n", key)
+	return nil
+}
+
+func validHeaderPrefix(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,281 @@
+// Package dispatch is the delivery engine: it claims due deliveries from the
+// store in batches, sends them, and records every attempt with the
+// delivery's next state, in batches too.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
+)
+
+// Config holds the deployment-wide delivery settings.
+type Config struct {
+	Workers         int           // requests in flight at once in this process
+	Schedule        hookd.Schedule // retry schedule for endpoints without their own
+	Timeout         time.Duration // request timeout for endpoints without their own
+	LeaseGrace      time.Duration // lease beyond the request timeout before work is reclaimed
+	PollInterval    time.Duration // the longest sleep between claims when nothing wakes us
+	ShutdownTimeout time.Duration // how long Run waits for in-flight attempts on shutdown
+	AllowPrivate    bool          // http:// and local targets, for development
+	Signer          signature.Signer
+	Headers         HeaderNames
+	ExcerptBytes    int // how much of a response body to keep
+	Logger          *slog.Logger
+	// OnDisabled is told of endpoints the engine disabled (auto or gone).
+	OnDisabled func(endpointIDs []string)
+}
+
+// HeaderNames are the names of hookd's own delivery headers.
+type HeaderNames struct {
+	Event    string
+	Delivery string
+	Attempt  string
+}
+
+// DefaultHeaderNames derives the header names from a prefix such as X-Hookd.
+func DefaultHeaderNames(prefix string) HeaderNames {
+	return HeaderNames{Event: prefix + "-Event", Delivery: prefix + "-Delivery", Attempt: prefix + "-Attempt"}
+}
+
+func (c *Config) setDefaults() {
+	if c.Workers <= 0 {
+		c.Workers = 256
+	}
+	if c.Schedule == nil {
+		c.Schedule = hookd.DefaultSchedule
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.LeaseGrace <= 0 {
+		c.LeaseGrace = 30 * time.Second
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.ExcerptBytes <= 0 {
+		c.ExcerptBytes = 4096
+	}
+	if c.Headers == (HeaderNames{}) {
+		c.Headers = DefaultHeaderNames("X-Hookd")
+	}
+	if c.Signer.Scheme == "" {
+		c.Signer = signature.Signer{Scheme: signature.Standard, Header: "X-Hookd-Signature"}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Dispatcher runs the delivery loop of one process.
+type Dispatcher struct {
+	store     hookd.QueueStore
+	client    *http.Client
+	cfg       Config
+	userAgent string
+	wake      chan struct{}
+	results   chan hookd.AttemptResult
+	slots     chan struct{} // one token per free worker
+}
+
+// New returns a dispatcher over store.
+func New(store hookd.QueueStore, cfg Config) *Dispatcher {
+	cfg.setDefaults()
+	d := &Dispatcher{
+		store:     store,
+		client:    NewClient(cfg.AllowPrivate),
+		cfg:       cfg,
+		userAgent: "hookd/" + hookd.Version,
+		wake:      make(chan struct{}, 1),
+		results:   make(chan hookd.AttemptResult, cfg.Workers),
+		slots:     make(chan struct{}, cfg.Workers),
+	}
+	for range cfg.Workers {
+		d.slots <- struct{}{}
+	}
+	return d
+}
+
+// Notify wakes the loop at once, e.g. after a publish; it never blocks.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then stops claiming, lets in-flight attempts
+// finish (up to ShutdownTimeout; the rest are handed back unattempted),
+// records every result and returns.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	// Attempts outlive ctx by up to ShutdownTimeout, so they get their own.
+	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelAttempts()
+
+	var recorder sync.WaitGroup
+	recorder.Add(1)
+	go func() {
+		defer recorder.Done()
+		d.record()
+	}()
+
+	var inFlight sync.WaitGroup
+	d.loop(ctx, attemptCtx, &inFlight)
+
+	done := make(chan struct{})
+	go func() { inFlight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d.cfg.ShutdownTimeout):
+		d.cfg.Logger.Warn("shutdown timeout: abandoning in-flight attempts; they will be retried", "timeout", d.cfg.ShutdownTimeout)
+		cancelAttempts()
+		<-done
+	}
+	close(d.results)
+	recorder.Wait()
+	return nil
+}
+
+func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGroup) {
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		free := d.takeSlots(ctx)
+		if free == 0 {
+			return
+		}
+		jobs, err := d.store.ClaimDeliveries(ctx, time.Now(), free, d.cfg.LeaseGrace)
+		d.returnSlots(free - len(jobs))
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+			d.cfg.Logger.Error("claim deliveries", "err", err, "retry_in", backoff)
+			d.sleep(ctx, backoff)
+			continue
+		}
+		backoff = 0
+		for _, job := range jobs {
+			inFlight.Add(1)
+			go func() {
+				defer inFlight.Done()
+				d.attempt(attemptCtx, job)
+			}()
+		}
+		if len(jobs) == free {
+			continue // maybe more due work: claim again at once
+		}
+		d.sleep(ctx, d.untilNextDue(ctx))
+	}
+}
+
+// takeSlots waits for at least one free worker and takes all free ones.
+func (d *Dispatcher) takeSlots(ctx context.Context) int {
+	select {
+	case <-d.slots:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for {
+		select {
+		case <-d.slots:
+			n++
+		default:
+			return n
+		}
+	}
+}
+
+func (d *Dispatcher) returnSlots(n int) {
+	for range n {
+		d.slots <- struct{}{}
+	}
+}
+
+// untilNextDue is how long to sleep when no work was claimable. Due work that
+// could not be claimed waits on an endpoint's in-flight limit; a finished
+// attempt wakes us for it, and the poll interval bounds the wait.
+func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {
+	next, ok, err := d.store.NextDueAt(ctx)
+	if err != nil || !ok {
+		return d.cfg.PollInterval
+	}
+	wait := time.Until(next)
+	if wait <= 0 {
+		return d.cfg.PollInterval
+	}
+	return min(wait, d.cfg.PollInterval)
+}
+
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-d.wake:
+	case <-ctx.Done():
+	}
+}
+
+// record writes results in batches: whatever arrived while the previous
+// write ran goes in the next transaction, so the write rate adapts to load
+// without a timer.
+func (d *Dispatcher) record() {
+	batch := make([]hookd.AttemptResult, 0, d.cfg.Workers)
+	for r := range d.results {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-d.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		d.flush(batch)
+	}
+}
+
+// flush records a batch, retrying until the store takes it: a result that
+// is never recorded is delivered again after its lease, so giving up early
+// would only add duplicates.
+func (d *Dispatcher) flush(batch []hookd.AttemptResult) {
+	backoff := 50 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		disabled, err := d.store.RecordAttempts(ctx, batch)
+		cancel()
+		if err == nil {
+			d.returnSlots(len(batch))
+			d.Notify()
+			if len(disabled) > 0 {
+				d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
+				if d.cfg.OnDisabled != nil {
+					d.cfg.OnDisabled(disabled)
+				}
+			}
+			return
+		}
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		d.cfg.Logger.Error("record attempts", "err", err, "results", len(batch), "retry_in", backoff)
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}

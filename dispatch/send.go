@@ -1,0 +1,226 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"code.dny.dev/ssrf"
+
+	"github.com/hookd/hookd"
+)
+
+// drainLimit is how much of a long response we read past the excerpt so the
+// connection can be reused; beyond it the connection is closed instead.
+const drainLimit = 64 << 10
+
+// masked replaces custom header values in the attempt log: they often hold
+// the receiver's credentials.
+const masked = "********"
+
+// attempt sends one delivery and queues its result for recording.
+func (d *Dispatcher) attempt(ctx context.Context, job *hookd.Job) {
+	res, ok := d.send(ctx, job)
+	if !ok {
+		// Cancelled by shutdown: hand it back unattempted, to go again at once.
+		releaseCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := d.store.ReleaseDeliveries(releaseCtx, []*hookd.Job{job}); err != nil {
+			d.cfg.Logger.Warn("release delivery; it will be retried after its lease", "delivery", job.DeliveryID, "err", err)
+		}
+		d.returnSlots(1)
+		return
+	}
+	d.results <- res
+}
+
+// send makes the HTTP request. ok is false when shutdown cancelled it.
+func (d *Dispatcher) send(ctx context.Context, job *hookd.Job) (hookd.AttemptResult, bool) {
+	timeout := job.Timeout
+	if timeout <= 0 {
+		timeout = d.cfg.Timeout
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	start := time.Now()
+	res := hookd.AttemptResult{Job: job, Attempt: hookd.Attempt{
+		DeliveryID: job.DeliveryID, Number: job.Attempt, At: start, URL: job.URL,
+	}}
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, job.URL, bytes.NewReader(job.Payload))
+	if err != nil {
+		res.Attempt.Error = "invalid endpoint URL: " + err.Error()
+		return d.judge(res, nil), true
+	}
+	if err := d.setHeaders(req.Header, job, start); err != nil {
+		res.Attempt.Error = "signing failed: " + err.Error()
+		res.Attempt.RequestHeaders = recordedHeaders(req.Header, job.Headers)
+		return d.judge(res, nil), true
+	}
+	res.Attempt.RequestHeaders = recordedHeaders(req.Header, job.Headers)
+	if req.URL.Scheme != "https" && !d.cfg.AllowPrivate {
+		res.Attempt.Error = "refused: endpoint URL must use https"
+		return d.judge(res, nil), true
+	}
+
+	resp, err := d.client.Do(req)
+	if err != nil {
+		res.Attempt.Duration = hookd.Millis(time.Since(start))
+		if ctx.Err() != nil {
+			return res, false
+		}
+		res.Attempt.Error = describe(err, timeout)
+		return d.judge(res, nil), true
+	}
+	excerpt, readErr := readExcerpt(resp.Body, d.cfg.ExcerptBytes)
+	resp.Body.Close()
+	res.Attempt.Duration = hookd.Millis(time.Since(start))
+	res.Attempt.StatusCode = resp.StatusCode
+	res.Attempt.ResponseBody = excerpt
+	if readErr != nil && resp.StatusCode/100 != 2 {
+		res.Attempt.Error = "reading the response: " + describe(readErr, timeout)
+	}
+	if resp.StatusCode/100 == 3 {
+		res.Attempt.Error = "redirect to " + resp.Header.Get("Location") + " not followed"
+	}
+	return d.judge(res, resp), true
+}
+
+func (d *Dispatcher) setHeaders(h http.Header, job *hookd.Job, at time.Time) error {
+	for k, v := range job.Headers {
+		h.Set(k, v)
+	}
+	h["Content-Type"] = []string{"application/json"}
+	h["User-Agent"] = []string{d.userAgent}
+	h.Set(d.cfg.Headers.Event, job.EventType)
+	h.Set(d.cfg.Headers.Delivery, job.DeliveryID)
+	h.Set(d.cfg.Headers.Attempt, strconv.Itoa(job.Attempt))
+	return d.cfg.Signer.Sign(h, job.EventID, at, job.Payload, job.Secrets)
+}
+
+// recordedHeaders flattens the request headers for the attempt log, with
+// custom header values masked.
+func recordedHeaders(h http.Header, custom map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		out[k] = strings.Join(v, ", ")
+	}
+	for k := range custom {
+		out[http.CanonicalHeaderKey(k)] = masked
+	}
+	return out
+}
+
+// judge classifies the attempt and schedules the next one.
+func (d *Dispatcher) judge(res hookd.AttemptResult, resp *http.Response) hookd.AttemptResult {
+	if resp != nil {
+		switch code := resp.StatusCode; {
+		case code/100 == 2:
+			res.Outcome.Success = true
+		case code == http.StatusGone:
+			res.Outcome.Gone = true
+		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+			res.Outcome.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), res.Attempt.At)
+		}
+	}
+	schedule := res.Job.RetrySchedule
+	if schedule == nil {
+		schedule = d.cfg.Schedule
+	}
+	if wait, ok := schedule.NextAttemptAfter(res.Job.RunAttempt, res.Outcome); ok {
+		res.NextAttemptAt = res.Attempt.At.Add(res.Attempt.Duration.Duration() + wait)
+	}
+	return res
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && secs > 0 {
+		return min(time.Duration(secs)*time.Second, hookd.MaxRetryAfter)
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), hookd.MaxRetryAfter)
+	}
+	return 0
+}
+
+// readExcerpt keeps the first n bytes of a body (cut at a UTF-8 boundary)
+// and drains a bounded remainder so the connection can be reused.
+func readExcerpt(body io.Reader, n int) (string, error) {
+	buf := make([]byte, n)
+	got, err := io.ReadFull(body, buf)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		err = nil
+	} else if err == nil {
+		_, err = io.CopyN(io.Discard, body, drainLimit)
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	excerpt := buf[:got]
+	// Drop a rune the cut split in two; other invalid bytes become U+FFFD.
+	for i := 1; i < utf8.UTFMax && len(excerpt) > 0 && !utf8.Valid(excerpt); i++ {
+		excerpt = excerpt[:len(excerpt)-1]
+	}
+	if !utf8.Valid(excerpt) {
+		excerpt = buf[:got]
+	}
+	return strings.ToValidUTF8(string(excerpt), "\uFFFD"), err
+}
+
+// describe turns a transport error into the short text users see in the log.
+func describe(err error, timeout time.Duration) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Sprintf("timeout: no response within %s", timeout)
+	case errors.Is(err, ssrf.ErrProhibitedIP):
+		return "refused: the endpoint resolves to a private or local address (see --allow-private-targets)"
+	case errors.As(err, &dnsErr):
+		return "DNS: could not resolve " + dnsErr.Name + ": " + dnsErr.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by the receiver"
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+		return "TLS: certificate not valid: " + innermost(err)
+	case errors.As(err, &recordErr):
+		return "TLS: the receiver did not answer with TLS (is it plain http?)"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed by the receiver before a complete response"
+	}
+	return innermost(err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// innermost drops the "Post \"https://...\": " wrapping of url.Error.
+func innermost(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}

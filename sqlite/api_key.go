@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// CreateAPIKey stores a key's hash; k.ID and k.CreatedAt are set.
+func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
+	now := db.now()
+	id := ids.New(ids.APIKey)
+	return db.inTx(ctx, "create api key", func(tx *sql.Tx) error {
+		if k.TenantID != "" {
+			if err := tenantExists(ctx, tx, k.TenantID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO api_keys (id, name, role, tenant_id, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, k.Name, k.Role, nullString(k.TenantID), k.Prefix, k.Hash, ms(now)); err != nil {
+			return err
+		}
+		k.ID, k.CreatedAt = id, fromMs(ms(now))
+		return nil
+	})
+}
+
+const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at`
+
+func scanAPIKey(row interface{ Scan(...any) error }) (*hookd.APIKey, error) {
+	var k hookd.APIKey
+	var created int64
+	var used sql.NullInt64
+	if err := row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &created, &used); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.LastUsedAt = fromMs(created), nullTime(used)
+	return &k, nil
+}
+
+// usageResolution bounds how often authentication writes last_used_at, so
+// that reading a key stays a read on the hot path.
+const usageResolution = time.Minute
+
+// APIKeyByHash finds a key by the hash of its secret.
+func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	k, err := scanAPIKey(db.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read api key: %w", err)
+	}
+	now := db.now()
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > usageResolution {
+		if _, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), k.ID); err != nil {
+			return nil, fmt.Errorf("record api key use: %w", err)
+		}
+		t := fromMs(ms(now))
+		k.LastUsedAt = &t
+	}
+	return k, nil
+}
+
+// APIKeys lists keys, newest first; tenantID "" lists every key.
+func (db *DB) APIKeys(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.APIKey, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE (? = '' OR tenant_id = ?) AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		tenantID, tenantID, p.Cursor, p.Cursor, pageLimit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return collect(rows, scanAPIKey, "list api keys")
+}
+
+// APIKey reads one key.
+func (db *DB) APIKey(ctx context.Context, id string) (*hookd.APIKey, error) {
+	k, err := scanAPIKey(db.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("api key", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read api key: %w", err)
+	}
+	return k, nil
+}
+
+// DeleteAPIKey revokes a key.
+func (db *DB) DeleteAPIKey(ctx context.Context, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete api key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("api key", id)
+	}
+	return nil
+}
+
+// CountAPIKeys counts every key.
+func (db *DB) CountAPIKeys(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count api keys: %w", err)
+	}
+	return n, nil
+}
+
+func tenantExists(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("tenant", id)
+	}
+	if err != nil {
+		return fmt.Errorf("read tenant: %w", err)
+	}
+	return nil
+}

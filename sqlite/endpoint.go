@@ -1,0 +1,271 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// CreateEndpoint stores an endpoint and its first signing secret.
+func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret string) error {
+	now := db.now()
+	id := ids.New(ids.Endpoint)
+	headers, err := db.sealJSON(e.Headers)
+	if err != nil {
+		return fmt.Errorf("create endpoint: %w", err)
+	}
+	types, _ := json.Marshal(e.EventTypes)
+	err = db.inTx(ctx, "create endpoint", func(tx *sql.Tx) error {
+		if err := tenantExists(ctx, tx, e.TenantID); err != nil {
+			return err
+		}
+		if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
+			enabled, disabled_reason, retry_schedule, timeout_ms, max_in_flight, failures_since, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
+			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
+			e.MaxInFlight, ms(now), ms(now), ms(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
+			id, db.box.Seal([]byte(secret)), ms(now))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	e.ID, e.CreatedAt, e.UpdatedAt = id, fromMs(ms(now)), fromMs(ms(now))
+	return nil
+}
+
+const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
+	retry_schedule, timeout_ms, max_in_flight, failure_count, last_success_at, last_failure_at, created_at, updated_at`
+
+func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
+	var e hookd.Endpoint
+	var types string
+	var headers []byte
+	var schedule sql.NullString
+	var timeoutMs, created, updated int64
+	var success, failure sql.NullInt64
+	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
+		&e.DisabledReason, &schedule, &timeoutMs, &e.MaxInFlight, &e.FailureCount, &success, &failure,
+		&created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+		return nil, fmt.Errorf("event types: %w", err)
+	}
+	var err error
+	if e.Headers, err = db.openHeaders(headers); err != nil {
+		return nil, err
+	}
+	if e.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
+		return nil, err
+	}
+	e.Timeout = time.Duration(timeoutMs) * time.Millisecond
+	e.LastSuccessAt, e.LastFailureAt = nullTime(success), nullTime(failure)
+	e.CreatedAt, e.UpdatedAt = fromMs(created), fromMs(updated)
+	return &e, nil
+}
+
+// Endpoint reads one endpoint of a tenant.
+func (db *DB) Endpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
+	return db.endpoint(ctx, db.read.QueryRowContext, tenantID, id)
+}
+
+type queryRowFunc func(ctx context.Context, query string, args ...any) *sql.Row
+
+func (db *DB) endpoint(ctx context.Context, query queryRowFunc, tenantID, id string) (*hookd.Endpoint, error) {
+	e, err := db.scanEndpoint(query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("endpoint", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read endpoint: %w", err)
+	}
+	return e, nil
+}
+
+// Endpoints lists a tenant's endpoints, newest first.
+func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Endpoint, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		tenantID, p.Cursor, p.Cursor, pageLimit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	return collect(rows, db.scanEndpoint, "list endpoints")
+}
+
+// CountEndpoints counts a tenant's endpoints.
+func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ?`, tenantID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count endpoints: %w", err)
+	}
+	return n, nil
+}
+
+// UpdateEndpoint applies the set fields of u.
+func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.EndpointUpdate) (*hookd.Endpoint, error) {
+	var out *hookd.Endpoint
+	err := db.inTx(ctx, "update endpoint", func(tx *sql.Tx) error {
+		e, err := db.endpoint(ctx, tx.QueryRowContext, tenantID, id)
+		if err != nil {
+			return err
+		}
+		applyUpdate(e, u)
+		if u.EventTypes != nil {
+			if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+				return err
+			}
+		}
+		headers, err := db.sealJSON(e.Headers)
+		if err != nil {
+			return err
+		}
+		types, _ := json.Marshal(e.EventTypes)
+		e.UpdatedAt = fromMs(ms(db.now()))
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
+			retry_schedule = ?, timeout_ms = ?, max_in_flight = ?, updated_at = ? WHERE id = ?`,
+			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
+			e.Timeout.Milliseconds(), e.MaxInFlight, ms(e.UpdatedAt), id); err != nil {
+			return err
+		}
+		out = e
+		return nil
+	})
+	return out, err
+}
+
+func applyUpdate(e *hookd.Endpoint, u hookd.EndpointUpdate) {
+	if u.Name != nil {
+		e.Name = *u.Name
+	}
+	if u.Description != nil {
+		e.Description = *u.Description
+	}
+	if u.URL != nil {
+		e.URL = *u.URL
+	}
+	if u.EventTypes != nil {
+		e.EventTypes = *u.EventTypes
+	}
+	if u.Headers != nil {
+		e.Headers = *u.Headers
+	}
+	if u.RetrySchedule != nil {
+		e.RetrySchedule = *u.RetrySchedule
+		if len(e.RetrySchedule) == 0 {
+			e.RetrySchedule = nil
+		}
+	}
+	if u.Timeout != nil {
+		e.Timeout = *u.Timeout
+	}
+	if u.MaxInFlight != nil {
+		e.MaxInFlight = *u.MaxInFlight
+	}
+}
+
+// DeleteEndpoint removes an endpoint with its deliveries and attempts.
+func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	if err != nil {
+		return fmt.Errorf("delete endpoint: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("endpoint", id)
+	}
+	return nil
+}
+
+// EnableEndpoint re-enables an endpoint, makes its paused deliveries due now
+// and starts a new failure streak.
+func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
+	now := ms(db.now())
+	var out *hookd.Endpoint
+	err := db.inTx(ctx, "enable endpoint", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 1, disabled_reason = NULL, failure_count = 0,
+			failures_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, now, now, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("endpoint", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET
+			status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
+			next_attempt_at = CASE WHEN lease_token IS NULL THEN ? ELSE next_attempt_at END,
+			updated_at = ?
+			WHERE endpoint_id = ? AND status = 'paused'`, now, now, id); err != nil {
+			return err
+		}
+		out, err = db.endpoint(ctx, tx.QueryRowContext, tenantID, id)
+		return err
+	})
+	return out, err
+}
+
+// DisableEndpoint disables an endpoint and pauses its waiting deliveries.
+func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*hookd.Endpoint, error) {
+	var out *hookd.Endpoint
+	err := db.inTx(ctx, "disable endpoint", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+			reason, ms(db.now()), tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("endpoint", id)
+		}
+		if err := pauseDeliveries(ctx, tx, id, ms(db.now())); err != nil {
+			return err
+		}
+		out, err = db.endpoint(ctx, tx.QueryRowContext, tenantID, id)
+		return err
+	})
+	return out, err
+}
+
+// pauseDeliveries parks an endpoint's waiting deliveries. Test deliveries
+// still go out. One in flight keeps its lease, so its result still lands.
+func pauseDeliveries(ctx context.Context, tx *sql.Tx, endpointID string, now int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused',
+		next_attempt_at = CASE WHEN lease_token IS NULL THEN NULL ELSE next_attempt_at END, updated_at = ?
+		WHERE endpoint_id = ? AND status IN ('pending', 'retrying') AND test = 0`, now, endpointID)
+	if err != nil {
+		return fmt.Errorf("pause deliveries: %w", err)
+	}
+	return nil
+}
+
+// Secrets returns the endpoint's valid signing secrets, newest first.
+func (db *DB) Secrets(ctx context.Context, tenantID, id string) ([]string, error) {
+	if _, err := db.Endpoint(ctx, tenantID, id); err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT secret FROM endpoint_secrets
+		WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`, id, ms(db.now()))
+	if err != nil {
+		return nil, fmt.Errorf("read secrets: %w", err)
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+		var sealed []byte
+		if err := row.Scan(&sealed); err != nil {
+			return "", err
+		}
+		plain, err := db.box.Open(sealed)
+		return string(plain), err
+	}, "read secrets")
+}

@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// subscriber is what fan-out needs of an endpoint.
+type subscriber struct {
+	id      string
+	enabled bool
+	types   []string
+}
+
+func (s subscriber) wants(eventType string) bool {
+	for _, t := range s.types {
+		if t == hookd.AllEventTypes || t == eventType {
+			return true
+		}
+	}
+	return false
+}
+
+// publishTx holds what one publish transaction prepares once and reuses for
+// every event of a batch.
+type publishTx struct {
+	ctx         context.Context
+	tx          *sql.Tx
+	tenantID    string
+	now         int64
+	knownTypes  map[string]bool
+	subscribers []subscriber
+	insertEvent *sql.Stmt
+	insertDlv   *sql.Stmt
+}
+
+// PublishEvents stores events and their deliveries in one transaction.
+func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+	results := make([]hookd.PublishResult, 0, len(events))
+	err := db.inTx(ctx, "publish events", func(tx *sql.Tx) error {
+		p, err := db.beginPublish(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		defer p.close()
+		for i := range events {
+			r, err := p.publish(&events[i], i, len(events))
+			if err != nil {
+				return err
+			}
+			results = append(results, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*publishTx, error) {
+	if err := tenantExists(ctx, tx, tenantID); err != nil {
+		return nil, err
+	}
+	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ms(db.now()), knownTypes: map[string]bool{}}
+	rows, err := tx.QueryContext(ctx, `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = ?`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("read endpoints: %w", err)
+	}
+	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (subscriber, error) {
+		var s subscriber
+		var types string
+		if err := row.Scan(&s.id, &s.enabled, &types); err != nil {
+			return s, err
+		}
+		return s, json.Unmarshal([]byte(types), &s.types)
+	}, "read endpoints")
+	if err != nil {
+		return nil, err
+	}
+	if p.insertEvent, err = tx.PrepareContext(ctx, `INSERT INTO events
+		(tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, err
+	}
+	if p.insertDlv, err = tx.PrepareContext(ctx, `INSERT INTO deliveries
+		(id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		p.insertEvent.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *publishTx) close() {
+	p.insertEvent.Close()
+	p.insertDlv.Close()
+}
+
+// field names the offending event in a batch, or the field of a single event.
+func batchField(i, n int, field string) string {
+	if n == 1 {
+		return field
+	}
+	return fmt.Sprintf("events[%d].%s", i, field)
+}
+
+func (p *publishTx) checkType(name string, i, n int) error {
+	if p.knownTypes[name] {
+		return nil
+	}
+	var one int
+	err := p.tx.QueryRowContext(p.ctx, `SELECT 1 FROM event_types WHERE name = ?`, name).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hookd.Invalid(batchField(i, n, "type"), "event type %q is not in the catalogue", name)
+	}
+	if err != nil {
+		return fmt.Errorf("check event type: %w", err)
+	}
+	p.knownTypes[name] = true
+	return nil
+}
+
+// publish stores one event, or finds the earlier publish with its key or
+// id. Keys and ids live in separate namespaces of idempotency_key, so a
+// header key can never collide with another event's id.
+func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, error) {
+	if err := p.checkType(ev.Type, i, n); err != nil {
+		return hookd.PublishResult{}, err
+	}
+	if ev.IdempotencyKey != "" {
+		r, found, err := p.previous(ev, "idempotency_key", "key:"+ev.IdempotencyKey, "idempotency key "+ev.IdempotencyKey)
+		if found || err != nil {
+			return r, err
+		}
+	}
+	id, key := ev.ID, "key:"+ev.IdempotencyKey
+	if id != "" {
+		r, found, err := p.previous(ev, "id", id, "event id "+id)
+		if found && err == nil && ev.IdempotencyKey != "" {
+			err = hookd.Errorf(hookd.ECONFLICT, "event id %q was already published under another idempotency key", id)
+		}
+		if found || err != nil {
+			return r, err
+		}
+	} else {
+		id = ids.NewAt(ids.Event, ev.CreatedAt)
+	}
+	if ev.IdempotencyKey == "" {
+		key = "id:" + id
+	}
+	subs := p.matching(ev.Type)
+	if _, err := p.insertEvent.ExecContext(p.ctx, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt)); err != nil {
+		return hookd.PublishResult{}, fmt.Errorf("insert event: %w", err)
+	}
+	if err := p.fanOut(id, ev.Type, false, subs); err != nil {
+		return hookd.PublishResult{}, err
+	}
+	return hookd.PublishResult{ID: id, Deliveries: len(subs)}, nil
+}
+
+// previous looks up an earlier publish by column (id or idempotency_key).
+// The same request again is a duplicate; a different one is a conflict.
+func (p *publishTx) previous(ev *hookd.NewEvent, column, value, what string) (hookd.PublishResult, bool, error) {
+	var r hookd.PublishResult
+	var hash string
+	err := p.tx.QueryRowContext(p.ctx, `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND `+column+` = ?`,
+		p.tenantID, value).Scan(&r.ID, &r.Deliveries, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("check %s: %w", column, err)
+	}
+	if hash != ev.RequestHash {
+		return r, true, hookd.Errorf(hookd.ECONFLICT, "%s was already used for a different request", what)
+	}
+	r.Duplicate = true
+	return r, true, nil
+}
+
+func (p *publishTx) matching(eventType string) []subscriber {
+	var out []subscriber
+	for _, s := range p.subscribers {
+		if s.wants(eventType) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// fanOut inserts one delivery per subscriber; a disabled endpoint's waits, paused.
+func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []subscriber) error {
+	for _, s := range subs {
+		status, next := hookd.StatusPending, any(p.now)
+		if !s.enabled && !test {
+			status, next = hookd.StatusPaused, nil
+		}
+		if _, err := p.insertDlv.ExecContext(p.ctx, ids.New(ids.Delivery), p.tenantID, eventID, s.id, eventType,
+			status, test, next, p.now, p.now); err != nil {
+			return fmt.Errorf("insert delivery: %w", err)
+		}
+	}
+	return nil
+}
+
+// PublishTestEvent stores a test event with one delivery, due at once.
+func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev hookd.NewEvent) (*hookd.Delivery, error) {
+	var deliveryID string
+	err := db.inTx(ctx, "publish test event", func(tx *sql.Tx) error {
+		p, err := db.beginPublish(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		defer p.close()
+		var target []subscriber
+		for _, s := range p.subscribers {
+			if s.id == endpointID {
+				target = append(target, s)
+			}
+		}
+		if len(target) == 0 {
+			return notFound("endpoint", endpointID)
+		}
+		if err := p.checkType(ev.Type, 0, 1); err != nil {
+			return err
+		}
+		id := ev.ID
+		if id == "" {
+			id = ids.NewAt(ids.Event, ev.CreatedAt)
+		}
+		if _, err := p.insertEvent.ExecContext(ctx, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt)); err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		if err := p.fanOut(id, ev.Type, true, target); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE tenant_id = ? AND event_id = ?`, tenantID, id).Scan(&deliveryID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.Delivery(ctx, tenantID, deliveryID)
+}
+
+// Event reads one event with its payload.
+func (db *DB) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
+	var ev hookd.Event
+	var created int64
+	err := db.read.QueryRowContext(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at
+		FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id).
+		Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("event", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read event: %w", err)
+	}
+	ev.CreatedAt = fromMs(created)
+	return &ev, nil
+}

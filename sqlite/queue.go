@@ -1,0 +1,314 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// defaultLeaseTimeout stands in for an endpoint without its own timeout when
+// sizing a lease; the dispatcher's deployment default is at most this long.
+const defaultLeaseTimeout = 30 * time.Second
+
+// candidate is an endpoint with due work and room for more requests.
+type candidate struct {
+	id        string
+	room      int
+	timeoutMs int64
+	take      int
+}
+
+// ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint,
+// sharing the batch fairly between endpoints so one endpoint's backlog
+// cannot crowd the others out.
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*hookd.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var jobs []*hookd.Job
+	err := db.inTx(ctx, "claim deliveries", func(tx *sql.Tx) error {
+		cands, err := dueEndpoints(ctx, tx, ms(now))
+		if err != nil {
+			return err
+		}
+		share(cands, limit)
+		token := newLeaseToken()
+		ep := map[string]*hookd.Job{}
+		for _, c := range cands {
+			if c.take == 0 {
+				continue
+			}
+			timeout := time.Duration(c.timeoutMs) * time.Millisecond
+			if timeout == 0 {
+				timeout = defaultLeaseTimeout
+			}
+			leaseEnd := ms(now.Add(timeout + leaseGrace))
+			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_token = ?, next_attempt_at = ?
+				WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ? AND status IN ('pending', 'retrying')
+					AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+				RETURNING id, tenant_id, event_id, event_type, test, attempts, run_attempts`,
+				token, leaseEnd, c.id, ms(now), c.take)
+			if err != nil {
+				return fmt.Errorf("lease: %w", err)
+			}
+			claimed, err := collect(rows, func(row interface{ Scan(...any) error }) (*hookd.Job, error) {
+				j := &hookd.Job{EndpointID: c.id, LeaseToken: token}
+				err := row.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.Test, &j.Attempt, &j.RunAttempt)
+				j.Attempt++
+				j.RunAttempt++
+				return j, err
+			}, "lease")
+			if err != nil {
+				return err
+			}
+			for _, j := range claimed {
+				if err := db.fillJob(ctx, tx, j, ep); err != nil {
+					return err
+				}
+			}
+			jobs = append(jobs, claimed...)
+		}
+		return nil
+	})
+	return jobs, err
+}
+
+func newLeaseToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candidate, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, room, timeout_ms FROM (
+		SELECT e.id, e.timeout_ms,
+			e.max_in_flight - (SELECT COUNT(*) FROM deliveries l
+				WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > ?1) AS room,
+			(SELECT MIN(d.next_attempt_at) FROM deliveries d
+				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
+		FROM endpoints e)
+		WHERE oldest <= ?1 AND room > 0 ORDER BY oldest`, now)
+	if err != nil {
+		return nil, fmt.Errorf("find due endpoints: %w", err)
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*candidate, error) {
+		var c candidate
+		return &c, row.Scan(&c.id, &c.room, &c.timeoutMs)
+	}, "find due endpoints")
+}
+
+// share splits limit between candidates: an even share each first (the
+// oldest work first when there are more endpoints than slots), then what is
+// left to those with more room. Each take is bounded by the endpoint's room.
+func share(cands []*candidate, limit int) {
+	if len(cands) == 0 {
+		return
+	}
+	each := max(1, limit/len(cands))
+	for _, c := range cands {
+		c.take = min(c.room, each, limit)
+		limit -= c.take
+	}
+	for _, c := range cands {
+		extra := min(c.room-c.take, limit)
+		c.take += extra
+		limit -= extra
+	}
+}
+
+// fillJob adds the event payload and the endpoint's delivery settings,
+// reading each endpoint once per claim.
+func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints map[string]*hookd.Job) error {
+	var created int64
+	if err := tx.QueryRowContext(ctx, `SELECT payload, created_at FROM events WHERE tenant_id = ? AND id = ?`,
+		j.TenantID, j.EventID).Scan(&j.Payload, &created); err != nil {
+		return fmt.Errorf("read event %s: %w", j.EventID, err)
+	}
+	j.CreatedAt = fromMs(created)
+	ep, ok := endpoints[j.EndpointID]
+	if !ok {
+		ep = &hookd.Job{}
+		var headers []byte
+		var schedule sql.NullString
+		var timeoutMs int64
+		if err := tx.QueryRowContext(ctx, `SELECT url, headers, retry_schedule, timeout_ms FROM endpoints WHERE id = ?`, j.EndpointID).
+			Scan(&ep.URL, &headers, &schedule, &timeoutMs); err != nil {
+			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
+		}
+		var err error
+		if ep.Headers, err = db.openHeaders(headers); err != nil {
+			return err
+		}
+		if ep.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
+			return err
+		}
+		ep.Timeout = time.Duration(timeoutMs) * time.Millisecond
+		if ep.Secrets, err = db.validSecrets(ctx, tx, j.EndpointID); err != nil {
+			return err
+		}
+		endpoints[j.EndpointID] = ep
+	}
+	j.URL, j.Headers, j.RetrySchedule, j.Timeout, j.Secrets = ep.URL, ep.Headers, ep.RetrySchedule, ep.Timeout, ep.Secrets
+	return nil
+}
+
+func (db *DB) validSecrets(ctx context.Context, tx *sql.Tx, endpointID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT secret FROM endpoint_secrets
+		WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`, endpointID, ms(db.now()))
+	if err != nil {
+		return nil, fmt.Errorf("read secrets: %w", err)
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+		var sealed []byte
+		if err := row.Scan(&sealed); err != nil {
+			return "", err
+		}
+		plain, err := db.box.Open(sealed)
+		return string(plain), err
+	}, "read secrets")
+}
+
+// RecordAttempts stores attempts and applies their outcomes in one transaction.
+func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
+	var disabled []string
+	err := db.inTx(ctx, "record attempts", func(tx *sql.Tx) error {
+		disabled = disabled[:0]
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO attempts (id, delivery_id, number, at, url, request_headers,
+			status_code, duration_ms, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
+		update, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1,
+			run_attempts = run_attempts + 1, next_attempt_at = ?, lease_token = NULL, last_attempt_at = ?,
+			last_status_code = ?, last_error = ?, last_duration_ms = ?, finished_at = ?, updated_at = ?
+			WHERE id = ? AND lease_token = ?`)
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		for i := range results {
+			ids, err := db.record(ctx, tx, insert, update, &results[i])
+			if err != nil {
+				return err
+			}
+			disabled = append(disabled, ids...)
+		}
+		return nil
+	})
+	return disabled, err
+}
+
+func (db *DB) record(ctx context.Context, tx *sql.Tx, insert, update *sql.Stmt, r *hookd.AttemptResult) ([]string, error) {
+	j, a := r.Job, &r.Attempt
+	at := ms(a.At)
+	headers, _ := json.Marshal(a.RequestHeaders)
+	if _, err := insert.ExecContext(ctx, ids.NewAt(ids.Attempt, a.At), j.DeliveryID, a.Number, at, a.URL, string(headers),
+		a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody); err != nil {
+		return nil, fmt.Errorf("insert attempt: %w", err)
+	}
+	var enabled bool
+	if err := tx.QueryRowContext(ctx, `SELECT enabled FROM endpoints WHERE id = ?`, j.EndpointID).Scan(&enabled); err != nil {
+		return nil, fmt.Errorf("read endpoint: %w", err)
+	}
+	gone := r.Outcome.Gone && !j.Test && enabled
+	status, next, finished := hookd.StatusDelivered, any(nil), any(at)
+	switch {
+	case r.Outcome.Success:
+	case gone || (!enabled && !j.Test && !r.NextAttemptAt.IsZero()):
+		status, finished = hookd.StatusPaused, nil
+	case r.NextAttemptAt.IsZero():
+		status = hookd.StatusFailed
+	default:
+		status, next, finished = hookd.StatusRetrying, ms(r.NextAttemptAt), nil
+	}
+	res, err := update.ExecContext(ctx, status, next, at, a.StatusCode, a.Error, time.Duration(a.Duration).Milliseconds(),
+		finished, ms(db.now()), j.DeliveryID, j.LeaseToken)
+	if err != nil {
+		return nil, fmt.Errorf("update delivery: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 || j.Test {
+		// A stale claim (the lease ran out and the delivery moved on) keeps
+		// its attempt in the log but changes nothing else; test deliveries
+		// never touch endpoint health.
+		return nil, nil
+	}
+	return db.applyHealth(ctx, tx, j.EndpointID, status, gone, at)
+}
+
+// applyHealth updates the endpoint's counters after an attempt, disabling it
+// on 410 Gone or after AutoDisableAfter permanent failures of distinct events.
+func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, endpointID, status string, gone bool, at int64) ([]string, error) {
+	var err error
+	switch status {
+	case hookd.StatusDelivered:
+		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET failure_count = 0, failures_since = ?, last_success_at = ? WHERE id = ?`, at, at, endpointID)
+		return nil, err
+	case hookd.StatusFailed:
+		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET failure_count = failure_count + 1, last_failure_at = ? WHERE id = ?`, at, endpointID)
+	default:
+		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET last_failure_at = ? WHERE id = ?`, at, endpointID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update endpoint health: %w", err)
+	}
+	reason := ""
+	if gone {
+		reason = hookd.DisabledGone
+	} else if status == hookd.StatusFailed {
+		var streak int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT d.event_id) FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+			WHERE d.endpoint_id = ? AND d.status = 'failed' AND d.test = 0 AND d.finished_at >= e.failures_since
+			AND e.enabled = 1 AND e.failure_count >= ?`, endpointID, hookd.AutoDisableAfter).Scan(&streak); err != nil {
+			return nil, fmt.Errorf("count failure streak: %w", err)
+		}
+		if streak >= hookd.AutoDisableAfter {
+			reason = hookd.DisabledAuto
+		}
+	}
+	if reason == "" {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`,
+		reason, at, endpointID); err != nil {
+		return nil, fmt.Errorf("disable endpoint: %w", err)
+	}
+	if err := pauseDeliveries(ctx, tx, endpointID, at); err != nil {
+		return nil, err
+	}
+	return []string{endpointID}, nil
+}
+
+// ReleaseDeliveries hands claimed deliveries back without an attempt.
+func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
+	now := ms(db.now())
+	return db.inTx(ctx, "release deliveries", func(tx *sql.Tx) error {
+		for _, j := range jobs {
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_token = NULL,
+				next_attempt_at = CASE WHEN status = 'paused' THEN NULL ELSE ? END WHERE id = ? AND lease_token = ?`,
+				now, j.DeliveryID, j.LeaseToken); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// NextDueAt returns when the earliest waiting delivery becomes claimable.
+func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next); err != nil {
+		return time.Time{}, false, fmt.Errorf("next due: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMs(next.Int64), true, nil
+}

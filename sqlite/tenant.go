@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/hookd/hookd"
+)
+
+// CreateTenant stores a tenant under the id the caller chose.
+func (db *DB) CreateTenant(ctx context.Context, t *hookd.Tenant) error {
+	now := db.now()
+	res, err := db.write.ExecContext(ctx,
+		`INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		t.ID, t.Name, ms(now), ms(now))
+	if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already exists", t.ID)
+	}
+	t.CreatedAt, t.UpdatedAt = fromMs(ms(now)), fromMs(ms(now))
+	return nil
+}
+
+const tenantColumns = `id, name, created_at, updated_at`
+
+func scanTenant(row interface{ Scan(...any) error }) (*hookd.Tenant, error) {
+	var t hookd.Tenant
+	var created, updated int64
+	if err := row.Scan(&t.ID, &t.Name, &created, &updated); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.UpdatedAt = fromMs(created), fromMs(updated)
+	return &t, nil
+}
+
+// Tenant reads one tenant.
+func (db *DB) Tenant(ctx context.Context, id string) (*hookd.Tenant, error) {
+	t, err := scanTenant(db.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("tenant", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tenant: %w", err)
+	}
+	return t, nil
+}
+
+// Tenants lists tenants, newest id first.
+func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+tenantColumns+` FROM tenants WHERE (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		p.Cursor, p.Cursor, pageLimit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return collect(rows, scanTenant, "list tenants")
+}
+
+// RenameTenant changes a tenant's name.
+func (db *DB) RenameTenant(ctx context.Context, id, name string) (*hookd.Tenant, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE tenants SET name = ?, updated_at = ? WHERE id = ?`, name, ms(db.now()), id)
+	if err != nil {
+		return nil, fmt.Errorf("rename tenant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, notFound("tenant", id)
+	}
+	return db.Tenant(ctx, id)
+}
+
+// DeleteTenant removes a tenant; foreign keys cascade to all it owns.
+func (db *DB) DeleteTenant(ctx context.Context, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete tenant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("tenant", id)
+	}
+	return nil
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error), what string) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
