@@ -203,7 +203,7 @@ func describe(err error, timeout time.Duration) string {
 		return "connection reset by the receiver"
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return "TLS: certificate not valid: " + innermost(err)
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "TLS: the receiver did not answer with TLS (is it plain http?)"
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed by the receiver before a complete response"
