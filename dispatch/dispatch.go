@@ -17,13 +17,13 @@ import (
 
 // Config holds the deployment-wide delivery settings.
 type Config struct {
-	Workers         int           // requests in flight at once in this process
+	Workers         int            // requests in flight at once in this process
 	Schedule        hookd.Schedule // retry schedule for endpoints without their own
-	Timeout         time.Duration // request timeout for endpoints without their own
-	LeaseGrace      time.Duration // lease beyond the request timeout before work is reclaimed
-	PollInterval    time.Duration // the longest sleep between claims when nothing wakes us
-	ShutdownTimeout time.Duration // how long Run waits for in-flight attempts on shutdown
-	AllowPrivate    bool          // http:// and local targets, for development
+	Timeout         time.Duration  // request timeout for endpoints without their own
+	LeaseGrace      time.Duration  // lease beyond the request timeout before work is reclaimed
+	PollInterval    time.Duration  // the longest sleep between claims when nothing wakes us
+	ShutdownTimeout time.Duration  // how long Run waits for in-flight attempts on shutdown
+	AllowPrivate    bool           // http:// and local targets, for development
 	Signer          signature.Signer
 	Headers         HeaderNames
 	ExcerptBytes    int // how much of a response body to keep
