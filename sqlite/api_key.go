@@ -17,7 +17,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
 	id := ids.New(ids.APIKey)
 	return db.inTx(ctx, "create api key", func(tx *sql.Tx) error {
 		if k.TenantID != "" {
-			if err := tenantExists(ctx, tx, k.TenantID); err != nil {
+			if err := db.tenantExists(ctx, tx, k.TenantID); err != nil {
 				return err
 			}
 		}
@@ -112,9 +112,9 @@ func (db *DB) CountAPIKeys(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func tenantExists(ctx context.Context, tx *sql.Tx, id string) error {
+func (db *DB) tenantExists(ctx context.Context, tx *sql.Tx, id string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, id).Scan(&one)
+	err := db.queryRow(ctx, tx, qTenantExists, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("tenant", id)
 	}

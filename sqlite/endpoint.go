@@ -22,10 +22,10 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	}
 	types, _ := json.Marshal(e.EventTypes)
 	err = db.inTx(ctx, "create endpoint", func(tx *sql.Tx) error {
-		if err := tenantExists(ctx, tx, e.TenantID); err != nil {
+		if err := db.tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
 		}
-		if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+		if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
@@ -126,7 +126,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		}
 		applyUpdate(e, u)
 		if u.EventTypes != nil {
-			if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+			if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
 				return err
 			}
 		}

@@ -36,8 +36,7 @@ type publishTx struct {
 	now         int64
 	knownTypes  map[string]bool
 	subscribers []subscriber
-	insertEvent *sql.Stmt
-	insertDlv   *sql.Stmt
+	db          *DB
 }
 
 // PublishEvents stores events and their deliveries in one transaction.
@@ -48,7 +47,6 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 		if err != nil {
 			return err
 		}
-		defer p.close()
 		for i := range events {
 			r, err := p.publish(&events[i], i, len(events))
 			if err != nil {
@@ -65,11 +63,11 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 }
 
 func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*publishTx, error) {
-	if err := tenantExists(ctx, tx, tenantID); err != nil {
+	if err := db.tenantExists(ctx, tx, tenantID); err != nil {
 		return nil, err
 	}
-	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ms(db.now()), knownTypes: map[string]bool{}}
-	rows, err := tx.QueryContext(ctx, `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = ?`, tenantID)
+	p := &publishTx{ctx: ctx, tx: tx, db: db, tenantID: tenantID, now: ms(db.now()), knownTypes: map[string]bool{}}
+	rows, err := db.query(ctx, tx, qSubscribers, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read endpoints: %w", err)
 	}
@@ -84,23 +82,12 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	if err != nil {
 		return nil, err
 	}
-	if p.insertEvent, err = tx.PrepareContext(ctx, `INSERT INTO events
-		(tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		return nil, err
-	}
-	if p.insertDlv, err = tx.PrepareContext(ctx, `INSERT INTO deliveries
-		(id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		p.insertEvent.Close()
-		return nil, err
-	}
 	return p, nil
 }
 
-func (p *publishTx) close() {
-	p.insertEvent.Close()
-	p.insertDlv.Close()
+func (p *publishTx) exec(query string, args ...any) error {
+	_, err := p.db.exec(p.ctx, p.tx, query, args...)
+	return err
 }
 
 // field names the offending event in a batch, or the field of a single event.
@@ -116,7 +103,7 @@ func (p *publishTx) checkType(name string, i, n int) error {
 		return nil
 	}
 	var one int
-	err := p.tx.QueryRowContext(p.ctx, `SELECT 1 FROM event_types WHERE name = ?`, name).Scan(&one)
+	err := p.db.queryRow(p.ctx, p.tx, qEventTypeExists, name).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return hookd.Invalid(batchField(i, n, "type"), "event type %q is not in the catalogue", name)
 	}
@@ -135,14 +122,14 @@ func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, 
 		return hookd.PublishResult{}, err
 	}
 	if ev.IdempotencyKey != "" {
-		r, found, err := p.previous(ev, "idempotency_key", "key:"+ev.IdempotencyKey, "idempotency key "+ev.IdempotencyKey)
+		r, found, err := p.previous(ev, qEventByKey, "key:"+ev.IdempotencyKey, "idempotency key "+ev.IdempotencyKey)
 		if found || err != nil {
 			return r, err
 		}
 	}
 	id, key := ev.ID, "key:"+ev.IdempotencyKey
 	if id != "" {
-		r, found, err := p.previous(ev, "id", id, "event id "+id)
+		r, found, err := p.previous(ev, qEventByID, id, "event id "+id)
 		if found && err == nil && ev.IdempotencyKey != "" {
 			err = hookd.Errorf(hookd.ECONFLICT, "event id %q was already published under another idempotency key", id)
 		}
@@ -156,7 +143,7 @@ func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, 
 		key = "id:" + id
 	}
 	subs := p.matching(ev.Type)
-	if _, err := p.insertEvent.ExecContext(p.ctx, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt)); err != nil {
+	if err := p.exec(qInsertEvent, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt)); err != nil {
 		return hookd.PublishResult{}, fmt.Errorf("insert event: %w", err)
 	}
 	if err := p.fanOut(id, ev.Type, false, subs); err != nil {
@@ -165,18 +152,17 @@ func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, 
 	return hookd.PublishResult{ID: id, Deliveries: len(subs)}, nil
 }
 
-// previous looks up an earlier publish by column (id or idempotency_key).
+// previous looks up an earlier publish by id or idempotency key (query).
 // The same request again is a duplicate; a different one is a conflict.
-func (p *publishTx) previous(ev *hookd.NewEvent, column, value, what string) (hookd.PublishResult, bool, error) {
+func (p *publishTx) previous(ev *hookd.NewEvent, query, value, what string) (hookd.PublishResult, bool, error) {
 	var r hookd.PublishResult
 	var hash string
-	err := p.tx.QueryRowContext(p.ctx, `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND `+column+` = ?`,
-		p.tenantID, value).Scan(&r.ID, &r.Deliveries, &hash)
+	err := p.db.queryRow(p.ctx, p.tx, query, p.tenantID, value).Scan(&r.ID, &r.Deliveries, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
 	if err != nil {
-		return r, false, fmt.Errorf("check %s: %w", column, err)
+		return r, false, fmt.Errorf("check %s: %w", what, err)
 	}
 	if hash != ev.RequestHash {
 		return r, true, hookd.Errorf(hookd.ECONFLICT, "%s was already used for a different request", what)
@@ -202,7 +188,7 @@ func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []subscrib
 		if !s.enabled && !test {
 			status, next = hookd.StatusPaused, nil
 		}
-		if _, err := p.insertDlv.ExecContext(p.ctx, ids.New(ids.Delivery), p.tenantID, eventID, s.id, eventType,
+		if err := p.exec(qInsertDelivery, ids.New(ids.Delivery), p.tenantID, eventID, s.id, eventType,
 			status, test, next, p.now, p.now); err != nil {
 			return fmt.Errorf("insert delivery: %w", err)
 		}
@@ -218,7 +204,6 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if err != nil {
 			return err
 		}
-		defer p.close()
 		var target []subscriber
 		for _, s := range p.subscribers {
 			if s.id == endpointID {
@@ -235,7 +220,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if id == "" {
 			id = ids.NewAt(ids.Event, ev.CreatedAt)
 		}
-		if _, err := p.insertEvent.ExecContext(ctx, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt)); err != nil {
+		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt)); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
 		if err := p.fanOut(id, ev.Type, true, target); err != nil {

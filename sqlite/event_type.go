@@ -65,13 +65,13 @@ func (db *DB) EventTypes(ctx context.Context) ([]*hookd.EventType, error) {
 }
 
 // checkEventTypes fails with EINVALID when a subscribed type is not in the catalogue.
-func checkEventTypes(ctx context.Context, tx *sql.Tx, field string, types []string) error {
+func (db *DB) checkEventTypes(ctx context.Context, tx *sql.Tx, field string, types []string) error {
 	for _, t := range types {
 		if t == hookd.AllEventTypes {
 			continue
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM event_types WHERE name = ?`, t).Scan(&one)
+		err := db.queryRow(ctx, tx, qEventTypeExists, t).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hookd.Invalid(field, "event type %q is not in the catalogue", t)
 		}

@@ -34,7 +34,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 	}
 	var jobs []*hookd.Job
 	err := db.inTx(ctx, "claim deliveries", func(tx *sql.Tx) error {
-		cands, err := dueEndpoints(ctx, tx, ms(now))
+		cands, err := db.dueEndpoints(ctx, tx, ms(now))
 		if err != nil {
 			return err
 		}
@@ -50,11 +50,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 				timeout = defaultLeaseTimeout
 			}
 			leaseEnd := ms(now.Add(timeout + leaseGrace))
-			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_token = ?, next_attempt_at = ?
-				WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ? AND status IN ('pending', 'retrying')
-					AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-				RETURNING id, tenant_id, event_id, event_type, test, attempts, run_attempts`,
-				token, leaseEnd, c.id, ms(now), c.take)
+			rows, err := db.query(ctx, tx, qLease, token, leaseEnd, c.id, ms(now), c.take)
 			if err != nil {
 				return fmt.Errorf("lease: %w", err)
 			}
@@ -86,15 +82,8 @@ func newLeaseToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-func dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candidate, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, room, timeout_ms FROM (
-		SELECT e.id, e.timeout_ms,
-			e.max_in_flight - (SELECT COUNT(*) FROM deliveries l
-				WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > ?1) AS room,
-			(SELECT MIN(d.next_attempt_at) FROM deliveries d
-				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
-		FROM endpoints e)
-		WHERE oldest <= ?1 AND room > 0 ORDER BY oldest`, now)
+func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candidate, error) {
+	rows, err := db.query(ctx, tx, qDueEndpoints, now)
 	if err != nil {
 		return nil, fmt.Errorf("find due endpoints: %w", err)
 	}
@@ -127,8 +116,7 @@ func share(cands []*candidate, limit int) {
 // reading each endpoint once per claim.
 func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints map[string]*hookd.Job) error {
 	var created int64
-	if err := tx.QueryRowContext(ctx, `SELECT payload, created_at FROM events WHERE tenant_id = ? AND id = ?`,
-		j.TenantID, j.EventID).Scan(&j.Payload, &created); err != nil {
+	if err := db.queryRow(ctx, tx, qJobEvent, j.TenantID, j.EventID).Scan(&j.Payload, &created); err != nil {
 		return fmt.Errorf("read event %s: %w", j.EventID, err)
 	}
 	j.CreatedAt = fromMs(created)
@@ -138,7 +126,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 		var headers []byte
 		var schedule sql.NullString
 		var timeoutMs int64
-		if err := tx.QueryRowContext(ctx, `SELECT url, headers, retry_schedule, timeout_ms FROM endpoints WHERE id = ?`, j.EndpointID).
+		if err := db.queryRow(ctx, tx, qJobEndpoint, j.EndpointID).
 			Scan(&ep.URL, &headers, &schedule, &timeoutMs); err != nil {
 			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
 		}
@@ -160,8 +148,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 }
 
 func (db *DB) validSecrets(ctx context.Context, tx *sql.Tx, endpointID string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT secret FROM endpoint_secrets
-		WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`, endpointID, ms(db.now()))
+	rows, err := db.query(ctx, tx, qValidSecrets, endpointID, ms(db.now()))
 	if err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
 	}
@@ -180,22 +167,8 @@ func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult)
 	var disabled []string
 	err := db.inTx(ctx, "record attempts", func(tx *sql.Tx) error {
 		disabled = disabled[:0]
-		insert, err := tx.PrepareContext(ctx, `INSERT INTO attempts (id, delivery_id, number, at, url, request_headers,
-			status_code, duration_ms, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insert.Close()
-		update, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1,
-			run_attempts = run_attempts + 1, next_attempt_at = ?, lease_token = NULL, last_attempt_at = ?,
-			last_status_code = ?, last_error = ?, last_duration_ms = ?, finished_at = ?, updated_at = ?
-			WHERE id = ? AND lease_token = ?`)
-		if err != nil {
-			return err
-		}
-		defer update.Close()
 		for i := range results {
-			ids, err := db.record(ctx, tx, insert, update, &results[i])
+			ids, err := db.record(ctx, tx, &results[i])
 			if err != nil {
 				return err
 			}
@@ -206,16 +179,20 @@ func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult)
 	return disabled, err
 }
 
-func (db *DB) record(ctx context.Context, tx *sql.Tx, insert, update *sql.Stmt, r *hookd.AttemptResult) ([]string, error) {
+func (db *DB) record(ctx context.Context, tx *sql.Tx, r *hookd.AttemptResult) ([]string, error) {
 	j, a := r.Job, &r.Attempt
 	at := ms(a.At)
 	headers, _ := json.Marshal(a.RequestHeaders)
-	if _, err := insert.ExecContext(ctx, ids.NewAt(ids.Attempt, a.At), j.DeliveryID, a.Number, at, a.URL, string(headers),
-		a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody); err != nil {
+	res, err := db.exec(ctx, tx, qInsertAttempt, ids.NewAt(ids.Attempt, a.At), j.DeliveryID, a.Number, at, a.URL, string(headers),
+		a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody)
+	if err != nil {
 		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil // the delivery is gone
+	}
 	var enabled bool
-	if err := tx.QueryRowContext(ctx, `SELECT enabled FROM endpoints WHERE id = ?`, j.EndpointID).Scan(&enabled); err != nil {
+	if err := db.queryRow(ctx, tx, qEndpointEnabled, j.EndpointID).Scan(&enabled); err != nil {
 		return nil, fmt.Errorf("read endpoint: %w", err)
 	}
 	gone := r.Outcome.Gone && !j.Test && enabled
@@ -229,7 +206,7 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, insert, update *sql.Stmt, 
 	default:
 		status, next, finished = hookd.StatusRetrying, ms(r.NextAttemptAt), nil
 	}
-	res, err := update.ExecContext(ctx, status, next, at, a.StatusCode, a.Error, time.Duration(a.Duration).Milliseconds(),
+	res, err = db.exec(ctx, tx, qRecordDelivery, status, next, at, a.StatusCode, a.Error, time.Duration(a.Duration).Milliseconds(),
 		finished, ms(db.now()), j.DeliveryID, j.LeaseToken)
 	if err != nil {
 		return nil, fmt.Errorf("update delivery: %w", err)
@@ -249,12 +226,12 @@ func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, endpointID, status st
 	var err error
 	switch status {
 	case hookd.StatusDelivered:
-		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET failure_count = 0, failures_since = ?, last_success_at = ? WHERE id = ?`, at, at, endpointID)
+		_, err = db.exec(ctx, tx, qHealthSuccess, at, at, endpointID)
 		return nil, err
 	case hookd.StatusFailed:
-		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET failure_count = failure_count + 1, last_failure_at = ? WHERE id = ?`, at, endpointID)
+		_, err = db.exec(ctx, tx, qHealthFailed, at, endpointID)
 	default:
-		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET last_failure_at = ? WHERE id = ?`, at, endpointID)
+		_, err = db.exec(ctx, tx, qHealthRetrying, at, endpointID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update endpoint health: %w", err)
@@ -264,9 +241,7 @@ func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, endpointID, status st
 		reason = hookd.DisabledGone
 	} else if status == hookd.StatusFailed {
 		var streak int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT d.event_id) FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-			WHERE d.endpoint_id = ? AND d.status = 'failed' AND d.test = 0 AND d.finished_at >= e.failures_since
-			AND e.enabled = 1 AND e.failure_count >= ?`, endpointID, hookd.AutoDisableAfter).Scan(&streak); err != nil {
+		if err := db.queryRow(ctx, tx, qFailureStreak, endpointID, hookd.AutoDisableAfter).Scan(&streak); err != nil {
 			return nil, fmt.Errorf("count failure streak: %w", err)
 		}
 		if streak >= hookd.AutoDisableAfter {
