@@ -58,6 +58,8 @@ type Endpoint struct {
 	// RetrySchedule and Timeout override the deployment defaults when set.
 	RetrySchedule Schedule      `json:"-"`
 	Timeout       time.Duration `json:"-"`
+	// SignatureScheme overrides the deployment's scheme when not empty.
+	SignatureScheme string `json:"-"`
 	// MaxInFlight bounds the requests to this endpoint in flight at once,
 	// across every worker and node.
 	MaxInFlight   int        `json:"max_in_flight"`
@@ -96,6 +98,8 @@ type EndpointUpdate struct {
 	RetrySchedule *Schedule // an empty schedule restores the deployment default
 	Timeout       *time.Duration
 	MaxInFlight   *int
+	// SignatureScheme "" restores the deployment default.
+	SignatureScheme *string
 }
 
 // Event is one published event. Payload holds the exact bytes every delivery

@@ -59,6 +59,9 @@ type EndpointStore interface {
 	DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*Endpoint, error)
 	// Secrets returns the endpoint's valid signing secrets, newest first.
 	Secrets(ctx context.Context, tenantID, id string) ([]string, error)
+	// RotateSecret makes secret the endpoint's newest signing secret; the
+	// ones valid until now stay valid for overlap more (0: they end now).
+	RotateSecret(ctx context.Context, tenantID, id, secret string, overlap time.Duration) error
 }
 
 // EventStore keeps events. Publishing is the outbox: the event and one
@@ -108,6 +111,8 @@ type Job struct {
 	Secrets       []string // newest first
 	RetrySchedule Schedule // nil: the deployment default
 	Timeout       time.Duration
+	// SignatureScheme is the endpoint's override; "" means the deployment's.
+	SignatureScheme string
 	// LeaseToken identifies this claim; a result is applied only while the
 	// claim is still this one.
 	LeaseToken string

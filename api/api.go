@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
 )
 
 // Config holds the deployment settings the API enforces.
@@ -22,6 +23,11 @@ type Config struct {
 	ReservedHeaderPrefixes []string
 	DefaultSchedule        hookd.Schedule
 	DefaultTimeout         time.Duration
+	// SignatureScheme is the deployment's default, shown on endpoints
+	// without their own.
+	SignatureScheme signature.Scheme
+	// AllowSecretReveal lets admin keys read an endpoint's current secret.
+	AllowSecretReveal bool
 }
 
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).
@@ -56,6 +62,9 @@ func New(store hookd.Store, notifier Notifier, cfg Config, logger *slog.Logger) 
 	}
 	if cfg.DefaultTimeout <= 0 {
 		cfg.DefaultTimeout = 30 * time.Second
+	}
+	if cfg.SignatureScheme == "" {
+		cfg.SignatureScheme = signature.Standard
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -100,6 +109,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/enable", manage, s.enableEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/disable", manage, s.disableEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", manage, s.testEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", manage, s.rotateSecret)
+	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", manage, s.revealSecret)
 
 	s.handle("POST /v1/tenants/{tenant}/events", publish, s.publishEvent)
 	s.handle("POST /v1/tenants/{tenant}/events/batch", publish, s.publishBatch)

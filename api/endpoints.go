@@ -23,16 +23,19 @@ type endpointInput struct {
 	RetrySchedule  *[]string          `json:"retry_schedule"`
 	TimeoutSeconds *int               `json:"timeout_seconds"`
 	MaxInFlight    *int               `json:"max_in_flight"`
+	// SignatureScheme "" (or absent on create) means the deployment's.
+	SignatureScheme *string `json:"signature_scheme"`
 }
 
 // endpointView is an endpoint as the API shows it.
 type endpointView struct {
 	*hookd.Endpoint
-	Status         string            `json:"status"`
-	Headers        map[string]string `json:"headers"`
-	RetrySchedule  []string          `json:"retry_schedule"`
-	TimeoutSeconds int               `json:"timeout_seconds"`
-	Enabled        bool              `json:"enabled"`
+	Status          string            `json:"status"`
+	Headers         map[string]string `json:"headers"`
+	RetrySchedule   []string          `json:"retry_schedule"`
+	TimeoutSeconds  int               `json:"timeout_seconds"`
+	Enabled         bool              `json:"enabled"`
+	SignatureScheme string            `json:"signature_scheme"`
 }
 
 func (s *Server) view(e *hookd.Endpoint) endpointView {
@@ -48,6 +51,10 @@ func (s *Server) view(e *hookd.Endpoint) endpointView {
 		timeout = s.cfg.DefaultTimeout
 	}
 	v.RetrySchedule, v.TimeoutSeconds = schedule.Strings(), int(timeout/time.Second)
+	v.SignatureScheme = e.SignatureScheme
+	if v.SignatureScheme == "" {
+		v.SignatureScheme = string(s.cfg.SignatureScheme)
+	}
 	return v
 }
 
@@ -89,6 +96,17 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	if in.MaxInFlight != nil {
 		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight)
 		u.MaxInFlight = in.MaxInFlight
+	}
+	if in.SignatureScheme != nil {
+		scheme := ""
+		if *in.SignatureScheme != "" {
+			parsed, err := signature.ParseScheme(*in.SignatureScheme)
+			if err != nil {
+				v.Add("signature_scheme", "must be standard, timestamped or body (or empty for the deployment's default)")
+			}
+			scheme = string(parsed)
+		}
+		u.SignatureScheme = &scheme
 	}
 	return v.Err()
 }
@@ -160,6 +178,9 @@ func applyInput(e *hookd.Endpoint, u *hookd.EndpointUpdate) {
 	}
 	if u.MaxInFlight != nil {
 		e.MaxInFlight = *u.MaxInFlight
+	}
+	if u.SignatureScheme != nil {
+		e.SignatureScheme = *u.SignatureScheme
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"code.dny.dev/ssrf"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
 )
 
 // drainLimit is how much of a long response we read past the excerpt so the
@@ -107,7 +108,11 @@ func (d *Dispatcher) setHeaders(h http.Header, job *hookd.Job, at time.Time) err
 	h.Set(d.cfg.Headers.Event, job.EventType)
 	h.Set(d.cfg.Headers.Delivery, job.DeliveryID)
 	h.Set(d.cfg.Headers.Attempt, strconv.Itoa(job.Attempt))
-	return d.cfg.Signer.Sign(h, job.EventID, at, job.Payload, job.Secrets)
+	signer := d.cfg.Signer
+	if job.SignatureScheme != "" {
+		signer.Scheme = signature.Scheme(job.SignatureScheme)
+	}
+	return signer.Sign(h, job.EventID, at, job.Payload, job.Secrets)
 }
 
 // recordedHeaders flattens the request headers for the attempt log, with

@@ -29,11 +29,11 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
-			enabled, disabled_reason, retry_schedule, timeout_ms, max_in_flight, failures_since, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, failures_since, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.MaxInFlight, ms(now), ms(now), ms(now)); err != nil {
+			e.SignatureScheme, e.MaxInFlight, ms(now), ms(now), ms(now)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -48,7 +48,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 }
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
-	retry_schedule, timeout_ms, max_in_flight, failure_count, last_success_at, last_failure_at, created_at, updated_at`
+	retry_schedule, timeout_ms, signature_scheme, max_in_flight, failure_count, last_success_at, last_failure_at, created_at, updated_at`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -58,7 +58,7 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 	var timeoutMs, created, updated int64
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
-		&e.DisabledReason, &schedule, &timeoutMs, &e.MaxInFlight, &e.FailureCount, &success, &failure,
+		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.FailureCount, &success, &failure,
 		&created, &updated); err != nil {
 		return nil, err
 	}
@@ -137,9 +137,9 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		types, _ := json.Marshal(e.EventTypes)
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
-			retry_schedule = ?, timeout_ms = ?, max_in_flight = ?, updated_at = ? WHERE id = ?`,
+			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, updated_at = ? WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.MaxInFlight, ms(e.UpdatedAt), id); err != nil {
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, ms(e.UpdatedAt), id); err != nil {
 			return err
 		}
 		out = e
@@ -175,6 +175,9 @@ func applyUpdate(e *hookd.Endpoint, u hookd.EndpointUpdate) {
 	}
 	if u.MaxInFlight != nil {
 		e.MaxInFlight = *u.MaxInFlight
+	}
+	if u.SignatureScheme != nil {
+		e.SignatureScheme = *u.SignatureScheme
 	}
 }
 
@@ -255,17 +258,30 @@ func (db *DB) Secrets(ctx context.Context, tenantID, id string) ([]string, error
 	if _, err := db.Endpoint(ctx, tenantID, id); err != nil {
 		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT secret FROM endpoint_secrets
-		WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`, id, ms(db.now()))
+	rows, err := db.read.QueryContext(ctx, qValidSecrets, id, ms(db.now()))
 	if err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
-		var sealed []byte
-		if err := row.Scan(&sealed); err != nil {
-			return "", err
+	return db.openSecrets(rows)
+}
+
+// RotateSecret adds a new newest secret; the valid ones expire after overlap.
+func (db *DB) RotateSecret(ctx context.Context, tenantID, id, secret string, overlap time.Duration) error {
+	now := db.now()
+	end := ms(now.Add(overlap))
+	return db.inTx(ctx, "rotate secret", func(tx *sql.Tx) error {
+		if _, err := db.endpoint(ctx, tx.QueryRowContext, tenantID, id); err != nil {
+			return err
 		}
-		plain, err := db.box.Open(sealed)
-		return string(plain), err
-	}, "read secrets")
+		if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_secrets WHERE endpoint_id = ? AND expires_at <= ?`, id, ms(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoint_secrets SET expires_at = ?
+			WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)`, end, id, end); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
+			id, db.box.Seal([]byte(secret)), ms(now))
+		return err
+	})
 }

@@ -25,7 +25,7 @@ const (
 			AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
 		RETURNING id, tenant_id, event_id, event_type, test, attempts, run_attempts`
 	qJobEvent     = `SELECT payload, created_at FROM events WHERE tenant_id = ? AND id = ?`
-	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms FROM endpoints WHERE id = ?`
+	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme FROM endpoints WHERE id = ?`
 	qValidSecrets = `SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`
 
 	// An attempt whose delivery was deleted meanwhile (endpoint or tenant

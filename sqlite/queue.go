@@ -127,7 +127,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 		var schedule sql.NullString
 		var timeoutMs int64
 		if err := db.queryRow(ctx, tx, qJobEndpoint, j.EndpointID).
-			Scan(&ep.URL, &headers, &schedule, &timeoutMs); err != nil {
+			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme); err != nil {
 			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
 		}
 		var err error
@@ -144,6 +144,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 		endpoints[j.EndpointID] = ep
 	}
 	j.URL, j.Headers, j.RetrySchedule, j.Timeout, j.Secrets = ep.URL, ep.Headers, ep.RetrySchedule, ep.Timeout, ep.Secrets
+	j.SignatureScheme = ep.SignatureScheme
 	return nil
 }
 
@@ -152,6 +153,10 @@ func (db *DB) validSecrets(ctx context.Context, tx *sql.Tx, endpointID string) (
 	if err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
 	}
+	return db.openSecrets(rows)
+}
+
+func (db *DB) openSecrets(rows *sql.Rows) ([]string, error) {
 	return collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
 		var sealed []byte
 		if err := row.Scan(&sealed); err != nil {

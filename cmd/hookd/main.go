@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -13,6 +14,8 @@ import (
 
 type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the API and the delivery workers."`
+	Verify  verifyCmd  `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
+	Sign    signCmd    `cmd:"" help:"Sign a body as hookd would, printing the headers."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
@@ -24,13 +27,21 @@ func (versionCmd) Run() error {
 }
 
 func main() {
-	ctx := kong.Parse(&cli{},
+	parser := kong.Must(&cli{},
 		kong.Name("hookd"),
 		kong.Description("Self-hosted webhook delivery: publish events, hookd signs, delivers, retries and logs them.\nEvery flag can also be set with the environment variable shown beside it."),
-		kong.UsageOnError(),
 	)
+	ctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hookd: %v\n(see hookd --help)\n", err)
+		os.Exit(exitBadInput)
+	}
 	if err := ctx.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "hookd:", err)
+		var coded *exitCodeError
+		if errors.As(err, &coded) {
+			os.Exit(coded.code)
+		}
 		os.Exit(1)
 	}
 }

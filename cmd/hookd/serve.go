@@ -29,7 +29,14 @@ type serveCmd struct {
 	RetrySchedule         string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
 	Timeout               time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
 	AllowPrivateTargets   bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
-	HeaderPrefix          string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (-Event, -Delivery, -Attempt)."`
+	SignatureScheme       string        `default:"standard" enum:"standard,timestamped,body" env:"HOOKD_SIGNATURE_SCHEME" help:"Default signature scheme: standard (Standard Webhooks), timestamped (Stripe style) or body. Endpoints may override it."`
+	HeaderPrefix          string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (<prefix>-Event, -Delivery, -Attempt, -Signature)."`
+	SignatureHeader       string        `env:"HOOKD_SIGNATURE_HEADER" help:"Signature header of the timestamped and body schemes (default <prefix>-Signature)."`
+	SignatureLabel        string        `default:"v1" env:"HOOKD_SIGNATURE_LABEL" help:"Label of each signature in the timestamped scheme (t=...,<label>=...), e.g. v1 or s."`
+	EventHeader           string        `env:"HOOKD_EVENT_HEADER" help:"Name of the event type header (default <prefix>-Event)."`
+	DeliveryHeader        string        `env:"HOOKD_DELIVERY_HEADER" help:"Name of the delivery id header (default <prefix>-Delivery)."`
+	AttemptHeader         string        `env:"HOOKD_ATTEMPT_HEADER" help:"Name of the attempt number header (default <prefix>-Attempt)."`
+	AllowSecretReveal     bool          `env:"HOOKD_ALLOW_SECRET_REVEAL" help:"Let admin keys read an endpoint's current signing secret (GET .../secret)."`
 	Workers               int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
 	MaxPayloadSize        int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
 	MaxEndpointsPerTenant int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
@@ -47,8 +54,9 @@ func (c *serveCmd) Run() error {
 	if c.Timeout < hookd.MinTimeout || c.Timeout > hookd.MaxTimeout {
 		return fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
 	}
-	if !validHeaderPrefix(c.HeaderPrefix) {
-		return fmt.Errorf("--header-prefix %q must be a header name such as X-Acme", c.HeaderPrefix)
+	names, signer, err := c.wireFormat()
+	if err != nil {
+		return err
 	}
 	if c.AllowPrivateTargets {
 		logger.Warn("--allow-private-targets is on: endpoints may use http:// and reach loopback and private addresses; never use this in production")
@@ -70,14 +78,13 @@ func (c *serveCmd) Run() error {
 		return err
 	}
 
-	names := dispatch.DefaultHeaderNames(c.HeaderPrefix)
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
 		Schedule:        schedule,
 		Timeout:         c.Timeout,
 		ShutdownTimeout: c.ShutdownTimeout,
 		AllowPrivate:    c.AllowPrivateTargets,
-		Signer:          signature.Signer{Scheme: signature.Standard, Header: c.HeaderPrefix + "-Signature"},
+		Signer:          signer,
 		Headers:         names,
 		Logger:          logger,
 	})
@@ -85,9 +92,11 @@ func (c *serveCmd) Run() error {
 		AllowPrivateTargets:    c.AllowPrivateTargets,
 		MaxPayloadBytes:        c.MaxPayloadSize,
 		MaxEndpointsPerTenant:  c.MaxEndpointsPerTenant,
-		ReservedHeaderPrefixes: []string{"webhook-", strings.ToLower(c.HeaderPrefix) + "-"},
+		ReservedHeaderPrefixes: reservedHeaderPrefixes(names, signer),
 		DefaultSchedule:        schedule,
 		DefaultTimeout:         c.Timeout,
+		SignatureScheme:        signer.Scheme,
+		AllowSecretReveal:      c.AllowSecretReveal,
 	}, logger)
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -186,12 +195,58 @@ func (c *serveCmd) bootstrapAdminKey(ctx context.Context, store hookd.Store) err
 	return nil
 }
 
-func validHeaderPrefix(p string) bool {
+// wireFormat reads the header names and signature settings.
+func (c *serveCmd) wireFormat() (dispatch.HeaderNames, signature.Signer, error) {
+	names := dispatch.DefaultHeaderNames(c.HeaderPrefix)
+	signer := signature.Signer{Header: c.HeaderPrefix + "-Signature", Label: c.SignatureLabel}
+	scheme, err := signature.ParseScheme(c.SignatureScheme)
+	if err != nil {
+		return names, signer, fmt.Errorf("--signature-scheme: %w", err)
+	}
+	signer.Scheme = scheme
+	for _, h := range []struct {
+		flag  string
+		value string
+		dst   *string
+	}{
+		{"--header-prefix", c.HeaderPrefix, nil},
+		{"--signature-header", c.SignatureHeader, &signer.Header},
+		{"--event-header", c.EventHeader, &names.Event},
+		{"--delivery-header", c.DeliveryHeader, &names.Delivery},
+		{"--attempt-header", c.AttemptHeader, &names.Attempt},
+	} {
+		if h.value == "" && h.dst != nil {
+			continue
+		}
+		if !validHeaderName(h.value) {
+			return names, signer, fmt.Errorf("%s %q must be a header name such as X-Acme-Signature", h.flag, h.value)
+		}
+		if h.dst != nil {
+			*h.dst = h.value
+		}
+	}
+	if !validHeaderName(c.SignatureLabel) || strings.ContainsAny(c.SignatureLabel, "=,") {
+		return names, signer, fmt.Errorf("--signature-label %q must be a short token such as v1 or s", c.SignatureLabel)
+	}
+	return names, signer, nil
+}
+
+// reservedHeaderPrefixes are the header names custom endpoint headers must
+// not use, because hookd sets them itself.
+func reservedHeaderPrefixes(names dispatch.HeaderNames, signer signature.Signer) []string {
+	out := []string{"webhook-"}
+	for _, h := range []string{names.Event, names.Delivery, names.Attempt, signer.Header} {
+		out = append(out, strings.ToLower(h))
+	}
+	return out
+}
+
+func validHeaderName(p string) bool {
 	if p == "" || len(p) > 64 {
 		return false
 	}
 	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}
