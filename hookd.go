@@ -95,7 +95,7 @@ type EndpointUpdate struct {
 	URL           *string
 	EventTypes    *[]string
 	Headers       *map[string]string
-	RetrySchedule *Schedule // an empty schedule restores the deployment default
+	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
 	MaxInFlight   *int
 	// SignatureScheme "" restores the deployment default.
@@ -171,7 +171,7 @@ type Delivery struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	// AttemptLog is filled only when one delivery is read with its attempts.
-	AttemptLog []Attempt `json:"attempts,omitempty"`
+	AttemptLog []Attempt `json:"-"`
 }
 
 // Attempt is one HTTP request of a delivery.
@@ -209,8 +209,8 @@ type APIKey struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
 	Role       string     `json:"role"`
-	TenantID   string     `json:"tenant,omitempty"` // empty: every tenant
-	Prefix     string     `json:"prefix"`           // the first characters, to recognise it
+	TenantID   string     `json:"tenant_id,omitempty"` // empty: every tenant
+	Prefix     string     `json:"prefix"`              // the first characters, to recognise it
 	Hash       []byte     `json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`

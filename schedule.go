@@ -53,13 +53,26 @@ func ScheduleFromStrings(steps []string) (Schedule, error) {
 	return out, nil
 }
 
-// Strings returns the schedule as Go duration strings.
+// Strings returns the schedule as short duration strings: "1m", "2h", "1h30m".
 func (s Schedule) Strings() []string {
 	out := make([]string, len(s))
 	for i, d := range s {
-		out[i] = d.String()
+		out[i] = FormatDuration(d)
 	}
 	return out
+}
+
+// FormatDuration writes d like time.Duration.String without zero units:
+// 1m rather than 1m0s, 2h rather than 2h0m0s.
+func FormatDuration(d time.Duration) string {
+	str := d.String()
+	if strings.HasSuffix(str, "m0s") {
+		str = strings.TrimSuffix(str, "0s")
+	}
+	if strings.HasSuffix(str, "h0m") {
+		str = strings.TrimSuffix(str, "0m")
+	}
+	return str
 }
 
 // MarshalJSON writes the schedule as duration strings.

@@ -28,7 +28,7 @@ type Store interface {
 type TenantStore interface {
 	CreateTenant(ctx context.Context, t *Tenant) error // ECONFLICT when the id is taken
 	Tenant(ctx context.Context, id string) (*Tenant, error)
-	Tenants(ctx context.Context, p Page) ([]*Tenant, error)
+	Tenants(ctx context.Context, p Page) ([]*Tenant, error) // by id, ascending
 	RenameTenant(ctx context.Context, id, name string) (*Tenant, error)
 	// DeleteTenant removes the tenant and everything it owns.
 	DeleteTenant(ctx context.Context, id string) error

@@ -3,11 +3,13 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -28,6 +30,9 @@ type Config struct {
 	SignatureScheme signature.Scheme
 	// AllowSecretReveal lets admin keys read an endpoint's current secret.
 	AllowSecretReveal bool
+	// ListenHub carries deliveries to hookd listen sessions; nil on nodes
+	// without delivery workers.
+	ListenHub *listen.Hub
 }
 
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).
@@ -74,8 +79,44 @@ func New(store hookd.Store, notifier Notifier, cfg Config, logger *slog.Logger) 
 	return s
 }
 
-// ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API. Requests no route matches get a problem body:
+// 404, or 405 with the Allow header the router sets.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.mux.ServeHTTP(&unrouted{ResponseWriter: w, s: s, r: r}, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// unrouted replaces the router's plain-text 404 and 405 answers.
+type unrouted struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	written bool
+}
+
+func (u *unrouted) WriteHeader(status int) {
+	if u.written {
+		return
+	}
+	u.written = true
+	u.ResponseWriter.Header().Del("X-Content-Type-Options")
+	if status == http.StatusMethodNotAllowed {
+		u.s.writeProblem(u.ResponseWriter, status, "method_not_allowed",
+			fmt.Sprintf("%s is not allowed on %s; allowed: %s", u.r.Method, u.r.URL.Path, u.ResponseWriter.Header().Get("Allow")))
+		return
+	}
+	u.s.writeError(u.ResponseWriter, u.r, hookd.Errorf(hookd.ENOTFOUND, "no such route: %s %s", u.r.Method, u.r.URL.Path))
+}
+
+func (u *unrouted) Write(b []byte) (int, error) {
+	if !u.written {
+		u.WriteHeader(http.StatusNotFound)
+	}
+	return len(b), nil // the router's own text is dropped
+}
 
 // Routes lists every "METHOD /path" the API serves.
 func (s *Server) Routes() []string { return s.routes }
@@ -86,20 +127,17 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) registerRoutes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, hookd.Errorf(hookd.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
-	})
 	s.routes = append(s.routes, "GET /healthz", "GET /openapi.json")
 
-	s.handle("POST /v1/event-types", manage, s.createEventType)
+	s.handle("POST /v1/event-types", operate, s.createEventType)
 	s.handle("GET /v1/event-types", read, s.listEventTypes)
 	s.handle("GET /v1/event-types/{name}", read, s.getEventType)
 
-	s.handle("POST /v1/tenants", manage, s.createTenant)
+	s.handle("POST /v1/tenants", operate, s.createTenant)
 	s.handle("GET /v1/tenants", read, s.listTenants)
 	s.handle("GET /v1/tenants/{tenant}", read, s.getTenant)
-	s.handle("PATCH /v1/tenants/{tenant}", manage, s.updateTenant)
-	s.handle("DELETE /v1/tenants/{tenant}", manage, s.deleteTenant)
+	s.handle("PATCH /v1/tenants/{tenant}", operate, s.updateTenant)
+	s.handle("DELETE /v1/tenants/{tenant}", operate, s.deleteTenant)
 
 	s.handle("POST /v1/tenants/{tenant}/endpoints", manage, s.createEndpoint)
 	s.handle("GET /v1/tenants/{tenant}/endpoints", read, s.listEndpoints)
@@ -111,6 +149,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", manage, s.testEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", manage, s.rotateSecret)
 	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", manage, s.revealSecret)
+	s.handle("POST /v1/tenants/{tenant}/listen", manage, s.listen)
+	s.handle("POST /v1/tenants/{tenant}/listen/{session}/results", manage, s.listenResult)
 
 	s.handle("POST /v1/tenants/{tenant}/events", publish, s.publishEvent)
 	s.handle("POST /v1/tenants/{tenant}/events/batch", publish, s.publishBatch)

@@ -7,9 +7,10 @@ import (
 )
 
 type apiKeyInput struct {
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Tenant string `json:"tenant"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Tenant   string `json:"tenant"`
+	TenantID string `json:"tenant_id"` // the same as tenant, named as keys show it
 }
 
 type createdKey struct {
@@ -21,6 +22,9 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	var in apiKeyInput
 	if err := decode(w, r, &in, 16<<10); err != nil {
 		return err
+	}
+	if in.Tenant == "" {
+		in.Tenant = in.TenantID
 	}
 	var v hookd.Validation
 	hookd.CheckName(&v, "name", in.Name)
@@ -37,6 +41,15 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.Tenant != scope {
 			return hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")
+		}
+	}
+	if in.Tenant != "" {
+		_, err := s.store.Tenant(r.Context(), in.Tenant)
+		if hookd.ErrorCode(err) == hookd.ENOTFOUND {
+			return hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	key, hash := NewKey()
@@ -88,9 +101,35 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if k.Role == hookd.RoleAdmin && k.TenantID == "" {
+		if err := s.keepAnAdmin(r, k.ID); err != nil {
+			return err
+		}
+	}
 	if err := s.store.DeleteAPIKey(r.Context(), k.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// keepAnAdmin refuses to delete the last deployment-wide admin key, which
+// would leave nobody able to manage tenants or keys.
+func (s *Server) keepAnAdmin(r *http.Request, deleting string) error {
+	p := hookd.Page{Limit: 1000}
+	for {
+		keys, err := s.store.APIKeys(r.Context(), "", p)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.ID != deleting && k.Role == hookd.RoleAdmin && k.TenantID == "" {
+				return nil
+			}
+		}
+		if len(keys) < p.Limit {
+			return hookd.Errorf(hookd.ECONFLICT, "this is the last deployment-wide admin key; create another before deleting it")
+		}
+		p.Cursor = keys[len(keys)-1].ID
+	}
 }

@@ -66,20 +66,23 @@ func caller(r *http.Request) *hookd.APIKey {
 type action int
 
 const (
-	read action = iota
-	publish
-	manage
+	read    action = iota
+	publish        // publish events
+	manage         // change a tenant's objects (endpoints, deliveries, its keys)
+	operate        // change the deployment: tenants, the event catalogue
 )
 
 var allowed = map[string]map[action]bool{
-	hookd.RoleAdmin:     {read: true, publish: true, manage: true},
+	hookd.RoleAdmin:     {read: true, publish: true, manage: true, operate: true},
 	hookd.RolePublisher: {publish: true},
 	hookd.RoleViewer:    {read: true},
 }
 
-// authorize checks that the caller's role allows act and, for a tenant
-// route, that its scope covers the tenant. tenantID "" is a deployment-wide
-// route, which tenant-scoped keys may only read.
+// authorize checks that the caller's role allows act and that its tenant
+// scope covers the route: a scoped key works only under its own
+// /v1/tenants/{tenant}/..., never operates the deployment (create, rename or
+// delete tenants, change the catalogue), and sees only its tenant's keys
+// (enforced by the key handlers).
 func authorize(k *hookd.APIKey, act action, tenantID string) error {
 	if !allowed[k.Role][act] {
 		return hookd.Errorf(hookd.EFORBIDDEN, "a %s key cannot do this", k.Role)
@@ -87,8 +90,8 @@ func authorize(k *hookd.APIKey, act action, tenantID string) error {
 	if k.TenantID == "" {
 		return nil
 	}
-	if tenantID == "" && act != read {
-		return hookd.Errorf(hookd.EFORBIDDEN, "a key scoped to one tenant cannot change deployment-wide settings")
+	if act == operate {
+		return hookd.Errorf(hookd.EFORBIDDEN, "a key scoped to one tenant cannot change tenants or the event catalogue")
 	}
 	if tenantID != "" && tenantID != k.TenantID {
 		return hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")

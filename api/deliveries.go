@@ -27,12 +27,26 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// deliveryDetail is one delivery with its attempt log, oldest first.
+type deliveryDetail struct {
+	*hookd.Delivery
+	Attempts []hookd.Attempt `json:"attempts"`
+}
+
+func detail(d *hookd.Delivery) deliveryDetail {
+	out := deliveryDetail{Delivery: d, Attempts: d.AttemptLog}
+	if out.Attempts == nil {
+		out.Attempts = []hookd.Attempt{}
+	}
+	return out
+}
+
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.store.Delivery(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, detail(d))
 	return nil
 }
 
@@ -42,6 +56,6 @@ func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.notify()
-	writeJSON(w, http.StatusAccepted, d)
+	writeJSON(w, http.StatusAccepted, detail(d))
 	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -14,15 +15,17 @@ const maskedValue = "********"
 
 // endpointInput is the body of a create or a PATCH; nil means absent.
 type endpointInput struct {
-	Name           *string            `json:"name"`
-	Description    *string            `json:"description"`
-	URL            *string            `json:"url"`
-	EventTypes     *[]string          `json:"event_types"`
-	Headers        *map[string]string `json:"headers"`
-	Enabled        *bool              `json:"enabled"`
-	RetrySchedule  *[]string          `json:"retry_schedule"`
-	TimeoutSeconds *int               `json:"timeout_seconds"`
-	MaxInFlight    *int               `json:"max_in_flight"`
+	Name        *string            `json:"name"`
+	Description *string            `json:"description"`
+	URL         *string            `json:"url"`
+	EventTypes  *[]string          `json:"event_types"`
+	Headers     *map[string]string `json:"headers"`
+	Enabled     *bool              `json:"enabled"`
+	// RetrySchedule: absent keeps, null restores the deployment default,
+	// [] means a single attempt.
+	RetrySchedule  json.RawMessage `json:"retry_schedule"`
+	TimeoutSeconds *int            `json:"timeout_seconds"`
+	MaxInFlight    *int            `json:"max_in_flight"`
 	// SignatureScheme "" (or absent on create) means the deployment's.
 	SignatureScheme *string `json:"signature_scheme"`
 }
@@ -81,10 +84,15 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
 		u.Headers = in.Headers
 	}
-	if in.RetrySchedule != nil {
-		schedule, err := hookd.ScheduleFromStrings(*in.RetrySchedule)
-		if err != nil {
-			v.Add("retry_schedule", "%v", err)
+	if len(in.RetrySchedule) > 0 {
+		var schedule hookd.Schedule // nil: the deployment default
+		if !isJSONNull(in.RetrySchedule) {
+			var steps []string
+			if err := json.Unmarshal(in.RetrySchedule, &steps); err != nil {
+				v.Add("retry_schedule", `must be a list of durations like ["1m","5m"], or null for the deployment default`)
+			} else if schedule, err = hookd.ScheduleFromStrings(steps); err != nil {
+				v.Add("retry_schedule", "%v", err)
+			}
 		}
 		u.RetrySchedule = &schedule
 	}
@@ -230,9 +238,14 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if in.Headers != nil {
 		// A masked value read back and sent again means "keep what is stored".
 		for k, v := range *in.Headers {
-			if old, ok := current.Headers[k]; ok && v == maskedValue {
-				(*in.Headers)[k] = old
+			if v != maskedValue {
+				continue
 			}
+			old, ok := current.Headers[k]
+			if !ok {
+				return hookd.Invalid("headers."+k, "%q stands for a stored value, and this header has none; send the real value", maskedValue)
+			}
+			(*in.Headers)[k] = old
 		}
 	}
 	var u hookd.EndpointUpdate

@@ -47,6 +47,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
 	}
+	writeProblemBody(w, p)
+}
+
+// writeProblem answers with a problem that has no domain error behind it.
+func (s *Server) writeProblem(w http.ResponseWriter, status int, code, detail string) {
+	writeProblemBody(w, problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code})
+}
+
+func writeProblemBody(w http.ResponseWriter, p problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = encoder(w).Encode(p)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -34,9 +35,11 @@ func (s *Server) toNewEvent(in *eventInput, key, field string, now time.Time) (h
 	} else if !hookd.ValidID(in.Type) {
 		v.Add(field+"type", "is not a valid event type name")
 	}
-	hasData, hasPayload := len(in.Data) > 0, len(in.Payload) > 0
+	hasData, hasPayload := len(in.Data) > 0 && !isJSONNull(in.Data), len(in.Payload) > 0 && !isJSONNull(in.Payload)
 	if hasData == hasPayload {
 		v.Add(field+"data", "give exactly one of data (sent inside the standard envelope) or payload (sent as is)")
+	} else if hasPayload && in.Payload[0] != '{' && in.Payload[0] != '[' {
+		v.Add(field+"payload", "must be a JSON object or array: it is the whole request body")
 	}
 	if err := v.Err(); err != nil {
 		return hookd.NewEvent{}, err
@@ -45,7 +48,10 @@ func (s *Server) toNewEvent(in *eventInput, key, field string, now time.Time) (h
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ids.Event, now)
 	}
+	// The fingerprint covers what the publisher chose: id, type, content.
 	h := sha256.New()
+	h.Write([]byte(in.ID))
+	h.Write([]byte{0})
 	h.Write([]byte(in.Type))
 	if hasPayload {
 		ev.Payload = in.Payload
@@ -87,9 +93,9 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
 		return err
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 256 {
-		return hookd.Invalid("Idempotency-Key", "must be at most 256 characters")
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
 	}
 	ev, err := s.toNewEvent(&in, key, "", time.Now())
 	if err != nil {
@@ -119,22 +125,59 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Events) > s.cfg.MaxBatchEvents {
 		return hookd.Invalid("events", "at most %d events per batch, got %d", s.cfg.MaxBatchEvents, len(in.Events))
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
 	events := make([]hookd.NewEvent, len(in.Events))
 	for i := range in.Events {
-		ev, err := s.toNewEvent(&in.Events[i], "", fmt.Sprintf("events[%d].", i), now)
+		// One header key covers the batch: each event gets its own derived
+		// key, so retrying the same batch creates nothing new.
+		eventKey := ""
+		if key != "" {
+			eventKey = key + "#" + strconv.Itoa(i)
+		}
+		ev, err := s.toNewEvent(&in.Events[i], eventKey, fmt.Sprintf("events[%d].", i), now)
 		if err != nil {
 			return err
 		}
 		events[i] = ev
 	}
 	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), events)
+	if len(events) == 1 {
+		err = renameField(err, "type", "events[0].type") // the store names a lone event's field plainly
+	}
 	if err != nil {
 		return err
 	}
 	s.notify()
-	writeJSON(w, http.StatusAccepted, list[hookd.PublishResult]{Data: results})
+	writeJSON(w, http.StatusAccepted, batchResult{Data: results})
 	return nil
+}
+
+type batchResult struct {
+	Data []hookd.PublishResult `json:"data"`
+}
+
+// renameField renames a field of a validation error.
+func renameField(err error, from, to string) error {
+	if e, ok := asDomain(err); ok {
+		for i := range e.Fields {
+			if e.Fields[i].Field == from {
+				e.Fields[i].Field = to
+			}
+		}
+	}
+	return err
+}
+
+func idempotencyKey(r *http.Request) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 256 {
+		return "", hookd.Invalid("Idempotency-Key", "must be at most 256 characters")
+	}
+	return key, nil
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
@@ -183,6 +226,6 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.notify()
-	writeJSON(w, http.StatusAccepted, d)
+	writeJSON(w, http.StatusAccepted, detail(d))
 	return nil
 }

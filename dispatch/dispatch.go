@@ -30,6 +30,10 @@ type Config struct {
 	Logger          *slog.Logger
 	// OnDisabled is told of endpoints the engine disabled (auto or gone).
 	OnDisabled func(endpointIDs []string)
+	// Protocols carry endpoint URLs of other schemes than http(s), such as
+	// hookd-listen:// to a developer's CLI. They are not subject to the
+	// https-only rule, since they do not leave through the network dialer.
+	Protocols map[string]http.RoundTripper
 }
 
 // HeaderNames are the names of hookd's own delivery headers.
@@ -102,6 +106,9 @@ func New(store hookd.QueueStore, cfg Config) *Dispatcher {
 	}
 	for range cfg.Workers {
 		d.slots <- struct{}{}
+	}
+	for scheme, rt := range cfg.Protocols {
+		d.client.Transport.(*http.Transport).RegisterProtocol(scheme, rt)
 	}
 	return d
 }

@@ -71,7 +71,7 @@ func (d *Dispatcher) send(ctx context.Context, job *hookd.Job) (hookd.AttemptRes
 		return d.judge(res, nil), true
 	}
 	res.Attempt.RequestHeaders = recordedHeaders(req.Header, job.Headers)
-	if req.URL.Scheme != "https" && !d.cfg.AllowPrivate {
+	if _, custom := d.cfg.Protocols[req.URL.Scheme]; req.URL.Scheme != "https" && !custom && !d.cfg.AllowPrivate {
 		res.Attempt.Error = "refused: endpoint URL must use https"
 		return d.judge(res, nil), true
 	}
@@ -108,6 +108,8 @@ func (d *Dispatcher) setHeaders(h http.Header, job *hookd.Job, at time.Time) err
 	h.Set(d.cfg.Headers.Event, job.EventType)
 	h.Set(d.cfg.Headers.Delivery, job.DeliveryID)
 	h.Set(d.cfg.Headers.Attempt, strconv.Itoa(job.Attempt))
+	// Receivers de-duplicate on webhook-id whatever the signature scheme.
+	h["Webhook-Id"] = []string{job.EventID}
 	signer := d.cfg.Signer
 	if job.SignatureScheme != "" {
 		signer.Scheme = signature.Scheme(job.SignatureScheme)

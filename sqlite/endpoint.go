@@ -166,9 +166,6 @@ func applyUpdate(e *hookd.Endpoint, u hookd.EndpointUpdate) {
 	}
 	if u.RetrySchedule != nil {
 		e.RetrySchedule = *u.RetrySchedule
-		if len(e.RetrySchedule) == 0 {
-			e.RetrySchedule = nil
-		}
 	}
 	if u.Timeout != nil {
 		e.Timeout = *u.Timeout

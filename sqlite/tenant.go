@@ -49,10 +49,12 @@ func (db *DB) Tenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 	return t, nil
 }
 
-// Tenants lists tenants, newest id first.
+// Tenants lists tenants by id. Operators choose tenant ids (their own
+// customer ids), so creation order and id order differ: id order is the
+// one a cursor can follow.
 func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error) {
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT `+tenantColumns+` FROM tenants WHERE (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		`SELECT `+tenantColumns+` FROM tenants WHERE (? = '' OR id > ?) ORDER BY id LIMIT ?`,
 		p.Cursor, p.Cursor, pageLimit(p))
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)

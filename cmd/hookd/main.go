@@ -16,6 +16,7 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the API and the delivery workers."`
 	Verify  verifyCmd  `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
 	Sign    signCmd    `cmd:"" help:"Sign a body as hookd would, printing the headers."`
+	Listen  listenCmd  `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

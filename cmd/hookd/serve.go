@@ -17,6 +17,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -78,6 +79,7 @@ func (c *serveCmd) Run() error {
 		return err
 	}
 
+	hub := listen.NewHub()
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
 		Schedule:        schedule,
@@ -87,6 +89,7 @@ func (c *serveCmd) Run() error {
 		Signer:          signer,
 		Headers:         names,
 		Logger:          logger,
+		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
 	})
 	server := api.New(store, dispatcher, api.Config{
 		AllowPrivateTargets:    c.AllowPrivateTargets,
@@ -97,6 +100,7 @@ func (c *serveCmd) Run() error {
 		DefaultTimeout:         c.Timeout,
 		SignatureScheme:        signer.Scheme,
 		AllowSecretReveal:      c.AllowSecretReveal,
+		ListenHub:              hub,
 	}, logger)
 
 	ln, err := net.Listen("tcp", c.Addr)

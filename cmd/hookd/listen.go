@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/signature"
+)
+
+type listenCmd struct {
+	Server    string        `default:"http://localhost:8080" env:"HOOKD_SERVER" help:"The hookd server to connect to."`
+	Key       string        `required:"" env:"HOOKD_KEY" help:"An admin API key (of the tenant, or deployment-wide)."`
+	ForwardTo string        `required:"" help:"Local URL to forward deliveries to, e.g. http://localhost:3000/webhooks."`
+	Tenant    string        `help:"Tenant to listen for (default: the key's own tenant)."`
+	Events    []string      `help:"Event types to receive, comma-separated (default: all)."`
+	Secret    string        `env:"HOOKD_LISTEN_SECRET" help:"Signing secret to sign with (default: one kept in your user config directory, the same on every run)."`
+	Timeout   time.Duration `default:"30s" help:"How long the local receiver may take to answer."`
+}
+
+func (c *listenCmd) Help() string {
+	return "Registers a temporary endpoint for the tenant on the server, receives its deliveries over this connection " +
+		"(no public URL, no tunnel), forwards each to --forward-to with the real headers and signature, and reports the " +
+		"local answer back to the delivery log. The endpoint is removed when this command exits."
+}
+
+// listener is one running `hookd listen`.
+type listener struct {
+	cmd    *listenCmd
+	api    *http.Client // requests to the server
+	local  *http.Client // requests to the developer's receiver
+	tenant string
+	secret string
+	out    io.Writer
+}
+
+func (c *listenCmd) Run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if _, err := url.ParseRequestURI(c.ForwardTo); err != nil || !strings.HasPrefix(c.ForwardTo, "http") {
+		return &exitCodeError{exitBadInput, fmt.Errorf("--forward-to %q must be an http(s) URL", c.ForwardTo)}
+	}
+	l := &listener{
+		cmd:   c,
+		api:   &http.Client{},
+		local: &http.Client{Timeout: c.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		out:   os.Stdout,
+	}
+	var err error
+	if l.secret, err = c.stableSecret(); err != nil {
+		return err
+	}
+	if l.tenant, err = l.resolveTenant(ctx); err != nil {
+		return err
+	}
+	return l.run(ctx)
+}
+
+// run keeps a stream open, reconnecting after the server restarts.
+func (l *listener) run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		connected, err := l.stream(ctx)
+		if ctx.Err() != nil {
+			fmt.Fprintln(l.out, "Stopped; the temporary endpoint is removed.")
+			return nil
+		}
+		var coded *exitCodeError
+		if errors.As(err, &coded) {
+			return err
+		}
+		if connected {
+			backoff = time.Second
+		}
+		fmt.Fprintf(l.out, "Connection lost (%v); reconnecting in %s...\n", err, backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// stream holds one listen connection until it ends; connected reports
+// whether the server accepted it.
+func (l *listener) stream(ctx context.Context) (connected bool, err error) {
+	body, _ := json.Marshal(map[string]any{"event_types": l.cmd.Events, "secret": l.secret, "name": "hookd listen (" + hostname() + ")"})
+	req, err := l.request(ctx, http.MethodPost, "/listen", body)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := l.api.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, &exitCodeError{1, fmt.Errorf("the server refused to listen: %s", problemText(resp))}
+	}
+	r := bufio.NewReaderSize(resp.Body, 64<<10)
+	for {
+		event, data, err := readEvent(r)
+		if err != nil {
+			return true, err
+		}
+		switch event {
+		case "ready":
+			var ready struct {
+				EndpointID    string   `json:"endpoint_id"`
+				SigningSecret string   `json:"signing_secret"`
+				EventTypes    []string `json:"event_types"`
+			}
+			if err := json.Unmarshal(data, &ready); err != nil {
+				return true, fmt.Errorf("bad ready event: %w", err)
+			}
+			fmt.Fprintf(l.out, "Ready. Forwarding %s deliveries for tenant %s to %s\nEndpoint: %s\nSigning secret: %s\n(the same on every run; verify with it in your receiver)\n\n",
+				eventsLabel(ready.EventTypes), l.tenant, l.cmd.ForwardTo, ready.EndpointID, ready.SigningSecret)
+		case "delivery":
+			var dr listen.Request
+			if err := json.Unmarshal(data, &dr); err != nil {
+				return true, fmt.Errorf("bad delivery event: %w", err)
+			}
+			go l.forward(ctx, &dr)
+		}
+	}
+}
+
+// readEvent reads one server-sent event, skipping comments.
+func readEvent(r *bufio.Reader) (event string, data []byte, err error) {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return "", nil, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "" && event != "":
+			return event, data, nil
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
+		}
+	}
+}
+
+// forward sends one delivery to the local receiver and reports its answer.
+func (l *listener) forward(ctx context.Context, dr *listen.Request) {
+	res := listen.Result{Token: dr.Token}
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.cmd.ForwardTo, strings.NewReader(dr.Body))
+	if err == nil {
+		for k, v := range dr.Headers {
+			req.Header.Set(k, v)
+		}
+		var resp *http.Response
+		if resp, err = l.local.Do(req); err == nil {
+			excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			res.StatusCode, res.Body = resp.StatusCode, string(excerpt)
+		}
+	}
+	outcome := ""
+	if err != nil {
+		res.Error = err.Error()
+		outcome = "error: " + res.Error
+	} else {
+		outcome = fmt.Sprintf("%d %s", res.StatusCode, http.StatusText(res.StatusCode))
+	}
+	fmt.Fprintf(l.out, "%s  %-24s %s  attempt %s  -> %s (%d ms)\n", time.Now().Format("15:04:05"),
+		header(dr.Headers, "X-Hookd-Event"), header(dr.Headers, "Webhook-Id"), header(dr.Headers, "X-Hookd-Attempt"),
+		outcome, time.Since(start).Milliseconds())
+	body, _ := json.Marshal(res)
+	if req, err := l.request(ctx, http.MethodPost, "/listen/"+url.PathEscape(dr.Session)+"/results", body); err == nil {
+		if resp, err := l.api.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+}
+
+func header(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return "-"
+}
+
+func (l *listener) request(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(l.cmd.Server, "/")+"/v1/tenants/"+url.PathEscape(l.tenant)+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, &exitCodeError{exitBadInput, fmt.Errorf("--server: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+l.cmd.Key)
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
+}
+
+// resolveTenant uses --tenant, or the only tenant the key can see.
+func (l *listener) resolveTenant(ctx context.Context) (string, error) {
+	if l.cmd.Tenant != "" {
+		return l.cmd.Tenant, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.cmd.Server, "/")+"/v1/tenants?limit=2", nil)
+	if err != nil {
+		return "", &exitCodeError{exitBadInput, fmt.Errorf("--server: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+l.cmd.Key)
+	resp, err := l.api.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("reach the server: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("list tenants: %s", problemText(resp))
+	}
+	var page struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return "", fmt.Errorf("list tenants: %w", err)
+	}
+	if len(page.Data) != 1 {
+		return "", &exitCodeError{exitBadInput, errors.New("this key sees several tenants (or none): pass --tenant")}
+	}
+	return page.Data[0].ID, nil
+}
+
+// stableSecret returns --secret, or the one kept in the user config
+// directory (created on first use), so the receiver's configuration does not
+// change between runs.
+func (c *listenCmd) stableSecret() (string, error) {
+	if c.Secret != "" {
+		if err := signature.ValidateSecret(c.Secret); err != nil {
+			return "", &exitCodeError{exitBadInput, fmt.Errorf("--secret: %w", err)}
+		}
+		return c.Secret, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find a config directory for the listen secret (or pass --secret): %w", err)
+	}
+	path := filepath.Join(dir, "hookd", "listen-secret")
+	if b, err := os.ReadFile(path); err == nil {
+		secret := strings.TrimSpace(string(b))
+		if signature.ValidateSecret(secret) == nil {
+			return secret, nil
+		}
+	}
+	secret, err := signature.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("save the listen secret: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("save the listen secret: %w", err)
+	}
+	return secret, nil
+}
+
+func problemText(resp *http.Response) string {
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(b, &p) == nil && p.Detail != "" {
+		return fmt.Sprintf("%d: %s", resp.StatusCode, p.Detail)
+	}
+	return fmt.Sprintf("%d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown host"
+	}
+	return h
+}
+
+func eventsLabel(types []string) string {
+	if len(types) == 1 && types[0] == "*" {
+		return "all"
+	}
+	return strings.Join(types, ", ")
+}
