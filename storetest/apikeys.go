@@ -1,0 +1,92 @@
+package storetest
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/hookd/hookd"
+)
+
+// apiKey creates a key with the given role and tenant scope ("" for all).
+func (f *fixture) apiKey(role, tenantID string) *hookd.APIKey {
+	f.Helper()
+	n := f.next()
+	hash := sha256.Sum256(fmt.Appendf(nil, "hk_secret_%d", n))
+	k := &hookd.APIKey{
+		Name:     fmt.Sprintf("key %d", n),
+		Role:     role,
+		TenantID: tenantID,
+		Prefix:   fmt.Sprintf("hk_%04d", n),
+		Hash:     hash[:],
+	}
+	f.must(f.s.CreateAPIKey(f.ctx, k), "CreateAPIKey")
+	return k
+}
+
+var apiKeyTests = []testCase{
+	{"CreateAndFindByHash", func(f *fixture) {
+		ten := f.tenant()
+		k := f.apiKey(hookd.RolePublisher, ten.ID)
+		if !strings.HasPrefix(k.ID, "key_") || k.CreatedAt.IsZero() {
+			f.Errorf("CreateAPIKey set ID %q, CreatedAt %v; want key_..., a time", k.ID, k.CreatedAt)
+		}
+		got, err := f.s.APIKeyByHash(f.ctx, k.Hash)
+		f.must(err, "APIKeyByHash")
+		f.diff("APIKeyByHash", k, got, ignoreFields("LastUsedAt"))
+		byID, err := f.s.APIKey(f.ctx, k.ID)
+		f.must(err, "APIKey")
+		f.diff("APIKey", k, byID, ignoreFields("LastUsedAt"))
+		if byID.LastUsedAt == nil {
+			f.Errorf("APIKeyByHash did not record the key's use")
+		}
+		_, err = f.s.APIKeyByHash(f.ctx, []byte("no such hash, 32 bytes long ...."))
+		f.wantCode(err, hookd.ENOTFOUND, "APIKeyByHash of an unknown hash")
+		_, err = f.s.APIKey(f.ctx, "key_missing")
+		f.wantCode(err, hookd.ENOTFOUND, "APIKey of an unknown id")
+	}},
+	{"ListScopedNewestFirstAndCounted", func(f *fixture) {
+		a, b := f.tenant(), f.tenant()
+		var all, ofA []string
+		for _, scope := range []string{"", a.ID, b.ID, a.ID} {
+			k := f.apiKey(hookd.RoleViewer, scope)
+			all = append(all, k.ID)
+			if scope == a.ID {
+				ofA = append(ofA, k.ID)
+			}
+			tick()
+		}
+		list := func(tenantID string) []string {
+			return pages(f, 2, func(p hookd.Page) ([]*hookd.APIKey, error) { return f.s.APIKeys(f.ctx, tenantID, p) },
+				func(k *hookd.APIKey) string { return k.ID })
+		}
+		f.diff("APIKeys of every tenant", reversed(all), list(""))
+		f.diff("APIKeys of one tenant", reversed(ofA), list(a.ID))
+		n, err := f.s.CountAPIKeys(f.ctx)
+		f.must(err, "CountAPIKeys")
+		if n != 4 {
+			f.Errorf("CountAPIKeys = %d, want 4", n)
+		}
+	}},
+	{"DeleteRevokes", func(f *fixture) {
+		k := f.apiKey(hookd.RoleAdmin, "")
+		f.must(f.s.DeleteAPIKey(f.ctx, k.ID), "DeleteAPIKey")
+		_, err := f.s.APIKeyByHash(f.ctx, k.Hash)
+		f.wantCode(err, hookd.ENOTFOUND, "APIKeyByHash of a deleted key")
+		_, err = f.s.APIKey(f.ctx, k.ID)
+		f.wantCode(err, hookd.ENOTFOUND, "APIKey of a deleted key")
+		f.wantCode(f.s.DeleteAPIKey(f.ctx, k.ID), hookd.ENOTFOUND, "DeleteAPIKey twice")
+		if n, err := f.s.CountAPIKeys(f.ctx); err != nil || n != 0 {
+			f.Errorf("CountAPIKeys after delete = %d, %v; want 0", n, err)
+		}
+	}},
+	{"UnknownTenantNotFound", func(f *fixture) {
+		err := f.s.CreateAPIKey(f.ctx, &hookd.APIKey{
+			Name: "orphan", Role: hookd.RoleViewer, TenantID: "ten_missing", Prefix: "hk_x", Hash: []byte("orphan-hash"),
+		})
+		f.wantCode(err, hookd.ENOTFOUND, "CreateAPIKey for an unknown tenant")
+		if n, err := f.s.CountAPIKeys(f.ctx); err != nil || n != 0 {
+			f.Errorf("CountAPIKeys after a rejected create = %d, %v; want 0", n, err)
+		}
+	}},
+}
