@@ -19,8 +19,6 @@ type Store interface {
 	DeliveryStore
 	QueueStore
 	APIKeyStore
-	// Ping reports whether the database answers.
-	Ping(ctx context.Context) error
 	Close() error
 }
 
@@ -144,6 +142,8 @@ type QueueStore interface {
 	// NextDueAt returns the earliest time a delivery becomes claimable, or
 	// false when none is waiting.
 	NextDueAt(ctx context.Context) (time.Time, bool, error)
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
 }
 
 // APIKeyStore keeps API keys by hash.

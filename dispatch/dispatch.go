@@ -5,7 +5,6 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -129,11 +128,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelAttempts()
 
+	// Recording may outlive ctx by the shutdown timeout too.
+	recordCtx, stopRecording := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRecording()
 	var recorder sync.WaitGroup
 	recorder.Add(1)
 	go func() {
 		defer recorder.Done()
-		d.record()
+		d.record(recordCtx)
 	}()
 
 	var inFlight sync.WaitGroup
@@ -149,9 +151,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		<-done
 	}
 	close(d.results)
-	recorder.Wait()
+	recorded := make(chan struct{})
+	go func() { recorder.Wait(); close(recorded) }()
+	select {
+	case <-recorded:
+	case <-time.After(finalRecordTimeout):
+		stopRecording() // the database is not taking writes; leases will bring the work back
+		<-recorded
+	}
 	return nil
 }
+
+// finalRecordTimeout bounds the last writes on shutdown.
+const finalRecordTimeout = 10 * time.Second
 
 func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGroup) {
 	backoff := time.Duration(0)
@@ -238,7 +250,7 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
 // record writes results in batches: whatever arrived while the previous
 // write ran goes in the next transaction, so the write rate adapts to load
 // without a timer.
-func (d *Dispatcher) record() {
+func (d *Dispatcher) record(ctx context.Context) {
 	batch := make([]hookd.AttemptResult, 0, d.cfg.Workers)
 	for r := range d.results {
 		batch = append(batch[:0], r)
@@ -254,35 +266,60 @@ func (d *Dispatcher) record() {
 				break drain
 			}
 		}
-		d.flush(batch)
+		d.flush(ctx, batch)
 	}
 }
 
-// flush records a batch, retrying until the store takes it: a result that
-// is never recorded is delivered again after its lease, so giving up early
-// would only add duplicates.
-func (d *Dispatcher) flush(batch []hookd.AttemptResult) {
+// flush records a batch. A result that is never recorded is sent again
+// after its lease runs out, so giving up costs a duplicate, never an event;
+// still, flush retries while the store is down, since every result would be
+// lost alike. A batch the store keeps refusing is split, so that one bad
+// result (refused while the database answers pings) cannot stall the rest.
+func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 	backoff := 50 * time.Millisecond
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		disabled, err := d.store.RecordAttempts(ctx, batch)
+	for failures := 1; ; failures++ {
+		writeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		disabled, err := d.store.RecordAttempts(writeCtx, batch)
 		cancel()
 		if err == nil {
-			d.returnSlots(len(batch))
-			d.Notify()
-			if len(disabled) > 0 {
-				d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
-				if d.cfg.OnDisabled != nil {
-					d.cfg.OnDisabled(disabled)
-				}
-			}
+			d.recorded(len(batch), disabled)
 			return
 		}
-		if errors.Is(err, context.Canceled) {
+		if ctx.Err() != nil {
+			d.cfg.Logger.Warn("shutdown: results not recorded; their deliveries will be retried", "results", len(batch))
 			return
 		}
 		d.cfg.Logger.Error("record attempts", "err", err, "results", len(batch), "retry_in", backoff)
-		time.Sleep(backoff)
+		if failures >= 3 {
+			if len(batch) > 1 {
+				for i := range batch {
+					d.flush(ctx, batch[i:i+1])
+				}
+				return
+			}
+			if d.store.Ping(ctx) == nil {
+				d.cfg.Logger.Error("dropping an attempt result the store refuses; its delivery will be retried after its lease",
+					"delivery", batch[0].Job.DeliveryID, "err", err)
+				d.recorded(1, nil)
+				return
+			}
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
 		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// recorded frees the workers of recorded results and reports disabled endpoints.
+func (d *Dispatcher) recorded(n int, disabled []string) {
+	d.returnSlots(n)
+	d.Notify()
+	if len(disabled) > 0 {
+		d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
+		if d.cfg.OnDisabled != nil {
+			d.cfg.OnDisabled(disabled)
+		}
 	}
 }
