@@ -1,0 +1,166 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// engine is a real SQLite store with one tenant, for dispatcher tests.
+type engine struct {
+	store  hookd.Store
+	tenant string
+}
+
+// startEngine runs a dispatcher over store until the test ends.
+func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
+	t.Helper()
+	d := New(store, Config{AllowPrivate: true, Workers: 16, PollInterval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return d
+}
+
+func newEngineStore(t *testing.T) *engine {
+	t.Helper()
+	box, _ := secretbox.New(make([]byte, secretbox.KeySize))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	if err := db.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateEventType(ctx, &hookd.EventType{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	return &engine{store: db, tenant: "t"}
+}
+
+func (e *engine) endpoint(t *testing.T, url string, maxInFlight int) string {
+	t.Helper()
+	secret, _ := signature.NewSecret()
+	ep := &hookd.Endpoint{TenantID: e.tenant, Name: "e", URL: url, EventTypes: []string{"*"}, Enabled: true, MaxInFlight: maxInFlight}
+	if err := e.store.CreateEndpoint(t.Context(), ep, secret); err != nil {
+		t.Fatal(err)
+	}
+	return ep.ID
+}
+
+func (e *engine) publish(t *testing.T, n int) []string {
+	t.Helper()
+	events := make([]hookd.NewEvent, n)
+	for i := range events {
+		events[i] = hookd.NewEvent{Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
+	}
+	res, err := e.store.PublishEvents(t.Context(), e.tenant, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, n)
+	for i, r := range res {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+func (e *engine) waitStatus(t *testing.T, endpointID, status string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ds, err := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: e.tenant, EndpointID: endpointID, Status: status}, hookd.Page{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d deliveries of %s are %s", len(ds), n, endpointID, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestInFlightLimitHolds: a receiver counting concurrent requests never sees
+// more than the endpoint's max_in_flight, though many workers are free.
+func TestInFlightLimitHolds(t *testing.T) {
+	e := newEngineStore(t)
+	var now, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := now.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		now.Add(-1)
+	}))
+	defer srv.Close()
+	ep := e.endpoint(t, srv.URL, 3)
+	e.publish(t, 40)
+	startEngine(t, e.store)
+	e.waitStatus(t, ep, hookd.StatusDelivered, 40)
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Fatalf("peak concurrency %d, want at most the limit of 3 (and the limit used)", p)
+	}
+}
+
+// poisonStore refuses to record any batch holding one delivery, as a store
+// fault the real database cannot be made to produce on demand.
+type poisonStore struct {
+	hookd.Store
+	poisoned atomic.Value // delivery id
+	refused  atomic.Int32
+}
+
+func (p *poisonStore) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
+	for _, r := range results {
+		if r.Job.DeliveryID == p.poisoned.Load() {
+			p.refused.Add(1)
+			return nil, errors.New("injected: the store refuses this result")
+		}
+	}
+	return p.Store.RecordAttempts(ctx, results)
+}
+
+// TestPoisonResultDoesNotStallRecording: one result the store keeps refusing
+// is dropped, and every other result is still recorded.
+func TestPoisonResultDoesNotStallRecording(t *testing.T) {
+	e := newEngineStore(t)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		<-release // hold every request so they finish, and are recorded, together
+	}))
+	defer srv.Close()
+	ep := e.endpoint(t, srv.URL, 10)
+	e.publish(t, 10)
+	ds, err := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: e.tenant}, hookd.Page{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &poisonStore{Store: e.store}
+	store.poisoned.Store(ds[0].ID)
+	startEngine(t, store)
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	e.waitStatus(t, ep, hookd.StatusDelivered, 9)
+	if store.refused.Load() < 3 {
+		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the split", store.refused.Load())
+	}
+}
