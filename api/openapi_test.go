@@ -78,6 +78,36 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	})
 }
 
+// TestOpenAPIProblemCodes checks that the Problem schema lists every error
+// code the server can answer with: the domain codes of statusOf, and the
+// router's method_not_allowed.
+func TestOpenAPIProblemCodes(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json is not valid JSON: %v", err)
+	}
+	enum, err := resolvePointer(doc, "#/components/schemas/Problem/properties/code/enum")
+	if err != nil {
+		t.Fatalf("Problem.code has no enum: %v", err)
+	}
+	documented := map[string]bool{}
+	list, _ := enum.([]any)
+	for _, c := range list {
+		code, _ := c.(string)
+		documented[code] = true
+	}
+	served := map[string]bool{"method_not_allowed": true}
+	for code := range statusOf {
+		served[code] = true
+	}
+	if missing := setDiff(served, documented); len(missing) > 0 {
+		t.Errorf("error codes missing from Problem.code in openapi.json: %s", strings.Join(missing, ", "))
+	}
+	if extra := setDiff(documented, served); len(extra) > 0 {
+		t.Errorf("Problem.code in openapi.json lists codes the server never sends: %s", strings.Join(extra, ", "))
+	}
+}
+
 // checkOperation checks one operation: a unique operationId, a 2xx answer,
 // and a declared path parameter for each {name} of its path.
 func checkOperation(t *testing.T, doc map[string]any, route, path string, item, op map[string]any, opIDs map[string]string) {
