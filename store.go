@@ -49,6 +49,9 @@ type EndpointStore interface {
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, u EndpointUpdate) (*Endpoint, error)
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+	// DeleteEndpointsByURLPrefix removes every endpoint, of any tenant, whose
+	// URL starts with prefix, and says how many (stale listen sessions).
+	DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (int, error)
 	// EnableEndpoint makes its paused deliveries due now and resets its
 	// failure count.
 	EnableEndpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
@@ -153,6 +156,8 @@ type APIKeyStore interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	APIKeys(ctx context.Context, tenantID string, p Page) ([]*APIKey, error) // "" lists every key
 	APIKey(ctx context.Context, id string) (*APIKey, error)
+	// DeleteAPIKey revokes a key; ECONFLICT for the last deployment-wide
+	// admin key, without which nobody could manage tenants or keys.
 	DeleteAPIKey(ctx context.Context, id string) error
 	CountAPIKeys(ctx context.Context) (int, error)
 }

@@ -23,10 +23,13 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, 16<<10); err != nil {
 		return err
 	}
-	if in.Tenant == "" {
-		in.Tenant = in.TenantID
-	}
 	var v hookd.Validation
+	switch {
+	case in.Tenant == "":
+		in.Tenant = in.TenantID
+	case in.TenantID != "" && in.TenantID != in.Tenant:
+		v.Add("tenant_id", "differs from tenant; give one of them")
+	}
 	hookd.CheckName(&v, "name", in.Name)
 	if _, ok := allowed[in.Role]; !ok {
 		v.Add("role", "must be admin, publisher or viewer")
@@ -101,35 +104,9 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if k.Role == hookd.RoleAdmin && k.TenantID == "" {
-		if err := s.keepAnAdmin(r, k.ID); err != nil {
-			return err
-		}
-	}
 	if err := s.store.DeleteAPIKey(r.Context(), k.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// keepAnAdmin refuses to delete the last deployment-wide admin key, which
-// would leave nobody able to manage tenants or keys.
-func (s *Server) keepAnAdmin(r *http.Request, deleting string) error {
-	p := hookd.Page{Limit: 1000}
-	for {
-		keys, err := s.store.APIKeys(r.Context(), "", p)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if k.ID != deleting && k.Role == hookd.RoleAdmin && k.TenantID == "" {
-				return nil
-			}
-		}
-		if len(keys) < p.Limit {
-			return hookd.Errorf(hookd.ECONFLICT, "this is the last deployment-wide admin key; create another before deleting it")
-		}
-		p.Cursor = keys[len(keys)-1].ID
-	}
 }

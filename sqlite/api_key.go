@@ -91,16 +91,30 @@ func (db *DB) APIKey(ctx context.Context, id string) (*hookd.APIKey, error) {
 	return k, nil
 }
 
-// DeleteAPIKey revokes a key.
+// DeleteAPIKey revokes a key, keeping at least one deployment-wide admin.
 func (db *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("delete api key: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("api key", id)
-	}
-	return nil
+	return db.inTx(ctx, "delete api key", func(tx *sql.Tx) error {
+		var role string
+		var scoped bool
+		err := tx.QueryRowContext(ctx, `SELECT role, tenant_id IS NOT NULL FROM api_keys WHERE id = ?`, id).Scan(&role, &scoped)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("api key", id)
+		}
+		if err != nil {
+			return err
+		}
+		if role == hookd.RoleAdmin && !scoped {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND tenant_id IS NULL AND id <> ?`, id).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				return hookd.Errorf(hookd.ECONFLICT, "api key %q is the last deployment-wide admin key; create another before deleting it", id)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
+		return err
+	})
 }
 
 // CountAPIKeys counts every key.

@@ -190,6 +190,16 @@ func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 	return nil
 }
 
+// DeleteEndpointsByURLPrefix removes the endpoints whose URL starts with prefix.
+func (db *DB) DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM endpoints WHERE substr(url, 1, length(?1)) = ?1`, prefix)
+	if err != nil {
+		return 0, fmt.Errorf("delete endpoints by url: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // EnableEndpoint re-enables an endpoint, makes its paused deliveries due now
 // and starts a new failure streak.
 func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {

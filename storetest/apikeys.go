@@ -25,6 +25,18 @@ func (f *fixture) apiKey(role, tenantID string) *hookd.APIKey {
 }
 
 var apiKeyTests = []testCase{
+	{"LastDeploymentAdminCannotBeDeleted", func(f *fixture) {
+		ten := f.tenant()
+		first := f.apiKey(hookd.RoleAdmin, "")
+		scoped := f.apiKey(hookd.RoleAdmin, ten.ID)
+		viewer := f.apiKey(hookd.RoleViewer, "")
+		f.wantCode(f.s.DeleteAPIKey(f.ctx, first.ID), hookd.ECONFLICT, "DeleteAPIKey of the only deployment-wide admin")
+		f.must(f.s.DeleteAPIKey(f.ctx, scoped.ID), "DeleteAPIKey of a tenant admin")
+		f.must(f.s.DeleteAPIKey(f.ctx, viewer.ID), "DeleteAPIKey of a viewer")
+		second := f.apiKey(hookd.RoleAdmin, "")
+		f.must(f.s.DeleteAPIKey(f.ctx, first.ID), "DeleteAPIKey of an admin with another beside it")
+		f.wantCode(f.s.DeleteAPIKey(f.ctx, second.ID), hookd.ECONFLICT, "DeleteAPIKey of the last one again")
+	}},
 	{"CreateAndFindByHash", func(f *fixture) {
 		ten := f.tenant()
 		k := f.apiKey(hookd.RolePublisher, ten.ID)
@@ -69,7 +81,7 @@ var apiKeyTests = []testCase{
 		}
 	}},
 	{"DeleteRevokes", func(f *fixture) {
-		k := f.apiKey(hookd.RoleAdmin, "")
+		k := f.apiKey(hookd.RolePublisher, "")
 		f.must(f.s.DeleteAPIKey(f.ctx, k.ID), "DeleteAPIKey")
 		_, err := f.s.APIKeyByHash(f.ctx, k.Hash)
 		f.wantCode(err, hookd.ENOTFOUND, "APIKeyByHash of a deleted key")

@@ -8,6 +8,24 @@ import (
 )
 
 var endpointTests = []testCase{
+	{"DeleteByURLPrefix", func(f *fixture) {
+		a, b := f.tenant(), f.tenant()
+		keep := f.endpoint(a.ID)
+		gone := []*hookd.Endpoint{
+			f.endpoint(a.ID, func(e *hookd.Endpoint) { e.URL = "hookd-listen://one" }),
+			f.endpoint(b.ID, func(e *hookd.Endpoint) { e.URL = "hookd-listen://two" }),
+		}
+		n, err := f.s.DeleteEndpointsByURLPrefix(f.ctx, "hookd-listen://")
+		f.must(err, "DeleteEndpointsByURLPrefix")
+		if n != 2 {
+			f.Errorf("DeleteEndpointsByURLPrefix removed %d endpoints, want 2", n)
+		}
+		for _, e := range gone {
+			_, err := f.s.Endpoint(f.ctx, e.TenantID, e.ID)
+			f.wantCode(err, hookd.ENOTFOUND, "Endpoint after DeleteEndpointsByURLPrefix")
+		}
+		f.getEndpoint(a.ID, keep.ID)
+	}},
 	{"CreateRoundTrip", func(f *fixture) {
 		ten := f.tenant()
 		ep := f.endpoint(ten.ID,

@@ -78,6 +78,13 @@ func (c *serveCmd) Run() error {
 	if err := c.bootstrapAdminKey(ctx, store); err != nil {
 		return err
 	}
+	// Listen sessions end with the process; a killed one leaves its
+	// temporary endpoints behind. (One node owns the SQLite file.)
+	if n, err := store.DeleteEndpointsByURLPrefix(ctx, listen.Scheme+"://"); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("removed endpoints of listen sessions that ended with the previous run", "endpoints", n)
+	}
 
 	hub := listen.NewHub()
 	dispatcher := dispatch.New(store, dispatch.Config{
