@@ -62,7 +62,10 @@ type Endpoint struct {
 	SignatureScheme string `json:"-"`
 	// MaxInFlight bounds the requests to this endpoint in flight at once,
 	// across every worker and node.
-	MaxInFlight   int        `json:"max_in_flight"`
+	MaxInFlight int `json:"max_in_flight"`
+	// RateLimit bounds requests per second to this endpoint, across every
+	// worker and node; 0 means no limit.
+	RateLimit     int        `json:"rate_limit_per_second"`
 	FailureCount  int        `json:"failure_count"`
 	LastSuccessAt *time.Time `json:"last_success_at"`
 	LastFailureAt *time.Time `json:"last_failure_at"`
@@ -98,8 +101,29 @@ type EndpointUpdate struct {
 	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
 	MaxInFlight   *int
+	RateLimit     *int
 	// SignatureScheme "" restores the deployment default.
 	SignatureScheme *string
+}
+
+// Apply sets the fields u holds.
+func (e *Endpoint) Apply(u EndpointUpdate) {
+	set(&e.Name, u.Name)
+	set(&e.Description, u.Description)
+	set(&e.URL, u.URL)
+	set(&e.EventTypes, u.EventTypes)
+	set(&e.Headers, u.Headers)
+	set(&e.RetrySchedule, u.RetrySchedule)
+	set(&e.Timeout, u.Timeout)
+	set(&e.MaxInFlight, u.MaxInFlight)
+	set(&e.RateLimit, u.RateLimit)
+	set(&e.SignatureScheme, u.SignatureScheme)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // Event is one published event. Payload holds the exact bytes every delivery

@@ -112,12 +112,14 @@ type Outcome struct {
 // NextAttemptAfter returns how long to wait before the next attempt of a
 // delivery that has made runAttempts attempts since it was created or last
 // replayed, or false when the schedule is used up and the delivery fails.
-// Retry-After pushes the attempt later, never earlier.
-func (s Schedule) NextAttemptAfter(runAttempts int, o Outcome) (time.Duration, bool) {
+// jitter, in [-1, 1] of the step (0.1: 10% later), spreads retries of many
+// deliveries that failed together; Retry-After then pushes the attempt
+// later, never earlier.
+func (s Schedule) NextAttemptAfter(runAttempts int, o Outcome, jitter float64) (time.Duration, bool) {
 	if o.Success || runAttempts < 1 || runAttempts > len(s) {
 		return 0, false
 	}
-	wait := s[runAttempts-1]
+	wait := time.Duration(float64(s[runAttempts-1]) * (1 + jitter))
 	if ra := min(o.RetryAfter, MaxRetryAfter); ra > wait {
 		wait = ra
 	}

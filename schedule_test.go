@@ -33,19 +33,25 @@ func TestScheduleFromStrings(t *testing.T) {
 
 func TestNextAttemptAfter(t *testing.T) {
 	s := Schedule{time.Minute, time.Hour}
-	if w, ok := s.NextAttemptAfter(1, Outcome{}); !ok || w != time.Minute {
+	if w, ok := s.NextAttemptAfter(1, Outcome{}, 0); !ok || w != time.Minute {
 		t.Errorf("after attempt 1: %s %v", w, ok)
 	}
-	if w, ok := s.NextAttemptAfter(2, Outcome{RetryAfter: 2 * time.Hour}); !ok || w != 2*time.Hour {
+	if w, ok := s.NextAttemptAfter(2, Outcome{RetryAfter: 2 * time.Hour}, 0); !ok || w != 2*time.Hour {
 		t.Errorf("Retry-After later than the schedule must win: %s %v", w, ok)
 	}
-	if w, ok := s.NextAttemptAfter(2, Outcome{RetryAfter: time.Second}); !ok || w != time.Hour {
+	if w, ok := s.NextAttemptAfter(2, Outcome{RetryAfter: time.Second}, 0); !ok || w != time.Hour {
 		t.Errorf("Retry-After earlier than the schedule must lose: %s %v", w, ok)
 	}
-	if _, ok := s.NextAttemptAfter(3, Outcome{}); ok {
+	if _, ok := s.NextAttemptAfter(3, Outcome{}, 0); ok {
 		t.Error("the schedule is used up after 3 attempts")
 	}
-	if _, ok := s.NextAttemptAfter(1, Outcome{Success: true}); ok {
+	if _, ok := s.NextAttemptAfter(1, Outcome{Success: true}, 0); ok {
 		t.Error("a success has no next attempt")
+	}
+	if w, _ := s.NextAttemptAfter(1, Outcome{}, 0.1); w != 66*time.Second {
+		t.Errorf("+10%% jitter on 1m: %s", w)
+	}
+	if w, _ := s.NextAttemptAfter(1, Outcome{RetryAfter: time.Minute}, -0.1); w != time.Minute {
+		t.Errorf("jitter must not bring an attempt before Retry-After: %s", w)
 	}
 }

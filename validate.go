@@ -21,6 +21,7 @@ const (
 	MaxTimeout           = 60 * time.Second
 	DefaultMaxInFlight   = 10
 	MaxMaxInFlight       = 1000
+	MaxRateLimit         = 10000
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$`)
@@ -190,5 +191,12 @@ func CheckTimeout(v *Validation, field string, d time.Duration) {
 func CheckMaxInFlight(v *Validation, field string, n int) {
 	if n < 1 || n > MaxMaxInFlight {
 		v.Add(field, "must be between 1 and %d", MaxMaxInFlight)
+	}
+}
+
+// CheckRateLimit validates a per-endpoint requests-per-second bound (0: none).
+func CheckRateLimit(v *Validation, field string, n int) {
+	if n < 0 || n > MaxRateLimit {
+		v.Add(field, "must be between 0 (no limit) and %d", MaxRateLimit)
 	}
 }

@@ -26,6 +26,7 @@ type endpointInput struct {
 	RetrySchedule  json.RawMessage `json:"retry_schedule"`
 	TimeoutSeconds *int            `json:"timeout_seconds"`
 	MaxInFlight    *int            `json:"max_in_flight"`
+	RateLimit      *int            `json:"rate_limit_per_second"`
 	// SignatureScheme "" (or absent on create) means the deployment's.
 	SignatureScheme *string `json:"signature_scheme"`
 }
@@ -105,6 +106,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight)
 		u.MaxInFlight = in.MaxInFlight
 	}
+	if in.RateLimit != nil {
+		hookd.CheckRateLimit(&v, "rate_limit_per_second", *in.RateLimit)
+		u.RateLimit = in.RateLimit
+	}
 	if in.SignatureScheme != nil {
 		scheme := ""
 		if *in.SignatureScheme != "" {
@@ -144,7 +149,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.DefaultMaxInFlight, Headers: map[string]string{}}
-	applyInput(e, &u)
+	e.Apply(u)
 	if in.Enabled != nil && !*in.Enabled {
 		e.Enabled, e.DisabledReason = false, hookd.DisabledManual
 	}
@@ -167,29 +172,6 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, createdEndpoint{Endpoint: s.view(e), SigningSecret: secret})
 	return nil
-}
-
-// applyInput copies the set fields of u onto a new endpoint.
-func applyInput(e *hookd.Endpoint, u *hookd.EndpointUpdate) {
-	e.Name, e.URL, e.EventTypes = *u.Name, *u.URL, *u.EventTypes
-	if u.Description != nil {
-		e.Description = *u.Description
-	}
-	if u.Headers != nil {
-		e.Headers = *u.Headers
-	}
-	if u.RetrySchedule != nil {
-		e.RetrySchedule = *u.RetrySchedule
-	}
-	if u.Timeout != nil {
-		e.Timeout = *u.Timeout
-	}
-	if u.MaxInFlight != nil {
-		e.MaxInFlight = *u.MaxInFlight
-	}
-	if u.SignatureScheme != nil {
-		e.SignatureScheme = *u.SignatureScheme
-	}
 }
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {

@@ -18,6 +18,7 @@ import (
 type Config struct {
 	Workers         int            // requests in flight at once in this process
 	Schedule        hookd.Schedule // retry schedule for endpoints without their own
+	Jitter          float64        // spread of each retry wait, as a fraction (0.1: ±10%); 0 for exact schedules
 	Timeout         time.Duration  // request timeout for endpoints without their own
 	LeaseGrace      time.Duration  // lease beyond the request timeout before work is reclaimed
 	PollInterval    time.Duration  // the longest sleep between claims when nothing wakes us

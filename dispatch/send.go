@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -146,10 +147,18 @@ func (d *Dispatcher) judge(res hookd.AttemptResult, resp *http.Response) hookd.A
 	if schedule == nil {
 		schedule = d.cfg.Schedule
 	}
-	if wait, ok := schedule.NextAttemptAfter(res.Job.RunAttempt, res.Outcome); ok {
+	if wait, ok := schedule.NextAttemptAfter(res.Job.RunAttempt, res.Outcome, d.jitter()); ok {
 		res.NextAttemptAt = res.Attempt.At.Add(res.Attempt.Duration.Duration() + wait)
 	}
 	return res
+}
+
+// jitter draws a factor in [-Jitter, +Jitter].
+func (d *Dispatcher) jitter() float64 {
+	if d.cfg.Jitter == 0 {
+		return 0
+	}
+	return (rand.Float64()*2 - 1) * d.cfg.Jitter
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or bad.

@@ -52,7 +52,7 @@ func startHookd(t testing.TB, c config) *hookdProc {
 		c.db = filepath.Join(t.TempDir(), "hookd.db")
 	}
 	p := &hookdProc{t: t, db: c.db, done: make(chan struct{})}
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", c.db}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", c.db, "--retry-jitter", "0"}
 	if !c.noAdmin {
 		p.key = c.adminKey
 		if p.key == "" {

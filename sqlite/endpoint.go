@@ -29,11 +29,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
-			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, failures_since, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
+			created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.SignatureScheme, e.MaxInFlight, ms(now), ms(now), ms(now)); err != nil {
+			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -48,7 +49,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 }
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
-	retry_schedule, timeout_ms, signature_scheme, max_in_flight, failure_count, last_success_at, last_failure_at, created_at, updated_at`
+	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -58,7 +59,7 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 	var timeoutMs, created, updated int64
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
-		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.FailureCount, &success, &failure,
+		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
 		&created, &updated); err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err != nil {
 			return err
 		}
-		applyUpdate(e, u)
+		e.Apply(u)
 		if u.EventTypes != nil {
 			if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
 				return err
@@ -137,45 +138,15 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		types, _ := json.Marshal(e.EventTypes)
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
-			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, updated_at = ? WHERE id = ?`,
+			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ? WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, ms(e.UpdatedAt), id); err != nil {
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), id); err != nil {
 			return err
 		}
 		out = e
 		return nil
 	})
 	return out, err
-}
-
-func applyUpdate(e *hookd.Endpoint, u hookd.EndpointUpdate) {
-	if u.Name != nil {
-		e.Name = *u.Name
-	}
-	if u.Description != nil {
-		e.Description = *u.Description
-	}
-	if u.URL != nil {
-		e.URL = *u.URL
-	}
-	if u.EventTypes != nil {
-		e.EventTypes = *u.EventTypes
-	}
-	if u.Headers != nil {
-		e.Headers = *u.Headers
-	}
-	if u.RetrySchedule != nil {
-		e.RetrySchedule = *u.RetrySchedule
-	}
-	if u.Timeout != nil {
-		e.Timeout = *u.Timeout
-	}
-	if u.MaxInFlight != nil {
-		e.MaxInFlight = *u.MaxInFlight
-	}
-	if u.SignatureScheme != nil {
-		e.SignatureScheme = *u.SignatureScheme
-	}
 }
 
 // DeleteEndpoint removes an endpoint with its deliveries and attempts.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -23,6 +24,10 @@ type candidate struct {
 	room      int
 	timeoutMs int64
 	take      int
+	// rateLimit is requests per second (0: none); tokens is what its bucket
+	// holds now.
+	rateLimit int
+	tokens    float64
 }
 
 // ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint,
@@ -70,6 +75,11 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 				}
 			}
 			jobs = append(jobs, claimed...)
+			if c.rateLimit > 0 {
+				if _, err := db.exec(ctx, tx, qSpendTokens, c.tokens-float64(len(claimed)), ms(now), c.id); err != nil {
+					return fmt.Errorf("spend rate tokens: %w", err)
+				}
+			}
 		}
 		return nil
 	})
@@ -87,10 +97,29 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 	if err != nil {
 		return nil, fmt.Errorf("find due endpoints: %w", err)
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (*candidate, error) {
+	cands, err := collect(rows, func(row interface{ Scan(...any) error }) (*candidate, error) {
 		var c candidate
-		return &c, row.Scan(&c.id, &c.room, &c.timeoutMs)
+		var updated int64
+		if err := row.Scan(&c.id, &c.room, &c.timeoutMs, &c.rateLimit, &c.tokens, &updated); err != nil {
+			return nil, err
+		}
+		if c.rateLimit > 0 {
+			c.tokens = refill(c.tokens, c.rateLimit, now-updated)
+			c.room = min(c.room, int(c.tokens))
+		}
+		return &c, nil
 	}, "find due endpoints")
+	if err != nil {
+		return nil, err
+	}
+	// Endpoints out of tokens wait for the next claim.
+	return slices.DeleteFunc(cands, func(c *candidate) bool { return c.room <= 0 }), nil
+}
+
+// refill tops a token bucket up for elapsedMs, holding at most one second's
+// worth, so an idle endpoint gets a burst of at most its rate.
+func refill(tokens float64, perSecond int, elapsedMs int64) float64 {
+	return min(float64(perSecond), tokens+float64(elapsedMs)*float64(perSecond)/1000)
 }
 
 // share splits limit between candidates: an even share each first (the

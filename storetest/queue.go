@@ -101,6 +101,26 @@ var queueTests = []testCase{
 		later := T.Add(defaultLease + time.Millisecond)
 		f.diff("jobs per endpoint after leases ran out", map[string]int{busy.ID: 2, calm.ID: 1}, jobsByEndpoint(f.claim(later, 100)))
 	}},
+	{"RateLimitPerEndpoint", func(f *fixture) {
+		ten := f.tenant()
+		limited := f.endpoint(ten.ID, subscribe(typeCreated), withMaxInFlight(100), func(e *hookd.Endpoint) { e.RateLimit = 2 })
+		free := f.endpoint(ten.ID, subscribe(typeFailed), withMaxInFlight(100))
+		for range 10 {
+			f.publishType(ten.ID, typeCreated)
+			f.publishType(ten.ID, typeFailed)
+		}
+		if got := f.getEndpoint(ten.ID, limited.ID).RateLimit; got != 2 {
+			f.Errorf("RateLimit round trip = %d, want 2", got)
+		}
+		T := f.at(time.Minute)
+		f.diff("first claim: a full bucket of 2 (one second's worth), the free endpoint unbounded",
+			map[string]int{limited.ID: 2, free.ID: 10}, jobsByEndpoint(f.claim(T, 100)))
+		f.claimNone(T, "bucket empty")
+		f.diff("half a second later: one more token", map[string]int{limited.ID: 1}, jobsByEndpoint(f.claim(T.Add(500*time.Millisecond), 100)))
+		// An hour later every lease has run out too: all work is due again.
+		f.diff("an hour later: the bucket holds at most one second's worth", map[string]int{limited.ID: 2, free.ID: 10},
+			jobsByEndpoint(f.claim(T.Add(time.Hour), 100)))
+	}},
 	{"PausedNeverClaimed", func(f *fixture) {
 		ten, _ := f.tenantWithEndpoint(disabled())
 		f.publishType(ten.ID, typeCreated)

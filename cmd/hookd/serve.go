@@ -28,6 +28,7 @@ type serveCmd struct {
 	AdminKey              string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (created if not stored). Without it, the first start creates one and prints it once."`
 	EncryptionKey         string        `env:"HOOKD_ENCRYPTION_KEY" help:"32-byte base64 key that encrypts secrets at rest (openssl rand -base64 32). Default: a key file beside the database, created on first start."`
 	RetrySchedule         string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
+	RetryJitter           float64       `default:"0.1" env:"HOOKD_RETRY_JITTER" help:"Spread of each retry wait as a fraction, 0-0.5 (0.1: ±10%), so deliveries that failed together do not retry together. 0 for exact schedules."`
 	Timeout               time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
 	AllowPrivateTargets   bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
 	SignatureScheme       string        `default:"standard" enum:"standard,timestamped,body" env:"HOOKD_SIGNATURE_SCHEME" help:"Default signature scheme: standard (Standard Webhooks), timestamped (Stripe style) or body. Endpoints may override it."`
@@ -51,6 +52,9 @@ func (c *serveCmd) Run() error {
 	schedule, err := hookd.ParseSchedule(c.RetrySchedule)
 	if err != nil {
 		return fmt.Errorf("--retry-schedule: %w", err)
+	}
+	if c.RetryJitter < 0 || c.RetryJitter > 0.5 {
+		return fmt.Errorf("--retry-jitter must be between 0 and 0.5, got %g", c.RetryJitter)
 	}
 	if c.Timeout < hookd.MinTimeout || c.Timeout > hookd.MaxTimeout {
 		return fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
@@ -90,6 +94,7 @@ func (c *serveCmd) Run() error {
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
 		Schedule:        schedule,
+		Jitter:          c.RetryJitter,
 		Timeout:         c.Timeout,
 		ShutdownTimeout: c.ShutdownTimeout,
 		AllowPrivate:    c.AllowPrivateTargets,
