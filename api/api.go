@@ -46,6 +46,8 @@ type Server struct {
 	logger   *slog.Logger
 	mux      *http.ServeMux
 	routes   []string // "METHOD /path" of every route, for the OpenAPI check
+
+	schemaCache schemaCache
 }
 
 // New builds the API over store. notifier may be nil.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/eventschema"
 	"github.com/hookd/hookd/internal/jsonx"
 )
 
@@ -25,16 +26,27 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 		v.Add("name", "must be 1-128 letters, digits, '_', '.', ':' or '-', like contact.created")
 	}
 	hookd.CheckDescription(&v, "description", in.Description)
+	var schema *eventschema.Schema
 	if isJSONNull(in.Schema) {
 		in.Schema = nil
-	} else if len(in.Schema) > 0 && in.Schema[0] != '{' {
-		v.Add("schema", "must be a JSON Schema object")
+	} else if len(in.Schema) > 0 {
+		var err error
+		if in.Schema[0] != '{' {
+			v.Add("schema", "must be a JSON Schema object")
+		} else if schema, err = eventschema.Compile(in.Schema); err != nil {
+			v.Add("schema", "%v", err)
+		}
 	}
 	if isJSONNull(in.Example) {
 		in.Example = nil
 	} else if len(in.Example) > 0 {
 		if _, err := jsonx.AppendNormalized(nil, in.Example); err != nil {
 			v.Add("example", "%v", err)
+		} else if schema != nil {
+			// Test events send the example, so it must pass the schema.
+			if violation, _ := schema.Check(in.Example); violation != nil {
+				v.Add("example"+violation.Path, "does not match the schema: %s", violation.Message)
+			}
 		}
 	}
 	if err := v.Err(); err != nil {

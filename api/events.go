@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,7 +26,9 @@ type eventInput struct {
 
 // toNewEvent validates one event and builds the bytes every delivery sends.
 // field prefixes field names ("" for a single event, "events[3]." in a batch).
-func (s *Server) toNewEvent(in *eventInput, key, field string, now time.Time) (hookd.NewEvent, error) {
+// data is checked against its type's JSON Schema; a full payload is the
+// publisher's own format and is not.
+func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field string, now time.Time) (hookd.NewEvent, error) {
 	var v hookd.Validation
 	if in.ID != "" && !hookd.ValidID(in.ID) {
 		v.Add(field+"id", "must be 1-128 letters, digits, '_', '.', ':' or '-'")
@@ -62,6 +65,9 @@ func (s *Server) toNewEvent(in *eventInput, key, field string, now time.Time) (h
 		if err != nil {
 			return hookd.NewEvent{}, hookd.Invalid(field+"data", "%v", err)
 		}
+		if err := s.checkData(ctx, in.Type, data, field+"data"); err != nil {
+			return hookd.NewEvent{}, err
+		}
 		ev.Payload = envelope(ev.ID, in.Type, now, data)
 		h.Write([]byte("\x00data\x00"))
 		h.Write(data)
@@ -97,7 +103,7 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.toNewEvent(&in, key, "", time.Now())
+	ev, err := s.toNewEvent(r.Context(), &in, key, "", time.Now())
 	if err != nil {
 		return err
 	}
@@ -138,7 +144,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		if key != "" {
 			eventKey = key + "#" + strconv.Itoa(i)
 		}
-		ev, err := s.toNewEvent(&in.Events[i], eventKey, fmt.Sprintf("events[%d].", i), now)
+		ev, err := s.toNewEvent(r.Context(), &in.Events[i], eventKey, fmt.Sprintf("events[%d].", i), now)
 		if err != nil {
 			return err
 		}
