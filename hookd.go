@@ -256,3 +256,51 @@ type DeliveryFilter struct {
 
 // Duration returns m as a time.Duration.
 func (m Millis) Duration() time.Duration { return time.Duration(m) }
+
+// EndpointStats summarises an endpoint's recent traffic, for charts.
+type EndpointStats struct {
+	EndpointID string    `json:"endpoint_id"`
+	Since      time.Time `json:"since"`
+	// Counts holds the deliveries created since Since, by current status.
+	Counts map[string]int `json:"counts"`
+	// Attempts and Succeeded count the attempts made since Since.
+	Attempts    int          `json:"attempts"`
+	Succeeded   int          `json:"succeeded"`
+	SuccessRate *float64     `json:"success_rate"` // nil without attempts
+	Hours       []HourlyStat `json:"hours"`        // oldest first, one per hour
+}
+
+// HourlyStat is one hour of an endpoint's attempts.
+type HourlyStat struct {
+	Hour        time.Time `json:"hour"`
+	Attempts    int       `json:"attempts"`
+	Succeeded   int       `json:"succeeded"`
+	SuccessRate *float64  `json:"success_rate"`
+}
+
+// RecoverJob replays, in the background, every failed delivery of one
+// endpoint created in a time window.
+type RecoverJob struct {
+	ID         string    `json:"id"`
+	TenantID   string    `json:"tenant_id"`
+	EndpointID string    `json:"endpoint_id"`
+	Since      time.Time `json:"since"`
+	Until      time.Time `json:"until"`
+	Status     string    `json:"status"` // RecoverRunning or RecoverDone
+	Total      int       `json:"total"`
+	Done       int       `json:"done"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Recover job statuses.
+const (
+	RecoverRunning = "running"
+	RecoverDone    = "done"
+)
+
+// Purged counts what one retention pass removed.
+type Purged struct {
+	Deliveries int `json:"deliveries"`
+	Events     int `json:"events"`
+}

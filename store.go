@@ -19,6 +19,7 @@ type Store interface {
 	DeliveryStore
 	QueueStore
 	APIKeyStore
+	MaintenanceStore
 	Close() error
 }
 
@@ -147,6 +148,26 @@ type QueueStore interface {
 	NextDueAt(ctx context.Context) (time.Time, bool, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
+}
+
+// MaintenanceStore holds the background work on stored deliveries.
+type MaintenanceStore interface {
+	// EndpointStats counts the endpoint's deliveries and attempts since a
+	// time, attempts by hour.
+	EndpointStats(ctx context.Context, tenantID, id string, since time.Time) (*EndpointStats, error)
+	// CreateRecoverJob starts a bulk replay of the endpoint's failed
+	// deliveries created in [since, until); Total is counted now.
+	CreateRecoverJob(ctx context.Context, tenantID, endpointID string, since, until time.Time) (*RecoverJob, error)
+	RecoverJob(ctx context.Context, tenantID, id string) (*RecoverJob, error)
+	// RunRecoverJob replays the job's next batch (at most limit deliveries)
+	// and returns its progress; Status is RecoverDone after the last.
+	RunRecoverJob(ctx context.Context, id string, limit int) (*RecoverJob, error)
+	// RunningRecoverJobs lists unfinished jobs, to resume after a restart.
+	RunningRecoverJobs(ctx context.Context) ([]*RecoverJob, error)
+	// Purge removes, at most limit of each, delivered and failed
+	// deliveries finished before cutoff, paused ones created before it (with
+	// their attempts), and events older than cutoff with no deliveries left.
+	Purge(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
 }
 
 // APIKeyStore keeps API keys by hash.

@@ -218,7 +218,7 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, r *hookd.AttemptResult) ([
 	at := ms(a.At)
 	headers, _ := json.Marshal(a.RequestHeaders)
 	res, err := db.exec(ctx, tx, qInsertAttempt, ids.NewAt(ids.Attempt, a.At), j.DeliveryID, a.Number, at, a.URL, string(headers),
-		a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody)
+		a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody, j.EndpointID)
 	if err != nil {
 		return nil, fmt.Errorf("insert attempt: %w", err)
 	}

@@ -58,6 +58,7 @@ func groups() []group {
 		{"RecordAttempts", recordTests},
 		{"AutoDisable", autoDisableTests},
 		{"PauseEnable", pauseEnableTests},
+		{"Maintenance", maintenanceTests},
 		{"APIKeys", apiKeyTests},
 		{"TenantIsolation", isolationTests},
 	}

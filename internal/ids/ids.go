@@ -18,6 +18,7 @@ const (
 	Delivery = "dlv"
 	Attempt  = "att"
 	APIKey   = "key"
+	Recover  = "rcv"
 )
 
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -29,9 +30,19 @@ func New(prefix string) string {
 
 // NewAt is New for a given creation time.
 func NewAt(prefix string, t time.Time) string {
+	raw := stamp(t)
+	_, _ = rand.Read(raw[6:]) // crypto/rand.Read never fails on supported platforms
+	return format(prefix, raw)
+}
+
+// stamp puts t's milliseconds in the first 48 bits.
+func stamp(t time.Time) [16]byte {
 	var raw [16]byte
 	binary.BigEndian.PutUint64(raw[:8], uint64(t.UnixMilli())<<16)
-	_, _ = rand.Read(raw[6:]) // crypto/rand.Read never fails on supported platforms
+	return raw
+}
+
+func format(prefix string, raw [16]byte) string {
 	buf := make([]byte, len(prefix)+1+26)
 	n := copy(buf, prefix)
 	buf[n] = '_'
@@ -49,4 +60,10 @@ func encode(dst []byte, raw [16]byte) {
 		lo = lo>>5 | hi<<59
 		hi >>= 5
 	}
+}
+
+// Floor returns the smallest id with prefix made at t: every id made at t
+// or later sorts at or after it, so it bounds a time range in an id index.
+func Floor(prefix string, t time.Time) string {
+	return format(prefix, stamp(t))
 }

@@ -32,3 +32,16 @@ func TestNewIsUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestFloorBoundsTimeRanges(t *testing.T) {
+	at := time.UnixMilli(1_700_000_000_000)
+	floor := Floor(Delivery, at)
+	if before := NewAt(Delivery, at.Add(-time.Millisecond)); before >= floor {
+		t.Errorf("an id made before t sorts at or after Floor: %s >= %s", before, floor)
+	}
+	for range 100 {
+		if id := NewAt(Delivery, at); id < floor {
+			t.Fatalf("an id made at t sorts before Floor: %s < %s", id, floor)
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// EndpointStats counts an endpoint's deliveries and attempts since a time.
+func (db *DB) EndpointStats(ctx context.Context, tenantID, id string, since time.Time) (*hookd.EndpointStats, error) {
+	if _, err := db.Endpoint(ctx, tenantID, id); err != nil {
+		return nil, err
+	}
+	since = since.Truncate(time.Hour)
+	st := &hookd.EndpointStats{EndpointID: id, Since: since.UTC(), Counts: map[string]int{}}
+	// Delivery ids sort by creation time, so the id index bounds the range.
+	rows, err := db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries
+		WHERE endpoint_id = ? AND id >= ? GROUP BY status`, id, ids.Floor(ids.Delivery, since))
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	if _, err := collect(rows, func(row interface{ Scan(...any) error }) (struct{}, error) {
+		var status string
+		var n int
+		err := row.Scan(&status, &n)
+		st.Counts[status] = n
+		return struct{}{}, err
+	}, "count deliveries"); err != nil {
+		return nil, err
+	}
+	const hourMs = int64(time.Hour / time.Millisecond)
+	rows, err = db.read.QueryContext(ctx, `SELECT at / ?1, COUNT(*), SUM(status_code BETWEEN 200 AND 299) FROM attempts
+		WHERE endpoint_id = ?2 AND at >= ?3 GROUP BY at / ?1`, hourMs, id, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("count attempts: %w", err)
+	}
+	byHour := map[int64]hookd.HourlyStat{}
+	if _, err := collect(rows, func(row interface{ Scan(...any) error }) (struct{}, error) {
+		var hour int64
+		var h hookd.HourlyStat
+		err := row.Scan(&hour, &h.Attempts, &h.Succeeded)
+		byHour[hour] = h
+		return struct{}{}, err
+	}, "count attempts"); err != nil {
+		return nil, err
+	}
+	st.Hours = hourly(since, db.now(), byHour, st)
+	return st, nil
+}
+
+// hourly lays the counted hours out from since to now, empty ones included,
+// and totals them into st.
+func hourly(since, now time.Time, byHour map[int64]hookd.HourlyStat, st *hookd.EndpointStats) []hookd.HourlyStat {
+	var out []hookd.HourlyStat
+	for t := since; !t.After(now); t = t.Add(time.Hour) {
+		h := byHour[t.UnixMilli()/int64(time.Hour/time.Millisecond)]
+		h.Hour = t.UTC()
+		h.SuccessRate = rate(h.Succeeded, h.Attempts)
+		st.Attempts += h.Attempts
+		st.Succeeded += h.Succeeded
+		out = append(out, h)
+	}
+	st.SuccessRate = rate(st.Succeeded, st.Attempts)
+	return out
+}
+
+func rate(part, whole int) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	r := float64(part) / float64(whole)
+	return &r
+}
+
+// CreateRecoverJob counts the endpoint's failed deliveries in the window and
+// records a job to replay them.
+func (db *DB) CreateRecoverJob(ctx context.Context, tenantID, endpointID string, since, until time.Time) (*hookd.RecoverJob, error) {
+	now := db.now()
+	job := &hookd.RecoverJob{ID: ids.New(ids.Recover), TenantID: tenantID, EndpointID: endpointID,
+		Since: fromMs(ms(since)), Until: fromMs(ms(until)), Status: hookd.RecoverRunning,
+		CreatedAt: fromMs(ms(now)), UpdatedAt: fromMs(ms(now))}
+	err := db.inTx(ctx, "create recover job", func(tx *sql.Tx) error {
+		if _, err := db.endpoint(ctx, tx.QueryRowContext, tenantID, endpointID); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'failed'
+			AND id >= ? AND id < ?`, endpointID, ids.Floor(ids.Delivery, since), ids.Floor(ids.Delivery, until)).Scan(&job.Total); err != nil {
+			return err
+		}
+		if job.Total == 0 {
+			job.Status = hookd.RecoverDone
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO recover_jobs (id, tenant_id, endpoint_id, since, until, status, total, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, job.ID, tenantID, endpointID, ms(since), ms(until), job.Status, job.Total, ms(now), ms(now))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+const recoverJobColumns = `id, tenant_id, endpoint_id, since, until, status, total, done, created_at, updated_at`
+
+func scanRecoverJob(row interface{ Scan(...any) error }) (*hookd.RecoverJob, error) {
+	var j hookd.RecoverJob
+	var since, until, created, updated int64
+	if err := row.Scan(&j.ID, &j.TenantID, &j.EndpointID, &since, &until, &j.Status, &j.Total, &j.Done, &created, &updated); err != nil {
+		return nil, err
+	}
+	j.Since, j.Until, j.CreatedAt, j.UpdatedAt = fromMs(since), fromMs(until), fromMs(created), fromMs(updated)
+	return &j, nil
+}
+
+// RecoverJob reads one job of a tenant.
+func (db *DB) RecoverJob(ctx context.Context, tenantID, id string) (*hookd.RecoverJob, error) {
+	j, err := scanRecoverJob(db.read.QueryRowContext(ctx, `SELECT `+recoverJobColumns+` FROM recover_jobs WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("recover job", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read recover job: %w", err)
+	}
+	return j, nil
+}
+
+// RunRecoverJob replays the job's next batch of failed deliveries, each
+// exactly as ReplayDelivery would, and advances the job past them.
+func (db *DB) RunRecoverJob(ctx context.Context, id string, limit int) (*hookd.RecoverJob, error) {
+	var out *hookd.RecoverJob
+	now := ms(db.now())
+	err := db.inTx(ctx, "run recover job", func(tx *sql.Tx) error {
+		var cursor string
+		var since, until int64
+		var endpointID, status string
+		err := tx.QueryRowContext(ctx, `SELECT endpoint_id, since, until, cursor, status FROM recover_jobs WHERE id = ?`, id).
+			Scan(&endpointID, &since, &until, &cursor, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("recover job", id)
+		}
+		if err != nil {
+			return err
+		}
+		if status == hookd.RecoverRunning {
+			if cursor == "" {
+				cursor = ids.Floor(ids.Delivery, fromMs(since))
+			}
+			rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET
+				status = CASE WHEN (SELECT enabled FROM endpoints WHERE id = ?1) THEN 'pending' ELSE 'paused' END,
+				next_attempt_at = CASE WHEN (SELECT enabled FROM endpoints WHERE id = ?1) THEN ?2 ELSE NULL END,
+				run_attempts = 0, lease_token = NULL, finished_at = NULL, updated_at = ?2
+				WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ?1 AND status = 'failed' AND id > ?3 AND id < ?4
+					ORDER BY id LIMIT ?5)
+				RETURNING id`, endpointID, now, cursor, ids.Floor(ids.Delivery, fromMs(until)), limit)
+			if err != nil {
+				return err
+			}
+			replayed, err := collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
+				var id string
+				return id, row.Scan(&id)
+			}, "replay")
+			if err != nil {
+				return err
+			}
+			for _, r := range replayed {
+				cursor = max(cursor, r)
+			}
+			if len(replayed) < limit {
+				status = hookd.RecoverDone
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE recover_jobs SET done = MIN(total, done + ?), cursor = ?, status = ?,
+				updated_at = ? WHERE id = ?`, len(replayed), cursor, status, now, id); err != nil {
+				return err
+			}
+		}
+		out, err = scanRecoverJob(tx.QueryRowContext(ctx, `SELECT `+recoverJobColumns+` FROM recover_jobs WHERE id = ?`, id))
+		return err
+	})
+	return out, err
+}
+
+// RunningRecoverJobs lists the jobs not finished yet.
+func (db *DB) RunningRecoverJobs(ctx context.Context) ([]*hookd.RecoverJob, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+recoverJobColumns+` FROM recover_jobs WHERE status = 'running' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list recover jobs: %w", err)
+	}
+	return collect(rows, scanRecoverJob, "list recover jobs")
+}
+
+// Purge removes one batch of deliveries and events past retention.
+func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Purged, error) {
+	var p hookd.Purged
+	err := db.inTx(ctx, "purge", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
+			SELECT id FROM deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?1
+			UNION ALL
+			SELECT id FROM deliveries WHERE status = 'paused' AND id < ?2
+			LIMIT ?3)`, ms(cutoff), ids.Floor(ids.Delivery, cutoff), limit)
+		if err != nil {
+			return fmt.Errorf("purge deliveries: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		p.Deliveries = int(n)
+		res, err = tx.ExecContext(ctx, `DELETE FROM events WHERE rowid IN (
+			SELECT e.rowid FROM events e WHERE e.created_at < ? AND NOT EXISTS (
+				SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)
+			LIMIT ?)`, ms(cutoff), limit)
+		if err != nil {
+			return fmt.Errorf("purge events: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		p.Events = int(n)
+		return nil
+	})
+	return p, err
+}
