@@ -1,0 +1,124 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// CreateAPIKey stores a key's hash; k.ID and k.CreatedAt are set.
+func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
+	now := ts(db.now())
+	id := ids.New(ids.APIKey)
+	err := db.inTx(ctx, "create api key", func(tx pgx.Tx) error {
+		if k.TenantID != "" {
+			if err := tenantExists(ctx, tx, k.TenantID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx,
+			`INSERT INTO api_keys (id, name, role, tenant_id, prefix, hash, created_at) VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)`,
+			id, k.Name, k.Role, k.TenantID, k.Prefix, k.Hash, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	k.ID, k.CreatedAt = id, now
+	return nil
+}
+
+const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at`
+
+func scanAPIKey(row pgx.Row) (*hookd.APIKey, error) {
+	var k hookd.APIKey
+	return &k, row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt)
+}
+
+// usageResolution bounds how often authentication writes last_used_at, so
+// that reading a key stays a read on the hot path.
+const usageResolution = time.Minute
+
+// APIKeyByHash finds a key by the hash of its secret.
+func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	k, err := scanAPIKey(db.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key not found")
+	}
+	if err != nil {
+		return nil, db.fail("read api key", err)
+	}
+	now := ts(db.now())
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > usageResolution {
+		if _, err := db.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, now, k.ID); err != nil {
+			return nil, db.fail("record api key use", err)
+		}
+		k.LastUsedAt = &now
+	}
+	return k, nil
+}
+
+// APIKeys lists keys, newest first; tenantID "" lists every key.
+func (db *DB) APIKeys(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.APIKey, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
+		tenantID, p.Cursor, p.Size())
+	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.APIKey, error) { return scanAPIKey(r) })
+	return out, db.fail("list api keys", err)
+}
+
+// APIKey reads one key.
+func (db *DB) APIKey(ctx context.Context, id string) (*hookd.APIKey, error) {
+	k, err := scanAPIKey(db.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("api key", id)
+	}
+	return k, db.fail("read api key", err)
+}
+
+// DeleteAPIKey revokes a key, keeping at least one deployment-wide admin.
+// Deleting one locks every deployment-wide admin key first, so two nodes
+// deleting the last two at once cannot both succeed.
+func (db *DB) DeleteAPIKey(ctx context.Context, id string) error {
+	return db.inTx(ctx, "delete api key", func(tx pgx.Tx) error {
+		var role string
+		var scoped bool
+		err := tx.QueryRow(ctx, `SELECT role, tenant_id IS NOT NULL FROM api_keys WHERE id = $1`, id).Scan(&role, &scoped)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("api key", id)
+		}
+		if err != nil {
+			return err
+		}
+		if role == hookd.RoleAdmin && !scoped {
+			rows, err := tx.Query(ctx, `SELECT id FROM api_keys WHERE role = 'admin' AND tenant_id IS NULL ORDER BY id FOR UPDATE`)
+			admins, err := collect(rows, err, func(r pgx.Rows) (string, error) {
+				var s string
+				return s, r.Scan(&s)
+			})
+			if err != nil {
+				return err
+			}
+			if len(admins) <= 1 {
+				return hookd.Errorf(hookd.ECONFLICT, "api key %q is the last deployment-wide admin key; create another before deleting it", id)
+			}
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			return notFound("api key", id) // deleted meanwhile
+		}
+		return err
+	})
+}
+
+// CountAPIKeys counts every key.
+func (db *DB) CountAPIKeys(ctx context.Context) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM api_keys`).Scan(&n)
+	return n, db.fail("count api keys", err)
+}

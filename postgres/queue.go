@@ -1,0 +1,309 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// defaultLeaseTimeout stands in for an endpoint without its own timeout when
+// sizing a lease; the dispatcher's deployment default is at most this long.
+const defaultLeaseTimeout = 30 * time.Second
+
+// How a claim works, and why it holds across nodes:
+//
+//  1. qDueEndpoints finds endpoints with due work, oldest work first, whose
+//     room looks positive (a hint: this snapshot may predate other claims).
+//  2. qLockEndpoints locks those endpoint rows in id order (every
+//     transaction that locks several endpoints does so in id order, so
+//     nodes never deadlock). Two nodes never lease for one endpoint at once.
+//  3. qCandidates, a new statement and so a new snapshot, reads each
+//     locked endpoint's exact room (max_in_flight minus live leases,
+//     committed by whoever held the lock before), its rate-limit bucket and
+//     its delivery settings; ShareClaims splits the batch between them.
+//  4. qLease leases each endpoint's share of due rows, FOR UPDATE SKIP
+//     LOCKED, and returns them with their event payloads.
+const (
+	qDueEndpoints = `SELECT id FROM (
+		SELECT e.id, e.max_in_flight,
+			(SELECT min(d.next_attempt_at) FROM deliveries d
+				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
+		FROM endpoints e) c
+		WHERE oldest <= $1 AND max_in_flight > (SELECT count(*) FROM deliveries l
+			WHERE l.endpoint_id = c.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $1)
+		ORDER BY oldest LIMIT $2`
+	qLockEndpoints = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+	qCandidates    = `SELECT e.id, e.max_in_flight - (SELECT count(*) FROM deliveries l
+			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2),
+		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme
+		FROM endpoints e WHERE e.id = ANY($1)`
+	qLease = `WITH alloc AS (
+			SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS a(endpoint_id, take, lease_end)),
+		picked AS (
+			SELECT p.id, a.lease_end FROM alloc a CROSS JOIN LATERAL (
+				SELECT d.id FROM deliveries d
+				WHERE d.endpoint_id = a.endpoint_id AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $4
+				ORDER BY d.next_attempt_at LIMIT a.take FOR UPDATE SKIP LOCKED) p),
+		leased AS (
+			UPDATE deliveries d SET lease_token = $5, next_attempt_at = picked.lease_end FROM picked WHERE d.id = picked.id
+			RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, d.test, d.attempts, d.run_attempts)
+		SELECT l.id, l.tenant_id, l.event_id, l.event_type, l.endpoint_id, l.test, l.attempts, l.run_attempts, ev.payload, ev.created_at
+		FROM leased l JOIN events ev ON ev.tenant_id = l.tenant_id AND ev.id = l.event_id`
+	qSpendTokens = `UPDATE endpoints SET rate_tokens = $1, rate_updated_at = $2 WHERE id = $3`
+)
+
+// candidate is a locked endpoint with due work: its room and what a job to
+// it needs.
+type candidate struct {
+	room      int
+	timeout   time.Duration
+	rateLimit int
+	tokens    float64
+	settings  hookd.Job // URL, headers, secrets, schedule, timeout, scheme
+}
+
+// ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint
+// across every node, sharing the batch fairly between endpoints.
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*hookd.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	now = ts(now)
+	var jobs []*hookd.Job
+	err := db.inTx(ctx, "claim deliveries", func(tx pgx.Tx) error {
+		jobs = nil
+		rows, err := tx.Query(ctx, qDueEndpoints, now, limit)
+		due, err := collect(rows, err, func(r pgx.Rows) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		})
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		cands, err := db.lockCandidates(ctx, tx, due, now)
+		if err != nil {
+			return err
+		}
+		return db.lease(ctx, tx, due, cands, now, limit, leaseGrace, &jobs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// lockCandidates locks the endpoints and reads their room, settings and
+// secrets, in one round trip.
+func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, due []string, now time.Time) (map[string]*candidate, error) {
+	var b pgx.Batch
+	b.Queue(qLockEndpoints, due)
+	cands := map[string]*candidate{}
+	var scanErr error
+	b.Queue(qCandidates, due, now).Query(func(rows pgx.Rows) error {
+		_, err := collect(rows, nil, func(r pgx.Rows) (struct{}, error) {
+			var id string
+			var c candidate
+			var headers []byte
+			var schedule []int64
+			var timeoutMs int64
+			var updated time.Time
+			if err := r.Scan(&id, &c.room, &timeoutMs, &c.rateLimit, &c.tokens, &updated,
+				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme); err != nil {
+				return struct{}{}, err
+			}
+			var err error
+			if c.settings.Headers, err = db.openHeaders(headers); err != nil {
+				scanErr = err
+			}
+			c.settings.RetrySchedule = scheduleFromMs(schedule)
+			c.settings.Timeout = time.Duration(timeoutMs) * time.Millisecond
+			if c.rateLimit > 0 {
+				c.tokens = hookd.RefillTokens(c.tokens, c.rateLimit, now.Sub(updated))
+				c.room = min(c.room, int(c.tokens))
+			}
+			cands[id] = &c
+			return struct{}{}, nil
+		})
+		return err
+	})
+	b.Queue(qValidSecrets, due, ts(db.now())).Query(func(rows pgx.Rows) error {
+		secrets, err := db.openSecrets(rows, nil)
+		for id, s := range secrets {
+			if c := cands[id]; c != nil {
+				c.settings.Secrets = s
+			}
+		}
+		return err
+	})
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, fmt.Errorf("lock endpoints: %w", err)
+	}
+	return cands, scanErr
+}
+
+// lease leases each endpoint's share of its due deliveries.
+func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[string]*candidate, now time.Time,
+	limit int, leaseGrace time.Duration, jobs *[]*hookd.Job) error {
+	due = slices.DeleteFunc(due, func(id string) bool { return cands[id] == nil || cands[id].room <= 0 })
+	room := make([]int, len(due))
+	for i, id := range due {
+		room[i] = cands[id].room
+	}
+	takes := hookd.ShareClaims(room, limit)
+	var endpointIDs []string
+	var take []int32
+	var leaseEnd []time.Time
+	for i, id := range due {
+		if takes[i] == 0 {
+			continue
+		}
+		timeout := cands[id].settings.Timeout
+		if timeout == 0 {
+			timeout = defaultLeaseTimeout
+		}
+		endpointIDs = append(endpointIDs, id)
+		take = append(take, int32(takes[i]))
+		leaseEnd = append(leaseEnd, now.Add(timeout+leaseGrace))
+	}
+	if len(endpointIDs) == 0 {
+		return nil
+	}
+	token := newLeaseToken()
+	rows, err := tx.Query(ctx, qLease, endpointIDs, take, leaseEnd, now, token)
+	*jobs, err = collect(rows, err, func(r pgx.Rows) (*hookd.Job, error) {
+		j := &hookd.Job{LeaseToken: token}
+		err := r.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.EndpointID, &j.Test, &j.Attempt, &j.RunAttempt,
+			&j.Payload, &j.CreatedAt)
+		j.Attempt++
+		j.RunAttempt++
+		s := &cands[j.EndpointID].settings
+		j.URL, j.Headers, j.Secrets, j.RetrySchedule, j.Timeout, j.SignatureScheme =
+			s.URL, s.Headers, s.Secrets, s.RetrySchedule, s.Timeout, s.SignatureScheme
+		return j, err
+	})
+	if err != nil {
+		return fmt.Errorf("lease: %w", err)
+	}
+	spent := map[string]int{}
+	for _, j := range *jobs {
+		spent[j.EndpointID]++
+	}
+	for id, n := range spent {
+		if c := cands[id]; c.rateLimit > 0 {
+			if _, err := tx.Exec(ctx, qSpendTokens, c.tokens-float64(n), now, id); err != nil {
+				return fmt.Errorf("spend rate tokens: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func newLeaseToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// RecordAttempts stores attempts and applies their outcomes in one
+// transaction and one round trip: it locks the batch's endpoints in id
+// order, then pipelines one hookd_record call per result.
+func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
+	if len(results) == 0 {
+		return nil, nil
+	}
+	// Results of one endpoint keep their order; endpoints go in id order,
+	// as their locks are taken.
+	ordered := slices.Clone(results)
+	slices.SortStableFunc(ordered, func(a, b hookd.AttemptResult) int { return strings.Compare(a.Job.EndpointID, b.Job.EndpointID) })
+	var endpointIDs []string
+	for _, r := range ordered {
+		if n := len(endpointIDs); n == 0 || endpointIDs[n-1] != r.Job.EndpointID {
+			endpointIDs = append(endpointIDs, r.Job.EndpointID)
+		}
+	}
+	now := ts(db.now())
+	var disabled []string
+	err := db.inTx(ctx, "record attempts", func(tx pgx.Tx) error {
+		disabled = disabled[:0]
+		var b pgx.Batch
+		b.Queue(qLockEndpoints, endpointIDs)
+		for i := range ordered {
+			r := &ordered[i]
+			j, a := r.Job, &r.Attempt
+			headers, err := json.Marshal(a.RequestHeaders)
+			if err != nil {
+				return err
+			}
+			var next *time.Time
+			if !r.NextAttemptAt.IsZero() {
+				t := ts(r.NextAttemptAt)
+				next = &t
+			}
+			b.Queue(`SELECT hookd_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+				ids.NewAt(ids.Attempt, a.At), j.DeliveryID, j.EndpointID, j.LeaseToken, j.Test,
+				a.Number, ts(a.At), a.URL, string(headers), a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody,
+				r.Outcome.Success, r.Outcome.Gone, next, now).QueryRow(func(row pgx.Row) error {
+				var id *string
+				if err := row.Scan(&id); err != nil {
+					return err
+				}
+				if id != nil {
+					disabled = append(disabled, *id)
+				}
+				return nil
+			})
+		}
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return disabled, nil
+}
+
+// ReleaseDeliveries hands claimed deliveries back without an attempt, and
+// wakes the other nodes to take them.
+func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
+	ids := make([]string, len(jobs))
+	tokens := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i], tokens[i] = j.DeliveryID, j.LeaseToken
+	}
+	return db.inTx(ctx, "release deliveries", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE deliveries d SET lease_token = NULL,
+			next_attempt_at = CASE WHEN d.status = 'paused' THEN NULL ELSE $1::timestamptz END
+			FROM unnest($2::text[], $3::text[]) AS j(id, token) WHERE d.id = j.id AND d.lease_token = j.token`,
+			ts(db.now()), ids, tokens); err != nil {
+			return err
+		}
+		return notify(ctx, tx)
+	})
+}
+
+// NextDueAt returns when the earliest waiting delivery becomes claimable.
+func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
+	var next *time.Time
+	err := db.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next)
+	if err != nil || next == nil {
+		return time.Time{}, false, db.fail("next due", err)
+	}
+	return *next, true, nil
+}
+
+// CountQueue counts deliveries due and not leased, and deliveries leased.
+func (db *DB) CountQueue(ctx context.Context, now time.Time) (due, inFlight int, err error) {
+	err = db.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1),
+		(SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL AND next_attempt_at > $1)`, ts(now)).Scan(&due, &inFlight)
+	return due, inFlight, db.fail("count queue", err)
+}
