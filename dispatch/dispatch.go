@@ -28,12 +28,20 @@ type Config struct {
 	Headers         HeaderNames
 	ExcerptBytes    int // how much of a response body to keep
 	Logger          *slog.Logger
-	// OnDisabled is told of endpoints the engine disabled (auto or gone).
-	OnDisabled func(endpointIDs []string)
+	// Events is told what the engine changed, for operational events; nil
+	// tells no one.
+	Events EventSink
 	// Protocols carry endpoint URLs of other schemes than http(s), such as
 	// hookd-listen:// to a developer's CLI. They are not subject to the
 	// https-only rule, since they do not leave through the network dialer.
 	Protocols map[string]http.RoundTripper
+}
+
+// EventSink hears of endpoints the engine disabled (auto, gone) and of
+// deliveries that failed for good.
+type EventSink interface {
+	EndpointDisabled(ctx context.Context, tenantID, endpointID string)
+	DeliveryFailed(ctx context.Context, job *hookd.Job, last hookd.Attempt)
 }
 
 // HeaderNames are the names of hookd's own delivery headers.
@@ -138,6 +146,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		defer recorder.Done()
 		d.record(recordCtx)
 	}()
+
+	if w, ok := d.store.(hookd.Waker); ok {
+		// Work made due on other nodes (a publish, enable, replay) wakes
+		// this one too, instead of waiting for the poll.
+		go func() {
+			for range w.Wakeups(ctx) {
+				d.Notify()
+			}
+		}()
+	}
 
 	var inFlight sync.WaitGroup
 	d.loop(ctx, attemptCtx, &inFlight)
@@ -283,7 +301,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 		disabled, err := d.store.RecordAttempts(writeCtx, batch)
 		cancel()
 		if err == nil {
-			d.recorded(len(batch), disabled)
+			d.recorded(batch, disabled)
 			return
 		}
 		if ctx.Err() != nil {
@@ -301,7 +319,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 			if d.store.Ping(ctx) == nil {
 				d.cfg.Logger.Error("dropping an attempt result the store refuses; its delivery will be retried after its lease",
 					"delivery", batch[0].Job.DeliveryID, "err", err)
-				d.recorded(1, nil)
+				d.returnSlots(1)
 				return
 			}
 		}
@@ -313,14 +331,38 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 	}
 }
 
-// recorded frees the workers of recorded results and reports disabled endpoints.
-func (d *Dispatcher) recorded(n int, disabled []string) {
-	d.returnSlots(n)
+// recorded frees the workers of recorded results and reports what changed.
+func (d *Dispatcher) recorded(batch []hookd.AttemptResult, disabled []string) {
+	d.returnSlots(len(batch))
 	d.Notify()
 	if len(disabled) > 0 {
 		d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
-		if d.cfg.OnDisabled != nil {
-			d.cfg.OnDisabled(disabled)
+	}
+	if d.cfg.Events == nil {
+		return
+	}
+	var failed []hookd.AttemptResult
+	for _, r := range batch {
+		if !r.Outcome.Success && !r.Outcome.Gone && r.NextAttemptAt.IsZero() {
+			failed = append(failed, r)
 		}
 	}
+	if len(failed) == 0 && len(disabled) == 0 {
+		return
+	}
+	tenantOf := make(map[string]string, len(batch))
+	for _, r := range batch {
+		tenantOf[r.Job.EndpointID] = r.Job.TenantID
+	}
+	// Publishing them is a write of its own; the recorder does not wait.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, id := range disabled {
+			d.cfg.Events.EndpointDisabled(ctx, tenantOf[id], id)
+		}
+		for _, r := range failed {
+			d.cfg.Events.DeliveryFailed(ctx, r.Job, r.Attempt)
+		}
+	}()
 }

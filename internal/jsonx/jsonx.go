@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -390,4 +391,18 @@ func AppendString(dst []byte, s string) []byte {
 		dst = appendRune(dst, r)
 	}
 	return append(dst, '"')
+}
+
+// AppendEnvelope appends hookd's default delivery body around data, which
+// must already be normalised: {"id","type","timestamp","data"}, compact.
+func AppendEnvelope(dst []byte, id, eventType string, at time.Time, data []byte) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = AppendString(dst, id)
+	dst = append(dst, `,"type":`...)
+	dst = AppendString(dst, eventType)
+	dst = append(dst, `,"timestamp":"`...)
+	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+	dst = append(dst, `","data":`...)
+	dst = append(dst, data...)
+	return append(dst, '}')
 }
