@@ -17,6 +17,7 @@ type cli struct {
 	Verify  verifyCmd  `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
 	Sign    signCmd    `cmd:"" help:"Sign a body as hookd would, printing the headers."`
 	Listen  listenCmd  `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
+	Bench   benchCmd   `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

@@ -45,6 +45,7 @@ type serveCmd struct {
 	ShutdownTimeout       time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM, how long to let in-flight deliveries finish."`
 	LogFormat             string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
 	LogLevel              string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
+	PprofAddr             string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
 }
 
 func (c *serveCmd) Run() error {
@@ -126,6 +127,13 @@ func (c *serveCmd) Run() error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if c.PprofAddr != "" {
+		stopPprof, err := startPprof(c.PprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()

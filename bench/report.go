@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes one JSON object per result, one per line.
+func WriteJSON(w io.Writer, results []*Result) error {
+	enc := json.NewEncoder(w)
+	for _, r := range results {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteTable writes the results as a table for people, then the figures
+// particular to each scenario and any notes.
+func WriteTable(w io.Writer, results []*Result) error {
+	if len(results) == 0 {
+		return nil
+	}
+	e := results[0]
+	fmt.Fprintf(w, "hookd bench · %s · commit %s · %d CPUs (%s) · %s\n\n",
+		orDash(e.Database), orDash(e.Commit), e.CPUs, orDash(e.CPUModel), e.Go)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tevents\tfan-out\tbatch\tdeliveries\tlost\tdup\tbad sig\tdeliveries/s\tceiling/s\tratio\tp50 ms\tp90 ms\tp99 ms\tmax ms\tpeak RSS MiB\tCPU s/1k\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n",
+			r.Scenario, r.Events, r.Fanout, r.Batch, r.Deliveries, r.Lost, r.Duplicates, r.BadSignatures,
+			num(r.DeliveriesPerSecond), num(r.CeilingPerSecond), ratio(r.CeilingRatio),
+			r.P50, r.P90, r.P99, r.Max, dec(r.PeakRSSMiB, 1), dec(r.CPUPer1000, 3))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, r := range results {
+		var parts []string
+		switch r.Scenario {
+		case Throughput:
+			parts = append(parts, fmt.Sprintf("%s events/s accepted", num(r.EventsPerSecond)),
+				fmt.Sprintf("publish answer p50 %.2f ms, p99 %.2f ms", r.PublishP50, r.PublishP99),
+				fmt.Sprintf("%d publishers, %d requests in flight to the sink at most", r.Publishers, r.Concurrency))
+		case Latency:
+			parts = append(parts, fmt.Sprintf("paced at %s events/s (reached %s)", num(r.TargetRate), num(r.AchievedRate)),
+				fmt.Sprintf("mean %.2f ms", r.Mean))
+		case Fanout:
+			parts = append(parts, fmt.Sprintf("all %d deliveries of an event in p50 %.2f ms, max %.2f ms", r.Fanout, r.CompleteP50, r.CompleteMax))
+		case Isolation:
+			parts = append(parts, fmt.Sprintf("%d healthy endpoints: %s/s alone, %s/s beside %d black-holed (ratio %s)",
+				r.Fanout, num(r.HealthyAlonePerSecond), num(r.DeliveriesPerSecond), r.Blackholed, ratio(r.IsolationRatio)),
+				fmt.Sprintf("%d connections held by the black hole", r.BlackholeConnections))
+		case Idle:
+			parts = append(parts, fmt.Sprintf("%d single events; publish answer p50 %.2f ms", r.Events, r.PublishP50))
+		}
+		if r.BenchCPUPer1000 > 0 {
+			parts = append(parts, fmt.Sprintf("bench's own CPU %.3f s/1k", r.BenchCPUPer1000))
+		}
+		if r.PayloadBytes > 0 {
+			parts = append(parts, fmt.Sprintf("%d-byte bodies", r.PayloadBytes))
+		}
+		fmt.Fprintf(w, "%s: %s\n", r.Scenario, strings.Join(parts, "; "))
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// num prints a rate with thousands separators.
+func num(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	n := int64(v + 0.5)
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func ratio(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func dec(v float64, places int) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.*f", places, v)
+}
