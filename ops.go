@@ -10,7 +10,8 @@ import (
 
 // Waker tells a dispatcher that work became due in another process (a
 // publish, enable or replay on another node), so it need not wait for its
-// poll interval. The channel carries coalesced signals until ctx ends.
+// poll interval. The channel carries coalesced signals and is closed when
+// ctx ends.
 type Waker interface {
 	Wakeups(ctx context.Context) <-chan struct{}
 }

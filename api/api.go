@@ -33,6 +33,8 @@ type Config struct {
 	// ListenHub carries deliveries to hookd listen sessions; nil on nodes
 	// without delivery workers.
 	ListenHub *listen.Hub
+	// Metrics serves GET /metrics (Prometheus); nil answers 404.
+	Metrics http.Handler
 }
 
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).
@@ -128,6 +130,9 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) registerRoutes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
+	s.routes = append(s.routes, "GET /readyz", "GET /metrics")
 	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	s.routes = append(s.routes, "GET /healthz", "GET /openapi.json")
 

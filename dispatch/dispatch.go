@@ -157,6 +157,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}()
 	}
 
+	if w, ok := d.store.(hookd.Waker); ok {
+		// Work made due on other nodes (a publish, enable, replay) wakes
+		// this one too, instead of waiting for the poll.
+		go func() {
+			for range w.Wakeups(ctx) {
+				d.Notify()
+			}
+		}()
+	}
+
 	var inFlight sync.WaitGroup
 	d.loop(ctx, attemptCtx, &inFlight)
 

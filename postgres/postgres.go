@@ -212,7 +212,8 @@ func notify(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-// Wakeups listens for NOTIFY on its own connection until ctx ends. When the
+// Wakeups listens for NOTIFY on its own connection until ctx ends, then
+// closes the channel. When the
 // connection fails it reconnects with backoff, and signals once on every
 // reconnect, since notifications sent meanwhile were lost.
 func (db *DB) Wakeups(ctx context.Context) <-chan struct{} {
@@ -224,6 +225,7 @@ func (db *DB) Wakeups(ctx context.Context) <-chan struct{} {
 		}
 	}
 	go func() {
+		defer close(out)
 		backoff := time.Duration(0)
 		for ctx.Err() == nil {
 			if err := db.listen(ctx, signal); err != nil && ctx.Err() == nil {

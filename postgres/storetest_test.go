@@ -16,16 +16,20 @@ import (
 // for this test.
 func openTestDB(t *testing.T, dbURL string, schema int) *postgres.DB {
 	t.Helper()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(t.Context(), pgtest.WithSchema(t, dbURL, fmt.Sprintf("s%d", schema)), box)
+	db, err := postgres.Open(t.Context(), pgtest.WithSchema(t, dbURL, fmt.Sprintf("s%d", schema)), testBox(t))
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+func testBox(t testing.TB) *secretbox.Box {
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }
 
 // TestStoreContract runs the one contract every Store passes, each case on

@@ -17,6 +17,8 @@ type cli struct {
 	Verify  verifyCmd  `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
 	Sign    signCmd    `cmd:"" help:"Sign a body as hookd would, printing the headers."`
 	Listen  listenCmd  `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
+	Worker  workerCmd  `cmd:"" help:"Run delivery workers only (PostgreSQL): no API, only /healthz, /readyz and /metrics on --addr."`
+	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
 	Bench   benchCmd   `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/signature"
-	"github.com/hookd/hookd/sqlite"
 )
 
 type serveCmd struct {
@@ -40,12 +40,17 @@ type serveCmd struct {
 	AttemptHeader         string        `env:"HOOKD_ATTEMPT_HEADER" help:"Name of the attempt number header (default <prefix>-Attempt)."`
 	AllowSecretReveal     bool          `env:"HOOKD_ALLOW_SECRET_REVEAL" help:"Let admin keys read an endpoint's current signing secret (GET .../secret)."`
 	Workers               int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
+	NoWorkers             bool          `env:"HOOKD_NO_WORKERS" help:"Serve the API only; deliveries are left to other nodes (hookd worker or serve) on the same PostgreSQL database."`
 	MaxPayloadSize        int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
 	MaxEndpointsPerTenant int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
 	ShutdownTimeout       time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM, how long to let in-flight deliveries finish."`
+	LeaseGrace            time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
 	LogFormat             string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
 	LogLevel              string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
 	PprofAddr             string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
+
+	// workerOnly serves only health, readiness and metrics (hookd worker).
+	workerOnly bool
 }
 
 func (c *serveCmd) Run() error {
@@ -75,7 +80,7 @@ func (c *serveCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, c.Database, box)
+	store, obs, err := c.openStore(ctx, box)
 	if err != nil {
 		return err
 	}
@@ -84,11 +89,15 @@ func (c *serveCmd) Run() error {
 		return err
 	}
 	// Listen sessions end with the process; a killed one leaves its
-	// temporary endpoints behind. (One node owns the SQLite file.)
-	if n, err := store.DeleteEndpointsByURLPrefix(ctx, listen.Scheme+"://"); err != nil {
-		return err
-	} else if n > 0 {
-		logger.Info("removed endpoints of listen sessions that ended with the previous run", "endpoints", n)
+	// temporary endpoints behind. Only a SQLite node knows they are all
+	// stale (it owns the file); nodes sharing PostgreSQL cannot tell
+	// another node's live sessions from dead ones (docs/scaling.md).
+	if !postgres.IsURL(c.Database) {
+		if n, err := store.DeleteEndpointsByURLPrefix(ctx, listen.Scheme+"://"); err != nil {
+			return err
+		} else if n > 0 {
+			logger.Info("removed endpoints of listen sessions that ended with the previous run", "endpoints", n)
+		}
 	}
 
 	hub := listen.NewHub()
@@ -98,6 +107,7 @@ func (c *serveCmd) Run() error {
 		Jitter:          c.RetryJitter,
 		Timeout:         c.Timeout,
 		ShutdownTimeout: c.ShutdownTimeout,
+		LeaseGrace:      c.LeaseGrace,
 		AllowPrivate:    c.AllowPrivateTargets,
 		Signer:          signer,
 		Headers:         names,
@@ -113,7 +123,8 @@ func (c *serveCmd) Run() error {
 		DefaultTimeout:         c.Timeout,
 		SignatureScheme:        signer.Scheme,
 		AllowSecretReveal:      c.AllowSecretReveal,
-		ListenHub:              hub,
+		ListenHub:              c.listenHub(hub),
+		Metrics:                obs.Handler(),
 	}, logger)
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -135,11 +146,20 @@ func (c *serveCmd) Run() error {
 		}
 		defer stopPprof()
 	}
+	if c.workerOnly {
+		httpServer.Handler = server.Ops()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	dispatched := make(chan error, 1)
-	go func() { dispatched <- dispatcher.Run(ctx) }()
-	logger.Info("hookd started", "addr", ln.Addr().String(), "database", c.Database, "version", hookd.Version)
+	go func() {
+		if c.NoWorkers {
+			dispatched <- nil // an API-only node: other nodes deliver
+			return
+		}
+		dispatched <- dispatcher.Run(ctx)
+	}()
+	logger.Info("hookd started", "addr", ln.Addr().String(), "database", redactDatabase(c.Database), "version", hookd.Version)
 
 	select {
 	case <-ctx.Done():
@@ -160,6 +180,15 @@ func (c *serveCmd) Run() error {
 	return nil
 }
 
+// listenHub is the hub hookd listen sessions attach to: only nodes that
+// deliver can carry their deliveries.
+func (c *serveCmd) listenHub(hub *listen.Hub) *listen.Hub {
+	if c.NoWorkers {
+		return nil
+	}
+	return hub
+}
+
 func (c *serveCmd) logger() *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
@@ -171,7 +200,8 @@ func (c *serveCmd) logger() *slog.Logger {
 }
 
 // secretBox loads the encryption key: from configuration, or from a key file
-// beside the SQLite database, created on first start.
+// beside the SQLite database, created on first start. PostgreSQL nodes share
+// one database, so they must be given the key.
 func (c *serveCmd) secretBox(logger *slog.Logger) (*secretbox.Box, error) {
 	if c.EncryptionKey != "" {
 		key, err := secretbox.ParseKey(c.EncryptionKey)
@@ -179,6 +209,9 @@ func (c *serveCmd) secretBox(logger *slog.Logger) (*secretbox.Box, error) {
 			return nil, fmt.Errorf("--encryption-key: %w", err)
 		}
 		return secretbox.New(key)
+	}
+	if postgres.IsURL(c.Database) {
+		return nil, errSharedKey
 	}
 	path := c.Database + ".key"
 	key, created, err := secretbox.LoadOrCreateKeyFile(path)

@@ -1,0 +1,363 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/internal/pgtest"
+)
+
+// pgNode starts `hookd <command>` on the PostgreSQL database dbURL. Every
+// node of a test shares key, as every node of a fleet must.
+func pgNode(t *testing.T, dbURL, key string, extra ...string) *hookdProc {
+	t.Helper()
+	args := append([]string{"--database", dbURL, "--encryption-key", key, "--lease-grace", "2s"}, extra...)
+	// config.db only names the working directory; --database wins.
+	return startHookd(t, config{db: filepath.Join(t.TempDir(), "unused.db"), extraArgs: args})
+}
+
+func newKey(t *testing.T) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// countingReceiver records each request's webhook-id and arrival, and the
+// most requests it ever had in progress at once.
+type countingReceiver struct {
+	*httptest.Server
+	delay   time.Duration
+	mu      sync.Mutex
+	arrived map[string][]time.Time
+	now     int
+	peak    int
+}
+
+func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
+	r := &countingReceiver{delay: delay, arrived: map[string][]time.Time{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		r.mu.Lock()
+		r.arrived[req.Header.Get("webhook-id")] = append(r.arrived[req.Header.Get("webhook-id")], time.Now())
+		r.now++
+		r.peak = max(r.peak, r.now)
+		r.mu.Unlock()
+		time.Sleep(r.delay)
+		r.mu.Lock()
+		r.now--
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// missing returns the ids of want that never arrived, and the number of
+// duplicate requests (arrivals beyond the first of an id).
+func (r *countingReceiver) missing(want []string) (missing []string, duplicates int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range want {
+		if len(r.arrived[id]) == 0 {
+			missing = append(missing, id)
+		}
+	}
+	for _, at := range r.arrived {
+		duplicates += len(at) - 1
+	}
+	sort.Strings(missing)
+	return missing, duplicates
+}
+
+// waitAllArrived waits until every id in want has arrived at least once.
+func (r *countingReceiver) waitAllArrived(t *testing.T, want []string, timeout time.Duration) int {
+	t.Helper()
+	var dups int
+	eventually(t, timeout, func() (bool, string) {
+		var miss []string
+		miss, dups = r.missing(want)
+		return len(miss) == 0, fmt.Sprintf("%d of %d acknowledged events never arrived, e.g. %v", len(miss), len(want), miss[:min(5, len(miss))])
+	})
+	return dups
+}
+
+// publishOne publishes one event with the publisher's id; it returns the
+// HTTP status, or 0 when no answer came.
+func publishOne(client *http.Client, base, key, tenant, id string) int {
+	body, _ := json.Marshal(map[string]any{"id": id, "type": typeCreated, "data": map[string]any{"id": id}})
+	req, _ := http.NewRequest("POST", base+"/v1/tenants/"+tenant+"/events", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestPostgresThreeNodesOneKilled runs three hookd processes on one
+// PostgreSQL database, publishes 2,000 events through two of them, and kills
+// the third (kill -9) halfway with deliveries in flight. Every event must
+// arrive; the only duplicates allowed are the killed node's unrecorded
+// attempts, picked up by the others when its leases ran out. The endpoint's
+// in-flight limit must hold across all three.
+func TestPostgresThreeNodesOneKilled(t *testing.T) {
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	t.Parallel()
+	key := newKey(t)
+	const workers, maxInFlight, events = 32, 24, 2000
+	w := fmt.Sprint(workers)
+	n1 := pgNode(t, dbURL, key, "--workers", w)
+	n2 := pgNode(t, dbURL, key, "--workers", w)
+	n3 := pgNode(t, dbURL, key, "--workers", w)
+	f := &fixture{t: t, h: n1, admin: n1.admin(), seq: new(atomic.Int64)}
+	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
+	ten := f.tenant()
+	rcv := newCountingReceiver(t, 40*time.Millisecond)
+	f.endpoint(ten, rcv.URL, map[string]any{"timeout_seconds": 2, "max_in_flight": maxInFlight,
+		"retry_schedule": []string{"1s", "1s", "1s", "1s", "1s"}})
+
+	start := time.Now()
+	ids := make([]string, events)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("pg-%04d", i)
+	}
+	var published atomic.Int64
+	var killedAt time.Time
+	var killOnce sync.Once
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 10 * time.Second}
+	const publishers = 8
+	for g := range publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			node := []*hookdProc{n1, n3}[g%2]
+			for i := g; i < events; i += publishers {
+				if code := publishOne(client, node.url, node.key, ten, ids[i]); code != http.StatusAccepted {
+					t.Errorf("publish %s through a live node: status %d", ids[i], code)
+					return
+				}
+				if published.Add(1) == events/2 {
+					killOnce.Do(func() {
+						n2.kill()
+						killedAt = time.Now()
+					})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	dups := rcv.waitAllArrived(t, ids, 90*time.Second)
+	elapsed := time.Since(start)
+
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	lateDup := 0
+	for _, at := range rcv.arrived {
+		if len(at) > 1 && at[0].After(killedAt) {
+			lateDup++ // first sent after the kill: not one of the killed node's attempts
+		}
+	}
+	t.Logf("3 nodes, %d events delivered in %s (node 2 killed after %d published, at %s); %d duplicate requests; peak %d in flight (max_in_flight %d)",
+		events, elapsed.Round(time.Millisecond), events/2, killedAt.Sub(start).Round(time.Millisecond), dups, rcv.peak, maxInFlight)
+	if dups > workers {
+		t.Errorf("%d duplicates: more than the killed node could have had in flight (%d workers)", dups, workers)
+	}
+	if lateDup > 0 {
+		t.Errorf("%d events were sent twice though first sent after the kill: duplicates not from the killed node's leases", lateDup)
+	}
+	if rcv.peak > maxInFlight {
+		t.Errorf("the receiver had %d requests in progress at once; the endpoint allows %d across every node", rcv.peak, maxInFlight)
+	}
+}
+
+// tcpProxy forwards connections to a target until cut: then it drops every
+// open connection and refuses new ones (accepts and closes them at once),
+// as a network partition or a database failover looks to hookd.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]struct{}
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	t.Cleanup(func() { ln.Close(); p.setCut(true) })
+	go p.serve()
+	return p
+}
+
+func (p *tcpProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		cut := p.cut
+		p.mu.Unlock()
+		if cut {
+			c.Close()
+			continue
+		}
+		go p.pipe(c)
+	}
+}
+
+func (p *tcpProxy) pipe(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	go func() { _, _ = io.Copy(up, c); up.Close() }()
+	_, _ = io.Copy(c, up)
+	c.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
+}
+
+// setCut cuts the proxy (closing every open connection) or restores it.
+func (p *tcpProxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for c := range p.conns {
+			c.Close()
+		}
+	}
+}
+
+// TestPostgresOutage cuts hookd off from PostgreSQL mid-load and restores
+// it. While cut off, publishes answer 503 (never 202) and /readyz 503; after,
+// the same process resumes by itself, and every acknowledged event arrives.
+func TestPostgresOutage(t *testing.T) {
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	t.Parallel()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newTCPProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	h := pgNode(t, u.String(), newKey(t))
+	f := &fixture{t: t, h: h, admin: h.admin(), seq: new(atomic.Int64)}
+	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
+	ten := f.tenant()
+	rcv := newCountingReceiver(t, 0)
+	// A short timeout keeps leases short: a claim that committed as the
+	// connection dropped (the node never heard) comes back in 4 s.
+	f.endpoint(ten, rcv.URL, map[string]any{"timeout_seconds": 2, "retry_schedule": []string{"1s", "1s", "1s", "1s", "1s"}})
+
+	var (
+		mu        sync.Mutex
+		acked     []string
+		statuses  = map[int]int{}
+		cutOff    atomic.Bool
+		duringCut = map[int]int{}
+		stop      atomic.Bool
+		wg        sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 10 * time.Second}
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; !stop.Load(); n++ {
+				id := fmt.Sprintf("outage-%d-%d", g, n)
+				wasCut := cutOff.Load()
+				code := publishOne(client, h.url, h.key, ten, id)
+				mu.Lock()
+				statuses[code]++
+				if wasCut && cutOff.Load() {
+					duringCut[code]++
+				}
+				if code == http.StatusAccepted {
+					acked = append(acked, id)
+				}
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	ackedCount := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	eventually(t, 30*time.Second, func() (bool, string) { return ackedCount() >= 100, "publishing before the cut" })
+
+	start := time.Now()
+	proxy.setCut(true)
+	cutOff.Store(true)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return duringCut[http.StatusServiceUnavailable] >= 20, fmt.Sprintf("statuses while cut off: %v", duringCut)
+	})
+	quiet(2 * time.Second) // an outage long enough for claims and records to fail and back off
+	wantProblem(t, h.client("").do(t, "GET", "/readyz", nil), 503)
+	cutFor := time.Since(start)
+	cutOff.Store(false)
+	proxy.setCut(false)
+	restored := time.Now()
+
+	eventually(t, 30*time.Second, func() (bool, string) {
+		r := h.client("").do(t, "GET", "/readyz", nil)
+		return r.status == 200, fmt.Sprintf("/readyz answers %d after the database came back", r.status)
+	})
+	readyAfter := time.Since(restored)
+	before := ackedCount()
+	eventually(t, 30*time.Second, func() (bool, string) { return ackedCount() >= before+100, "publishing after the cut" })
+	stop.Store(true)
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	for code, n := range statuses {
+		if code != http.StatusAccepted && code != http.StatusServiceUnavailable {
+			t.Errorf("%d publishes answered %d; want only 202, or 503 while the database is unreachable", n, code)
+		}
+	}
+	if n := duringCut[http.StatusAccepted]; n > 0 {
+		t.Errorf("%d publishes answered 202 while the database was unreachable", n)
+	}
+	dups := rcv.waitAllArrived(t, acked, 60*time.Second)
+	t.Logf("cut off for %s, ready %s after; publish statuses %v (while cut off: %v); all %d acknowledged events arrived %s after the restore, %d duplicate requests",
+		cutFor.Round(time.Millisecond), readyAfter.Round(time.Millisecond), statuses, duringCut, len(acked),
+		time.Since(restored).Round(time.Millisecond), dups)
+}
