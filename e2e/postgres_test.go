@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,7 +144,24 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 	}
 	var published atomic.Int64
 	var killedAt time.Time
-	var killOnce sync.Once
+	heldAtKill := 0
+	killed := make(chan struct{})
+	go func() {
+		// Halfway, once node 2 is seen holding deliveries it has not
+		// recorded (its metrics: leased minus recorded), kill it.
+		defer close(killed)
+		for published.Load() < events/2 || heldAtKill == 0 {
+			if published.Load() == events {
+				return
+			}
+			if published.Load() >= events/2 {
+				heldAtKill = unrecorded(n2)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		n2.kill()
+		killedAt = time.Now()
+	}()
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 10 * time.Second}
 	const publishers = 8
@@ -156,18 +175,17 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 					t.Errorf("publish %s through a live node: status %d", ids[i], code)
 					return
 				}
-				if published.Add(1) == events/2 {
-					killOnce.Do(func() {
-						n2.kill()
-						killedAt = time.Now()
-					})
-				}
+				published.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
+	<-killed
 	if t.Failed() {
 		return
+	}
+	if killedAt.IsZero() {
+		t.Fatal("node 2 was never seen holding deliveries, so it was not killed")
 	}
 	dups := rcv.waitAllArrived(t, ids, 90*time.Second)
 	elapsed := time.Since(start)
@@ -180,8 +198,8 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 			lateDup++ // first sent after the kill: not one of the killed node's attempts
 		}
 	}
-	t.Logf("3 nodes, %d events delivered in %s (node 2 killed after %d published, at %s); %d duplicate requests; peak %d in flight (max_in_flight %d)",
-		events, elapsed.Round(time.Millisecond), events/2, killedAt.Sub(start).Round(time.Millisecond), dups, rcv.peak, maxInFlight)
+	t.Logf("3 nodes, %d events delivered in %s; node 2 killed at %s holding %d unrecorded deliveries; %d duplicate requests; peak %d in flight (max_in_flight %d)",
+		events, elapsed.Round(time.Millisecond), killedAt.Sub(start).Round(time.Millisecond), heldAtKill, dups, rcv.peak, maxInFlight)
 	if dups > workers {
 		t.Errorf("%d duplicates: more than the killed node could have had in flight (%d workers)", dups, workers)
 	}
@@ -191,6 +209,37 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 	if rcv.peak > maxInFlight {
 		t.Errorf("the receiver had %d requests in progress at once; the endpoint allows %d across every node", rcv.peak, maxInFlight)
 	}
+}
+
+// unrecorded reads a node's metrics: deliveries it leased minus attempts
+// it recorded, i.e. what it holds in flight.
+// It runs off the test's goroutine, so it reports trouble as 0, never by
+// failing the test.
+func unrecorded(h *hookdProc) int {
+	resp, err := http.Get(h.url + "/metrics")
+	if err != nil {
+		return 0
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	leased, recorded := 0.0, 0.0
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case name == "hookd_claim_batch_size_sum":
+			leased += v
+		case strings.HasPrefix(name, "hookd_deliveries_total{"):
+			recorded += v
+		}
+	}
+	return int(leased - recorded)
 }
 
 // tcpProxy forwards connections to a target until cut: then it drops every

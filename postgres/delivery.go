@@ -91,14 +91,13 @@ func (db *DB) ReplayDelivery(ctx context.Context, tenantID, id string) (*hookd.D
 		if !enabled && !test {
 			status, due = hookd.StatusPaused, nil
 		}
-		if _, err = tx.Exec(ctx, `UPDATE deliveries SET status = $1, run_attempts = 0, next_attempt_at = $2, lease_token = NULL,
-			finished_at = NULL, updated_at = $3 WHERE id = $4`, status, due, now, id); err != nil {
-			return err
-		}
-		return notify(ctx, tx)
+		_, err = tx.Exec(ctx, `UPDATE deliveries SET status = $1, run_attempts = 0, next_attempt_at = $2, lease_token = NULL,
+			finished_at = NULL, updated_at = $3 WHERE id = $4`, status, due, now, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	db.announce()
 	return db.Delivery(ctx, tenantID, id)
 }

@@ -178,12 +178,12 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 			WHERE endpoint_id = $2 AND status = 'paused'`, now, id); err != nil {
 			return err
 		}
-		if err := notify(ctx, tx); err != nil {
-			return err
-		}
 		out, err = db.endpoint(ctx, tx, tenantID, id, "")
 		return err
 	})
+	if err == nil {
+		db.announce()
+	}
 	return out, err
 }
 

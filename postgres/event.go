@@ -67,6 +67,7 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 	if err != nil {
 		return nil, err
 	}
+	db.announce()
 	return results, nil
 }
 
@@ -190,7 +191,7 @@ func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []subscrib
 	}
 }
 
-// flush writes the queued deliveries in one COPY and wakes every node.
+// flush writes the queued deliveries in one COPY.
 func (p *publishTx) flush() error {
 	if len(p.deliveries) == 0 {
 		return nil
@@ -200,7 +201,7 @@ func (p *publishTx) flush() error {
 		pgx.CopyFromRows(p.deliveries)); err != nil {
 		return fmt.Errorf("insert deliveries: %w", err)
 	}
-	return notify(p.ctx, p.tx)
+	return nil
 }
 
 // PublishTestEvent stores a test event with one delivery, due at once.
@@ -233,6 +234,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 	if err != nil {
 		return nil, err
 	}
+	db.announce()
 	return db.Delivery(ctx, tenantID, deliveryID)
 }
 

@@ -143,15 +143,13 @@ func (db *DB) RunRecoverJob(ctx context.Context, id string, limit int) (*hookd.R
 				updated_at = $4 WHERE id = $5`, len(replayed), cursor, status, now, id); err != nil {
 				return err
 			}
-			if len(replayed) > 0 {
-				if err := notify(ctx, tx); err != nil {
-					return err
-				}
-			}
 		}
 		out, err = scanRecoverJob(tx.QueryRow(ctx, `SELECT `+recoverJobColumns+` FROM recover_jobs WHERE id = $1`, id))
 		return err
 	})
+	if err == nil && out.Done > 0 {
+		db.announce()
+	}
 	return out, err
 }
 

@@ -41,6 +41,8 @@ type DB struct {
 	migrations *goose.Provider
 	// now is the clock; tests of the store pass times explicitly instead.
 	now func() time.Time
+	// announced wakes the notifier (see announce).
+	announced, closing, notifierDone chan struct{}
 }
 
 var (
@@ -79,7 +81,8 @@ func Connect(ctx context.Context, url string, box *secretbox.Box) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	db := &DB{pool: pool, box: box, now: time.Now}
+	db := &DB{pool: pool, box: box, now: time.Now,
+		announced: make(chan struct{}, 1), closing: make(chan struct{}), notifierDone: make(chan struct{})}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		pool.Close()
@@ -97,6 +100,7 @@ func Connect(ctx context.Context, url string, box *secretbox.Box) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
+	go db.notifier()
 	return db, nil
 }
 
@@ -124,6 +128,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	close(db.closing)
+	<-db.notifierDone
 	err := db.migrations.Close() // closes the database/sql view of the pool
 	db.pool.Close()
 	return err
@@ -206,10 +212,39 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
-// notify announces due work to every node once tx commits.
-func notify(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, wakeChannel)
-	return err
+// announce tells every node, through NOTIFY, that work became due. It
+// never waits: a notifier goroutine sends one NOTIFY for however many
+// announcements arrived meanwhile. NOTIFY is not sent inside the writing
+// transactions because PostgreSQL serialises the commits of transactions
+// that notify (a queue lock held through the commit's fsync), which would
+// undo the server's group commit of concurrent publishes.
+func (db *DB) announce() {
+	select {
+	case db.announced <- struct{}{}:
+	default:
+	}
+}
+
+// notifier sends the NOTIFYs of announce until Close. A lost one costs
+// other nodes at most their poll interval, so it is not durable (no fsync).
+func (db *DB) notifier() {
+	defer close(db.notifierDone)
+	for {
+		select {
+		case <-db.announced:
+		case <-db.closing:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, wakeChannel)
+			return err
+		})
+		cancel()
+	}
 }
 
 // Wakeups listens for NOTIFY on its own connection until ctx ends, then

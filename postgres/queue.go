@@ -215,55 +215,53 @@ func newLeaseToken() string {
 }
 
 // RecordAttempts stores attempts and applies their outcomes in one
-// transaction and one round trip: it locks the batch's endpoints in id
-// order, then pipelines one hookd_record call per result.
+// transaction and one round trip: hookd_record_batch (migrations/00003)
+// walks the results endpoint by endpoint, in id order, the lock order of
+// every writer.
 func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
 	if len(results) == 0 {
 		return nil, nil
 	}
-	// Results of one endpoint keep their order; endpoints go in id order,
-	// as their locks are taken.
+	// Results of one endpoint keep their order.
 	ordered := slices.Clone(results)
 	slices.SortStableFunc(ordered, func(a, b hookd.AttemptResult) int { return strings.Compare(a.Job.EndpointID, b.Job.EndpointID) })
-	var endpointIDs []string
-	for _, r := range ordered {
-		if n := len(endpointIDs); n == 0 || endpointIDs[n-1] != r.Job.EndpointID {
-			endpointIDs = append(endpointIDs, r.Job.EndpointID)
+	n := len(ordered)
+	var (
+		attemptIDs, deliveryIDs, endpointIDs, tokens = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		urls, headers, errs, bodies                  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		tests, successes, gones                      = make([]bool, n), make([]bool, n), make([]bool, n)
+		numbers, codes                               = make([]int32, n), make([]int32, n)
+		durations                                    = make([]int64, n)
+		ats, nexts                                   = make([]time.Time, n), make([]*time.Time, n)
+	)
+	for i := range ordered {
+		r := &ordered[i]
+		j, a := r.Job, &r.Attempt
+		h, err := json.Marshal(a.RequestHeaders)
+		if err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+		attemptIDs[i], deliveryIDs[i], endpointIDs[i], tokens[i] = ids.NewAt(ids.Attempt, a.At), j.DeliveryID, j.EndpointID, j.LeaseToken
+		urls[i], headers[i], errs[i], bodies[i] = a.URL, string(h), a.Error, a.ResponseBody
+		tests[i], successes[i], gones[i] = j.Test, r.Outcome.Success, r.Outcome.Gone
+		numbers[i], codes[i] = int32(a.Number), int32(a.StatusCode)
+		durations[i] = time.Duration(a.Duration).Milliseconds()
+		ats[i] = ts(a.At)
+		if !r.NextAttemptAt.IsZero() {
+			next := ts(r.NextAttemptAt)
+			nexts[i] = &next
 		}
 	}
-	now := ts(db.now())
 	var disabled []string
 	err := db.inTx(ctx, "record attempts", func(tx pgx.Tx) error {
-		disabled = disabled[:0]
-		var b pgx.Batch
-		b.Queue(qLockEndpoints, endpointIDs)
-		for i := range ordered {
-			r := &ordered[i]
-			j, a := r.Job, &r.Attempt
-			headers, err := json.Marshal(a.RequestHeaders)
-			if err != nil {
-				return err
-			}
-			var next *time.Time
-			if !r.NextAttemptAt.IsZero() {
-				t := ts(r.NextAttemptAt)
-				next = &t
-			}
-			b.Queue(`SELECT hookd_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-				ids.NewAt(ids.Attempt, a.At), j.DeliveryID, j.EndpointID, j.LeaseToken, j.Test,
-				a.Number, ts(a.At), a.URL, string(headers), a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody,
-				r.Outcome.Success, r.Outcome.Gone, next, now).QueryRow(func(row pgx.Row) error {
-				var id *string
-				if err := row.Scan(&id); err != nil {
-					return err
-				}
-				if id != nil {
-					disabled = append(disabled, *id)
-				}
-				return nil
-			})
-		}
-		return tx.SendBatch(ctx, &b).Close()
+		rows, err := tx.Query(ctx, `SELECT * FROM hookd_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			attemptIDs, deliveryIDs, endpointIDs, tokens, tests, numbers, ats, urls, headers, codes, durations, errs, bodies,
+			successes, gones, nexts, ts(db.now()))
+		disabled, err = collect(rows, err, func(r pgx.Rows) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -279,15 +277,15 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 	for i, j := range jobs {
 		ids[i], tokens[i] = j.DeliveryID, j.LeaseToken
 	}
-	return db.inTx(ctx, "release deliveries", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE deliveries d SET lease_token = NULL,
-			next_attempt_at = CASE WHEN d.status = 'paused' THEN NULL ELSE $1::timestamptz END
-			FROM unnest($2::text[], $3::text[]) AS j(id, token) WHERE d.id = j.id AND d.lease_token = j.token`,
-			ts(db.now()), ids, tokens); err != nil {
-			return err
-		}
-		return notify(ctx, tx)
-	})
+	_, err := db.pool.Exec(ctx, `UPDATE deliveries d SET lease_token = NULL,
+		next_attempt_at = CASE WHEN d.status = 'paused' THEN NULL ELSE $1::timestamptz END
+		FROM unnest($2::text[], $3::text[]) AS j(id, token) WHERE d.id = j.id AND d.lease_token = j.token`,
+		ts(db.now()), ids, tokens)
+	if err != nil {
+		return db.fail("release deliveries", err)
+	}
+	db.announce()
+	return nil
 }
 
 // NextDueAt returns when the earliest waiting delivery becomes claimable.
