@@ -36,7 +36,7 @@ func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
 	return d
 }
 
-func newEngineStore(t *testing.T) *engine {
+func newEngineStore(t testing.TB) *engine {
 	t.Helper()
 	box, _ := secretbox.New(make([]byte, secretbox.KeySize))
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), box)
@@ -54,7 +54,7 @@ func newEngineStore(t *testing.T) *engine {
 	return &engine{store: db, tenant: "t"}
 }
 
-func (e *engine) endpoint(t *testing.T, url string, maxInFlight int) string {
+func (e *engine) endpoint(t testing.TB, url string, maxInFlight int) string {
 	t.Helper()
 	secret, _ := signature.NewSecret()
 	ep := &hookd.Endpoint{TenantID: e.tenant, Name: "e", URL: url, EventTypes: []string{"*"}, Enabled: true, MaxInFlight: maxInFlight}
@@ -64,7 +64,7 @@ func (e *engine) endpoint(t *testing.T, url string, maxInFlight int) string {
 	return ep.ID
 }
 
-func (e *engine) publish(t *testing.T, n int) []string {
+func (e *engine) publish(t testing.TB, n int) []string {
 	t.Helper()
 	events := make([]hookd.NewEvent, n)
 	for i := range events {
@@ -163,4 +163,64 @@ func TestPoisonResultDoesNotStallRecording(t *testing.T) {
 	if store.refused.Load() < 3 {
 		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the split", store.refused.Load())
 	}
+}
+
+// deliverAll publishes n events to a healthy endpoint (after blackHoled
+// deliveries to an endpoint that never answers, when >0) and returns the
+// healthy endpoint's delivery rate.
+func deliverAll(b *testing.B, n, blackHoled int) float64 {
+	e := newEngineStore(b)
+	var got atomic.Int64
+	done := make(chan struct{})
+	healthy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if got.Add(1) == int64(n) {
+			close(done)
+		}
+	}))
+	defer healthy.Close()
+	quit := make(chan struct{})
+	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-quit:
+		}
+	}))
+	defer hole.Close()
+	defer close(quit) // runs first: lets the held requests end
+	if blackHoled > 0 {
+		e.endpoint(b, hole.URL, hookd.DefaultMaxInFlight)
+		e.publish(b, blackHoled)
+	}
+	// The healthy endpoint gets the next events (and the black hole too).
+	e.endpoint(b, healthy.URL, hookd.DefaultMaxInFlight)
+	for left := n; left > 0; left -= 500 {
+		e.publish(b, min(left, 500))
+	}
+	start := time.Now()
+	d := New(e.store, Config{AllowPrivate: true, PollInterval: 50 * time.Millisecond, ShutdownTimeout: time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(stopped) }()
+	<-done
+	elapsed := time.Since(start)
+	cancel()
+	<-stopped
+	return float64(n) / elapsed.Seconds()
+}
+
+// BenchmarkIsolation measures a healthy endpoint's delivery rate alone and
+// beside a black-holed endpoint (accepts, never answers) with 1,000
+// deliveries due, and reports the ratio: the black hole may hold at most its
+// in-flight limit of workers, so the ratio should stay near 1.
+func BenchmarkIsolation(b *testing.B) {
+	const n = 2000
+	var alone, beside float64
+	for b.Loop() {
+		alone += deliverAll(b, n, 0)
+		beside += deliverAll(b, n, 1000)
+	}
+	b.ReportMetric(alone/float64(b.N), "healthy_per_s")
+	b.ReportMetric(beside/float64(b.N), "beside_black_hole_per_s")
+	b.ReportMetric(beside/alone, "ratio")
 }
