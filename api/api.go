@@ -33,6 +33,11 @@ type Config struct {
 	// ListenHub carries deliveries to hookd listen sessions; nil on nodes
 	// without delivery workers.
 	ListenHub *listen.Hub
+	// PortalKey signs portal links (POST .../portal-links); without it
+	// the route answers 503. PublicURL is the base of those links; empty:
+	// the scheme and host of the request.
+	PortalKey []byte
+	PublicURL string
 	// Metrics serves GET /metrics (Prometheus); nil answers 404.
 	Metrics http.Handler
 }
@@ -125,6 +130,10 @@ func (u *unrouted) Write(b []byte) (int, error) {
 // Routes lists every "METHOD /path" the API serves.
 func (s *Server) Routes() []string { return s.routes }
 
+// Config returns the settings the API runs with, defaults filled in (the
+// dashboard enforces the same).
+func (s *Server) Config() Config { return s.cfg }
+
 // handler is a route body; a returned error becomes a problem answer.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
@@ -158,6 +167,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", manage, s.revealSecret)
 	s.handle("POST /v1/tenants/{tenant}/listen", manage, s.listen)
 	s.handle("POST /v1/tenants/{tenant}/listen/{session}/results", manage, s.listenResult)
+	s.handle("POST /v1/tenants/{tenant}/portal-links", manage, s.createPortalLink)
 
 	s.handle("POST /v1/tenants/{tenant}/events", publish, s.publishEvent)
 	s.handle("POST /v1/tenants/{tenant}/events/batch", publish, s.publishBatch)

@@ -21,43 +21,51 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
 		return err
 	}
-	var v hookd.Validation
-	if !hookd.ValidID(in.Name) {
-		v.Add("name", "must be 1-128 letters, digits, '_', '.', ':' or '-', like contact.created")
-	}
-	hookd.CheckDescription(&v, "description", in.Description)
-	var schema *eventschema.Schema
-	if isJSONNull(in.Schema) {
-		in.Schema = nil
-	} else if len(in.Schema) > 0 {
-		var err error
-		if in.Schema[0] != '{' {
-			v.Add("schema", "must be a JSON Schema object")
-		} else if schema, err = eventschema.Compile(in.Schema); err != nil {
-			v.Add("schema", "%v", err)
-		}
-	}
-	if isJSONNull(in.Example) {
-		in.Example = nil
-	} else if len(in.Example) > 0 {
-		if _, err := jsonx.AppendNormalized(nil, in.Example); err != nil {
-			v.Add("example", "%v", err)
-		} else if schema != nil {
-			// Test events send the example, so it must pass the schema.
-			if violation, _ := schema.Check(in.Example); violation != nil {
-				v.Add("example"+violation.Path, "does not match the schema: %s", violation.Message)
-			}
-		}
-	}
-	if err := v.Err(); err != nil {
+	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example}
+	if err := CheckEventType(et); err != nil {
 		return err
 	}
-	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example}
 	if err := s.store.CreateEventType(r.Context(), et); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, et)
 	return nil
+}
+
+// CheckEventType validates a new catalogue entry: its name, description,
+// JSON Schema (compiled) and example, which must pass the schema because
+// test events send it. A JSON null schema or example counts as absent.
+// The API and the dashboard both apply it.
+func CheckEventType(et *hookd.EventType) error {
+	var v hookd.Validation
+	if !hookd.ValidID(et.Name) {
+		v.Add("name", "must be 1-128 letters, digits, '_', '.', ':' or '-', like contact.created")
+	}
+	hookd.CheckDescription(&v, "description", et.Description)
+	var schema *eventschema.Schema
+	if isJSONNull(et.Schema) {
+		et.Schema = nil
+	} else if len(et.Schema) > 0 {
+		var err error
+		if et.Schema[0] != '{' {
+			v.Add("schema", "must be a JSON Schema object")
+		} else if schema, err = eventschema.Compile(et.Schema); err != nil {
+			v.Add("schema", "%v", err)
+		}
+	}
+	if isJSONNull(et.Example) {
+		et.Example = nil
+	} else if len(et.Example) > 0 {
+		if _, err := jsonx.AppendNormalized(nil, et.Example); err != nil {
+			v.Add("example", "%v", err)
+		} else if schema != nil {
+			// Test events send the example, so it must pass the schema.
+			if violation, _ := schema.Check(et.Example); violation != nil {
+				v.Add("example"+violation.Path, "does not match the schema: %s", violation.Message)
+			}
+		}
+	}
+	return v.Err()
 }
 
 func isJSONNull(b json.RawMessage) bool { return string(b) == "null" }

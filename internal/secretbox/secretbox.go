@@ -5,7 +5,9 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ const KeySize = 32
 // Box seals and opens values with one key.
 type Box struct {
 	aead cipher.AEAD
+	key  []byte // kept only to derive purpose-bound keys from
 }
 
 // New returns a Box for a 32-byte key.
@@ -34,7 +37,20 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encryption key: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
+}
+
+// DeriveKey returns a 32-byte key for one purpose (portal links, dashboard
+// sessions...), derived from the encryption key with HKDF-SHA256 and label
+// as the info. Distinct labels give independent keys, so no other use can
+// forge or read what one purpose signs; every node given the same
+// encryption key derives the same keys.
+func (b *Box) DeriveKey(label string) []byte {
+	out, err := hkdf.Key(sha256.New, b.key, nil, label, KeySize)
+	if err != nil { // only for lengths HKDF cannot produce
+		panic("secretbox: derive key: " + err.Error())
+	}
+	return out
 }
 
 // ParseKey decodes a base64 (standard or URL alphabet, padded or not) key.

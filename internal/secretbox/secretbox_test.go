@@ -56,3 +56,26 @@ func TestLoadOrCreateKeyFile(t *testing.T) {
 		t.Fatalf("second load: created=%v err=%v same=%v", created, err, bytes.Equal(k1, k2))
 	}
 }
+
+func TestDeriveKey(t *testing.T) {
+	key, _ := ParseKey(NewKey())
+	a, _ := New(key)
+	b, _ := New(key)
+	other, _ := New(make([]byte, KeySize))
+	k1, k2 := a.DeriveKey("portal links"), a.DeriveKey("dashboard sessions")
+	if len(k1) != KeySize || len(k2) != KeySize {
+		t.Fatalf("derived key lengths %d and %d, want %d", len(k1), len(k2), KeySize)
+	}
+	if string(k1) == string(k2) {
+		t.Error("two labels derived the same key")
+	}
+	if string(k1) != string(b.DeriveKey("portal links")) {
+		t.Error("the same encryption key and label derived different keys")
+	}
+	if string(k1) == string(other.DeriveKey("portal links")) {
+		t.Error("another encryption key derived the same key")
+	}
+	if string(k1) == string(key) {
+		t.Error("the derived key is the encryption key itself")
+	}
+}

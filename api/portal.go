@@ -1,0 +1,87 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/token"
+)
+
+// Portal link lifetimes: how long a link can be opened. The dashboard
+// session it opens lasts on its own (see the dashboard package).
+const (
+	defaultPortalLinkTTL = 15 * time.Minute
+	minPortalLinkTTL     = time.Minute
+	maxPortalLinkTTL     = 24 * time.Hour
+)
+
+type portalInput struct {
+	ExpiresIn *int64  `json:"expires_in"` // seconds
+	Role      *string `json:"role"`
+}
+
+type portalLink struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// createPortalLink returns a signed, short-lived URL that opens the
+// dashboard for one tenant, as an admin or a read-only viewer. The
+// operator's app hands it to its customer; nothing is stored.
+func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error {
+	if len(s.cfg.PortalKey) == 0 {
+		return hookd.Errorf(hookd.EUNAVAILABLE, "portal links are not configured on this server")
+	}
+	var in portalInput
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &in, 4<<10); err != nil {
+			return err
+		}
+	}
+	var v hookd.Validation
+	ttl := defaultPortalLinkTTL
+	if in.ExpiresIn != nil {
+		ttl = time.Duration(*in.ExpiresIn) * time.Second
+		if ttl < minPortalLinkTTL || ttl > maxPortalLinkTTL {
+			v.Add("expires_in", "must be between %d and %d seconds", int(minPortalLinkTTL/time.Second), int(maxPortalLinkTTL/time.Second))
+		}
+	}
+	role := hookd.RoleAdmin
+	if in.Role != nil {
+		role = *in.Role
+		if role != hookd.RoleAdmin && role != hookd.RoleViewer {
+			v.Add("role", "must be admin (can change endpoints) or viewer (read only)")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	tenantID := r.PathValue("tenant")
+	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
+		return err
+	}
+	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
+	tok, err := token.Sign(s.cfg.PortalKey, token.Portal{Tenant: tenantID, Role: role}, expires)
+	if err != nil {
+		return err
+	}
+	link := s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok)
+	writeJSON(w, http.StatusOK, portalLink{URL: link, ExpiresAt: expires})
+	return nil
+}
+
+// publicBase is the URL users reach this server at: the configured public
+// URL, or else the scheme and host this request came in on.
+func (s *Server) publicBase(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
