@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -33,13 +34,25 @@ type Config struct {
 	// ListenHub carries deliveries to hookd listen sessions; nil on nodes
 	// without delivery workers.
 	ListenHub *listen.Hub
+	// Metrics serves GET /metrics (Prometheus); nil answers 404.
+	Metrics http.Handler
 	// PortalKey signs portal links (POST .../portal-links); without it
 	// the route answers 503. PublicURL is the base of those links; empty:
 	// the scheme and host of the request.
 	PortalKey []byte
 	PublicURL string
-	// Metrics serves GET /metrics (Prometheus); nil answers 404.
-	Metrics http.Handler
+	// Maintenance is kicked when a recover job is created; nil on nodes
+	// without workers (those pick jobs up on their next pass).
+	Maintenance interface{ Kick() }
+	// OpEvents hears of endpoints enabled or disabled through the API; nil
+	// when operational events are off.
+	OpEvents OpEvents
+}
+
+// OpEvents publishes operational events.
+type OpEvents interface {
+	EndpointEnabled(ctx context.Context, tenantID, endpointID string)
+	EndpointDisabled(ctx context.Context, tenantID, endpointID string)
 }
 
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).
@@ -164,6 +177,9 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/disable", manage, s.disableEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", manage, s.testEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", manage, s.rotateSecret)
+	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/stats", read, s.endpointStats)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/recover", manage, s.recoverEndpoint)
+	s.handle("GET /v1/tenants/{tenant}/recover-jobs/{id}", read, s.getRecoverJob)
 	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", manage, s.revealSecret)
 	s.handle("POST /v1/tenants/{tenant}/listen", manage, s.listen)
 	s.handle("POST /v1/tenants/{tenant}/listen/{session}/results", manage, s.listenResult)

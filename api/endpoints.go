@@ -256,6 +256,9 @@ func (s *Server) enableEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.notify()
+	if s.cfg.OpEvents != nil {
+		s.cfg.OpEvents.EndpointEnabled(r.Context(), e.TenantID, e.ID)
+	}
 	writeJSON(w, http.StatusOK, s.view(e))
 	return nil
 }
@@ -264,6 +267,9 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.store.DisableEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), hookd.DisabledManual)
 	if err != nil {
 		return err
+	}
+	if s.cfg.OpEvents != nil {
+		s.cfg.OpEvents.EndpointDisabled(r.Context(), e.TenantID, e.ID)
 	}
 	writeJSON(w, http.StatusOK, s.view(e))
 	return nil

@@ -82,16 +82,7 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 // envelope builds the default body: compact, no HTML escaping, data
 // normalised, so a receiver re-serialising it gets the same bytes.
 func envelope(id, eventType string, at time.Time, data []byte) []byte {
-	b := make([]byte, 0, len(data)+len(id)+len(eventType)+80)
-	b = append(b, `{"id":`...)
-	b = jsonx.AppendString(b, id)
-	b = append(b, `,"type":`...)
-	b = jsonx.AppendString(b, eventType)
-	b = append(b, `,"timestamp":"`...)
-	b = at.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
-	b = append(b, `","data":`...)
-	b = append(b, data...)
-	return append(b, '}')
+	return jsonx.AppendEnvelope(make([]byte, 0, len(data)+len(id)+len(eventType)+80), id, eventType, at, data)
 }
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {

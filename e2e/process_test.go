@@ -209,3 +209,25 @@ func (b *lineBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.all.String()
 }
+
+// startFails runs hookd serve with args on a new database, expects it to
+// refuse to start, and returns what it printed.
+func startFails(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(hookdBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--database", filepath.Join(t.TempDir(), "hookd.db")}, args...)...)
+	cmd.Env = cleanEnv()
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("hookd %v did not refuse to start", args)
+	}
+	if err == nil {
+		t.Fatalf("hookd %v exited 0; want a refusal", args)
+	}
+	return string(out)
+}

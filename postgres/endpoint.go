@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,7 +16,7 @@ import (
 func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret string) error {
 	now := ts(db.now())
 	id := ids.New(ids.Endpoint)
-	headers, err := db.sealJSON(e.Headers)
+	headers, err := db.box.SealJSON(e.Headers)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
@@ -63,7 +62,7 @@ func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 		return nil, err
 	}
 	var err error
-	if e.Headers, err = db.openHeaders(headers); err != nil {
+	if e.Headers, err = db.box.OpenHeaders(headers); err != nil {
 		return nil, err
 	}
 	e.RetrySchedule = scheduleFromMs(schedule)
@@ -118,7 +117,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 				return err
 			}
 		}
-		headers, err := db.sealJSON(e.Headers)
+		headers, err := db.box.SealJSON(e.Headers)
 		if err != nil {
 			return err
 		}
@@ -265,29 +264,6 @@ func (db *DB) RotateSecret(ctx context.Context, tenantID, id, secret string, ove
 			id, db.box.Seal([]byte(secret)), now)
 		return err
 	})
-}
-
-func (db *DB) sealJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return db.box.Seal(b), nil
-}
-
-func (db *DB) openHeaders(sealed []byte) (map[string]string, error) {
-	h := map[string]string{}
-	if len(sealed) == 0 {
-		return h, nil
-	}
-	plain, err := db.box.Open(sealed)
-	if err != nil {
-		return nil, fmt.Errorf("headers: %w", err)
-	}
-	if err := json.Unmarshal(plain, &h); err != nil {
-		return nil, fmt.Errorf("headers: %w", err)
-	}
-	return h, nil
 }
 
 // scheduleMs stores a schedule as milliseconds; nil (the deployment default)

@@ -122,7 +122,7 @@ func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, due []string, now t
 				return struct{}{}, err
 			}
 			var err error
-			if c.settings.Headers, err = db.openHeaders(headers); err != nil {
+			if c.settings.Headers, err = db.box.OpenHeaders(headers); err != nil {
 				scanErr = err
 			}
 			c.settings.RetrySchedule = scheduleFromMs(schedule)

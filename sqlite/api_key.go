@@ -33,6 +33,9 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
 
 const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at`
 
+// qKeyByHash authenticates every API request: prepared once (see Open).
+const qKeyByHash = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`
+
 func scanAPIKey(row interface{ Scan(...any) error }) (*hookd.APIKey, error) {
 	var k hookd.APIKey
 	var created int64
@@ -50,7 +53,7 @@ const usageResolution = time.Minute
 
 // APIKeyByHash finds a key by the hash of its secret.
 func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
-	k, err := scanAPIKey(db.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash))
+	k, err := scanAPIKey(db.keyByHash.QueryRowContext(ctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key not found")
 	}

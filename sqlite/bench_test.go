@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,3 +81,90 @@ func BenchmarkPublishConcurrent(b *testing.B) {
 		}
 	})
 }
+
+// benchResults are successful attempts of jobs, as the dispatcher reports them.
+func benchResults(jobs []*hookd.Job) []hookd.AttemptResult {
+	out := make([]hookd.AttemptResult, len(jobs))
+	now := time.Now()
+	for i, j := range jobs {
+		out[i] = hookd.AttemptResult{Job: j, Outcome: hookd.Outcome{Success: true}, Attempt: hookd.Attempt{
+			DeliveryID: j.DeliveryID, Number: j.Attempt, At: now, URL: j.URL, StatusCode: 204,
+			Duration: hookd.Millis(time.Millisecond),
+			RequestHeaders: map[string]string{
+				"Content-Type": "application/json", "User-Agent": "hookd/0.1.0", "Webhook-Id": j.EventID,
+				"Webhook-Timestamp": "1795370605", "Webhook-Signature": "v1,eLkHDwEEGcRpTcFCp32U2MPK8JbFD3vHT6UyrCa5U/M=",
+				"X-Hookd-Event": j.EventType, "X-Hookd-Delivery": j.DeliveryID, "X-Hookd-Attempt": "1",
+			},
+		}}
+	}
+	return out
+}
+
+// benchCycle publishes b.N events (untimed), then claims them 100 at a time
+// and records each claim's results as successes, timing the claims, the
+// records, or both. Per op: one delivery.
+func benchCycle(b *testing.B, timeClaim, timeRecord bool) {
+	db := benchStore(b)
+	ctx := context.Background()
+	events := make([]hookd.NewEvent, 500)
+	for left := b.N; left > 0; left -= len(events) {
+		n := min(left, len(events))
+		for i := range n {
+			events[i] = hookd.NewEvent{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}
+		}
+		if _, err := db.PublishEvents(ctx, "t", events[:n]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var cpu time.Duration // of the timed parts: steadier than wall time on a shared machine
+	timed := func(on bool, f func()) {
+		if !on {
+			b.StopTimer()
+			f()
+			b.StartTimer()
+			return
+		}
+		before := cpuTime()
+		f()
+		cpu += cpuTime() - before
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		var jobs []*hookd.Job
+		timed(timeClaim, func() {
+			var err error
+			jobs, err = db.ClaimDeliveries(ctx, time.Now(), 100, time.Minute)
+			if err != nil || len(jobs) == 0 {
+				b.Fatalf("claimed %d: %v", len(jobs), err)
+			}
+		})
+		results := benchResults(jobs)
+		timed(timeRecord, func() {
+			if _, err := db.RecordAttempts(ctx, results); err != nil {
+				b.Fatal(err)
+			}
+		})
+		done += len(jobs)
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkClaim is the claim of due deliveries, 100 per claim (per op: one).
+func BenchmarkClaim(b *testing.B) { benchCycle(b, true, false) }
+
+// BenchmarkRecord is recording successful attempts, 100 per transaction
+// (per op: one).
+func BenchmarkRecord(b *testing.B) { benchCycle(b, false, true) }
+
+// BenchmarkClaimRecord is a delivery's whole store work after publish.
+func BenchmarkClaimRecord(b *testing.B) { benchCycle(b, true, true) }

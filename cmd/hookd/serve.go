@@ -9,45 +9,55 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/internal/token"
 	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/maintenance"
+	"github.com/hookd/hookd/opevents"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/signature"
 )
 
 type serveCmd struct {
-	Addr                  string        `default:":8080" env:"HOOKD_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
-	Database              string        `default:"hookd.db" env:"HOOKD_DATABASE" help:"SQLite database file (created if missing)."`
-	AdminKey              string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (created if not stored). Without it, the first start creates one and prints it once."`
-	EncryptionKey         string        `env:"HOOKD_ENCRYPTION_KEY" help:"32-byte base64 key that encrypts secrets at rest (openssl rand -base64 32). Default: a key file beside the database, created on first start."`
-	RetrySchedule         string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
-	RetryJitter           float64       `default:"0.1" env:"HOOKD_RETRY_JITTER" help:"Spread of each retry wait as a fraction, 0-0.5 (0.1: ±10%), so deliveries that failed together do not retry together. 0 for exact schedules."`
-	Timeout               time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
-	AllowPrivateTargets   bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
-	SignatureScheme       string        `default:"standard" enum:"standard,timestamped,body" env:"HOOKD_SIGNATURE_SCHEME" help:"Default signature scheme: standard (Standard Webhooks), timestamped (Stripe style) or body. Endpoints may override it."`
-	HeaderPrefix          string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (<prefix>-Event, -Delivery, -Attempt, -Signature)."`
-	SignatureHeader       string        `env:"HOOKD_SIGNATURE_HEADER" help:"Signature header of the timestamped and body schemes (default <prefix>-Signature)."`
-	SignatureLabel        string        `default:"v1" env:"HOOKD_SIGNATURE_LABEL" help:"Label of each signature in the timestamped scheme (t=...,<label>=...), e.g. v1 or s."`
-	EventHeader           string        `env:"HOOKD_EVENT_HEADER" help:"Name of the event type header (default <prefix>-Event)."`
-	DeliveryHeader        string        `env:"HOOKD_DELIVERY_HEADER" help:"Name of the delivery id header (default <prefix>-Delivery)."`
-	AttemptHeader         string        `env:"HOOKD_ATTEMPT_HEADER" help:"Name of the attempt number header (default <prefix>-Attempt)."`
-	AllowSecretReveal     bool          `env:"HOOKD_ALLOW_SECRET_REVEAL" help:"Let admin keys read an endpoint's current signing secret (GET .../secret)."`
-	Workers               int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
-	NoWorkers             bool          `env:"HOOKD_NO_WORKERS" help:"Serve the API only; deliveries are left to other nodes (hookd worker or serve) on the same PostgreSQL database."`
-	MaxPayloadSize        int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
-	MaxEndpointsPerTenant int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
-	ShutdownTimeout       time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM, how long to let in-flight deliveries finish."`
-	LeaseGrace            time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
-	LogFormat             string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
-	LogLevel              string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
-	PprofAddr             string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
+	Addr                     string        `default:":8080" env:"HOOKD_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
+	Database                 string        `default:"hookd.db" env:"HOOKD_DATABASE" help:"SQLite database file (created if missing)."`
+	AdminKey                 string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (created if not stored). Without it, the first start creates one and prints it once."`
+	EncryptionKey            string        `env:"HOOKD_ENCRYPTION_KEY" help:"32-byte base64 key that encrypts secrets at rest (openssl rand -base64 32). Default: a key file beside the database, created on first start."`
+	RetrySchedule            string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
+	RetryJitter              float64       `default:"0.1" env:"HOOKD_RETRY_JITTER" help:"Spread of each retry wait as a fraction, 0-0.5 (0.1: ±10%), so deliveries that failed together do not retry together. 0 for exact schedules."`
+	Timeout                  time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
+	AllowPrivateTargets      bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
+	SignatureScheme          string        `default:"standard" enum:"standard,timestamped,body" env:"HOOKD_SIGNATURE_SCHEME" help:"Default signature scheme: standard (Standard Webhooks), timestamped (Stripe style) or body. Endpoints may override it."`
+	HeaderPrefix             string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (<prefix>-Event, -Delivery, -Attempt, -Signature)."`
+	SignatureHeader          string        `env:"HOOKD_SIGNATURE_HEADER" help:"Signature header of the timestamped and body schemes (default <prefix>-Signature)."`
+	SignatureLabel           string        `default:"v1" env:"HOOKD_SIGNATURE_LABEL" help:"Label of each signature in the timestamped scheme (t=...,<label>=...), e.g. v1 or s."`
+	EventHeader              string        `env:"HOOKD_EVENT_HEADER" help:"Name of the event type header (default <prefix>-Event)."`
+	DeliveryHeader           string        `env:"HOOKD_DELIVERY_HEADER" help:"Name of the delivery id header (default <prefix>-Delivery)."`
+	AttemptHeader            string        `env:"HOOKD_ATTEMPT_HEADER" help:"Name of the attempt number header (default <prefix>-Attempt)."`
+	AllowSecretReveal        bool          `env:"HOOKD_ALLOW_SECRET_REVEAL" help:"Let admin keys read an endpoint's current signing secret (GET .../secret)."`
+	PublicURL                string        `env:"HOOKD_PUBLIC_URL" help:"URL users reach this server at, e.g. https://hooks.example.com: the base of portal links and, when https, of Secure dashboard cookies. Default: the scheme and host of each request."`
+	FrameAncestors           string        `env:"HOOKD_FRAME_ANCESTORS" help:"Who may embed the dashboard in a frame (CSP frame-ancestors sources), e.g. https://app.example.com. Default: hookd itself only. The session cookie is SameSite=Lax, so embedding works only from the same site."`
+	OperationalWebhookURL    string        `env:"HOOKD_OPERATIONAL_WEBHOOK_URL" help:"URL that receives hookd's operational events (endpoint.disabled, endpoint.enabled, delivery.failed), signed like any delivery."`
+	OperationalWebhookSecret string        `env:"HOOKD_OPERATIONAL_WEBHOOK_SECRET" help:"Signing secret (whsec_...) of the operational webhook."`
+	Retention                string        `default:"30d" env:"HOOKD_RETENTION" help:"How long delivered and failed deliveries, their attempts and events are kept (e.g. 30d, 72h; 0 keeps everything). Idempotency keys are remembered as long."`
+	Workers                  int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
+	NoWorkers                bool          `env:"HOOKD_NO_WORKERS" help:"Serve the API only; deliveries are left to other nodes (hookd worker or serve) on the same PostgreSQL database."`
+	MaxPayloadSize           int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
+	MaxEndpointsPerTenant    int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
+	ShutdownTimeout          time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM, how long to let in-flight deliveries finish."`
+	LeaseGrace               time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
+	LogFormat                string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
+	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
+	PprofAddr                string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
 
 	// workerOnly serves only health, readiness and metrics (hookd worker).
 	workerOnly bool
@@ -100,8 +110,25 @@ func (c *serveCmd) Run() error {
 		}
 	}
 
+	retention, err := parseRetention(c.Retention)
+	if err != nil {
+		return err
+	}
+	var dispatcher *dispatch.Dispatcher
+	wake := notifyFunc(func() { dispatcher.Notify() })
+	ops, err := opevents.Setup(ctx, store, wake, logger, c.OperationalWebhookURL, c.OperationalWebhookSecret, c.AllowPrivateTargets)
+	if err != nil {
+		return fmt.Errorf("operational webhook: %w", err)
+	}
+	var events dispatch.EventSink
+	var apiEvents api.OpEvents
+	if ops != nil {
+		events, apiEvents = ops, ops
+	}
+
 	hub := listen.NewHub()
-	dispatcher := dispatch.New(store, dispatch.Config{
+	dispatcher = dispatch.New(store, dispatch.Config{
+		Events:          events,
 		Workers:         c.Workers,
 		Schedule:        schedule,
 		Jitter:          c.RetryJitter,
@@ -114,6 +141,7 @@ func (c *serveCmd) Run() error {
 		Logger:          logger,
 		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
 	})
+	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: retention, Logger: logger})
 	server := api.New(store, dispatcher, api.Config{
 		AllowPrivateTargets:    c.AllowPrivateTargets,
 		MaxPayloadBytes:        c.MaxPayloadSize,
@@ -125,14 +153,26 @@ func (c *serveCmd) Run() error {
 		AllowSecretReveal:      c.AllowSecretReveal,
 		ListenHub:              c.listenHub(hub),
 		Metrics:                obs.Handler(),
+		PortalKey:              box.DeriveKey(token.PortalKeyLabel),
+		PublicURL:              c.PublicURL,
+		Maintenance:            runner,
+		OpEvents:               apiEvents,
 	}, logger)
+	dash, err := dashboard.New(store, dispatcher, dashboard.Config{
+		API:            server.Config(),
+		SessionKey:     box.DeriveKey(token.SessionKeyLabel),
+		FrameAncestors: c.FrameAncestors,
+	}, logger)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	httpServer := &http.Server{
-		Handler:           server,
+		Handler:           dash.Mount(server),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -159,6 +199,7 @@ func (c *serveCmd) Run() error {
 		}
 		dispatched <- dispatcher.Run(ctx)
 	}()
+	go runner.Run(ctx)
 	logger.Info("hookd started", "addr", ln.Addr().String(), "database", redactDatabase(c.Database), "version", hookd.Version)
 
 	select {
@@ -178,6 +219,26 @@ func (c *serveCmd) Run() error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// notifyFunc adapts a function to the Notify method the pieces call.
+type notifyFunc func()
+
+func (f notifyFunc) Notify() { f() }
+
+// parseRetention reads a duration that may also be whole days ("30d").
+func parseRetention(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--retention %q must be a duration such as 30d, 72h or 0", s)
+	}
+	return d, nil
 }
 
 // listenHub is the hub hookd listen sessions attach to: only nodes that

@@ -35,7 +35,8 @@ DECLARE
     v_finished timestamptz;
     v_streak   integer;
 BEGIN
-    FOR i IN 1 .. coalesce(array_length(p_delivery_ids, 1), 0) LOOP
+    -- One step past the last result writes the last endpoint's health.
+    FOR i IN 1 .. coalesce(array_length(p_delivery_ids, 1), 0) + 1 LOOP
         IF v_endpoint IS DISTINCT FROM p_endpoint_ids[i] THEN
             IF v_dirty THEN
                 UPDATE endpoints SET enabled = v_enabled, failure_count = v_count, failures_since = v_since,
@@ -43,6 +44,7 @@ BEGIN
                     disabled_reason = coalesce(v_reason, disabled_reason), updated_at = coalesce(v_reason_at, updated_at)
                 WHERE id = v_endpoint;
             END IF;
+            EXIT WHEN i > coalesce(array_length(p_delivery_ids, 1), 0);
             v_endpoint := p_endpoint_ids[i];
             v_dirty := false; v_reason := NULL; v_reason_at := NULL;
             SELECT enabled, failure_count, failures_since, last_success_at, last_failure_at
@@ -104,12 +106,6 @@ BEGIN
             RETURN NEXT v_endpoint;
         END IF;
     END LOOP;
-    IF v_dirty THEN
-        UPDATE endpoints SET enabled = v_enabled, failure_count = v_count, failures_since = v_since,
-            last_success_at = v_success, last_failure_at = v_failure,
-            disabled_reason = coalesce(v_reason, disabled_reason), updated_at = coalesce(v_reason_at, updated_at)
-        WHERE id = v_endpoint;
-    END IF;
 END
 $$;
 -- +goose StatementEnd

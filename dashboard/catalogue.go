@@ -1,0 +1,132 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// Operator pages: every tenant, and the event-type catalogue.
+
+type tenantsView struct {
+	base
+	Tenants []*hookd.Tenant
+	Older   string // URL of the next page
+	Form    struct{ ID, Name string }
+	Errors  map[string]string
+}
+
+func (h *Handler) tenants(c *call) error {
+	return h.renderTenants(c, http.StatusOK, &tenantsView{Errors: map[string]string{}})
+}
+
+func (h *Handler) renderTenants(c *call, status int, v *tenantsView) error {
+	p := hookd.Page{Limit: 101, Cursor: c.r.URL.Query().Get("cursor")}
+	ts, err := h.store.Tenants(c.r.Context(), p)
+	if err != nil {
+		return err
+	}
+	if len(ts) == p.Limit {
+		ts = ts[:p.Limit-1]
+		v.Older = Prefix + "/tenants?cursor=" + ts[len(ts)-1].ID
+	}
+	v.Tenants, v.Title, v.Nav = ts, "Tenants", "tenants"
+	h.render(c.w, c.r, c.who, status, "tenants", v)
+	return nil
+}
+
+func (h *Handler) createTenant(c *call) error {
+	v := &tenantsView{Errors: map[string]string{}}
+	v.Form.ID = strings.TrimSpace(c.r.PostFormValue("id"))
+	v.Form.Name = strings.TrimSpace(c.r.PostFormValue("name"))
+	var val hookd.Validation
+	t := &hookd.Tenant{ID: v.Form.ID, Name: v.Form.Name}
+	if t.ID == "" {
+		t.ID = ids.New(ids.Tenant)
+	} else if !hookd.ValidID(t.ID) {
+		val.Add("id", "must be 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
+	}
+	hookd.CheckName(&val, "name", t.Name)
+	err := val.Err()
+	if err == nil {
+		err = h.store.CreateTenant(c.r.Context(), t)
+	}
+	if fieldErrors(err, v.Errors, "id") {
+		return h.renderTenants(c, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	return c.redirect(tenantURL(t.ID) + "?done=tenant")
+}
+
+type eventTypesView struct {
+	base
+	Types  []*hookd.EventType
+	Form   struct{ Name, Description, Example string }
+	Errors map[string]string
+}
+
+func (h *Handler) eventTypes(c *call) error {
+	return h.renderEventTypes(c, http.StatusOK, &eventTypesView{Errors: map[string]string{}})
+}
+
+func (h *Handler) renderEventTypes(c *call, status int, v *eventTypesView) error {
+	types, err := h.store.EventTypes(c.r.Context())
+	if err != nil {
+		return err
+	}
+	v.Types, v.Title, v.Nav = types, "Event types", "event-types"
+	h.render(c.w, c.r, c.who, status, "event_types", v)
+	return nil
+}
+
+// createEventType adds a type to the catalogue, checked as the API checks it.
+func (h *Handler) createEventType(c *call) error {
+	v := &eventTypesView{Errors: map[string]string{}}
+	v.Form.Name = strings.TrimSpace(c.r.PostFormValue("name"))
+	v.Form.Description = strings.TrimSpace(c.r.PostFormValue("description"))
+	v.Form.Example = strings.TrimSpace(c.r.PostFormValue("example"))
+	et := &hookd.EventType{Name: v.Form.Name, Description: v.Form.Description}
+	if v.Form.Example != "" {
+		et.Example = json.RawMessage(v.Form.Example)
+	}
+	err := api.CheckEventType(et)
+	if err == nil {
+		err = h.store.CreateEventType(c.r.Context(), et)
+	}
+	if fieldErrors(err, v.Errors, "name") {
+		return h.renderEventTypes(c, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	return c.redirect(Prefix + "/event-types?done=type-added")
+}
+
+// fieldErrors puts a validation or conflict error's messages by field into
+// errs (a conflict goes to field conflictField) and reports whether err was
+// one of those.
+func fieldErrors(err error, errs map[string]string, conflictField string) bool {
+	var e *hookd.Error
+	if !errors.As(err, &e) || (e.Code != hookd.EINVALID && e.Code != hookd.ECONFLICT) {
+		return false
+	}
+	if len(e.Fields) == 0 {
+		errs[conflictField] = e.Message
+	}
+	for _, f := range e.Fields {
+		key, _, _ := strings.Cut(f.Field, ".")
+		key, _, _ = strings.Cut(key, "/")
+		if errs[key] != "" {
+			errs[key] += "; "
+		}
+		errs[key] += f.Message
+	}
+	return true
+}

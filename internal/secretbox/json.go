@@ -1,0 +1,32 @@
+package secretbox
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// SealJSON seals v's JSON encoding.
+func (b *Box) SealJSON(v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return b.Seal(plain), nil
+}
+
+// OpenHeaders opens sealed custom headers (a JSON object); nothing sealed
+// is no headers.
+func (b *Box) OpenHeaders(sealed []byte) (map[string]string, error) {
+	h := map[string]string{}
+	if len(sealed) == 0 {
+		return h, nil
+	}
+	plain, err := b.Open(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("headers: %w", err)
+	}
+	if err := json.Unmarshal(plain, &h); err != nil {
+		return nil, fmt.Errorf("headers: %w", err)
+	}
+	return h, nil
+}
