@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -24,13 +25,14 @@ import (
 	"github.com/hookd/hookd/internal/pgtest"
 )
 
-// pgNode starts `hookd <command>` on the PostgreSQL database dbURL. Every
-// node of a test shares key, as every node of a fleet must.
-func pgNode(t *testing.T, dbURL, key string, extra ...string) *hookdProc {
+// pgNode starts `hookd <command>` (serve, worker) on the PostgreSQL
+// database dbURL. Every node of a test shares key, as every node of a fleet
+// must.
+func pgNode(t *testing.T, command, dbURL, key string, extra ...string) *hookdProc {
 	t.Helper()
 	args := append([]string{"--database", dbURL, "--encryption-key", key, "--lease-grace", "2s"}, extra...)
 	// config.db only names the working directory; --database wins.
-	return startHookd(t, config{db: filepath.Join(t.TempDir(), "unused.db"), extraArgs: args})
+	return startHookd(t, config{command: command, db: filepath.Join(t.TempDir(), "unused.db"), extraArgs: args})
 }
 
 func newKey(t *testing.T) string {
@@ -127,9 +129,9 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 	key := newKey(t)
 	const workers, maxInFlight, events = 32, 24, 2000
 	w := fmt.Sprint(workers)
-	n1 := pgNode(t, dbURL, key, "--workers", w)
-	n2 := pgNode(t, dbURL, key, "--workers", w)
-	n3 := pgNode(t, dbURL, key, "--workers", w)
+	n1 := pgNode(t, "serve", dbURL, key, "--workers", w)
+	n2 := pgNode(t, "serve", dbURL, key, "--workers", w)
+	n3 := pgNode(t, "serve", dbURL, key, "--workers", w)
 	f := &fixture{t: t, h: n1, admin: n1.admin(), seq: new(atomic.Int64)}
 	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
 	ten := f.tenant()
@@ -323,7 +325,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	proxy := newTCPProxy(t, u.Host)
 	u.Host = proxy.ln.Addr().String()
-	h := pgNode(t, u.String(), newKey(t))
+	h := pgNode(t, "serve", u.String(), newKey(t))
 	f := &fixture{t: t, h: h, admin: h.admin(), seq: new(atomic.Int64)}
 	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
 	ten := f.tenant()
@@ -409,4 +411,55 @@ func TestPostgresOutage(t *testing.T) {
 	t.Logf("cut off for %s, ready %s after; publish statuses %v (while cut off: %v); all %d acknowledged events arrived %s after the restore, %d duplicate requests",
 		cutFor.Round(time.Millisecond), readyAfter.Round(time.Millisecond), statuses, duringCut, len(acked),
 		time.Since(restored).Round(time.Millisecond), dups)
+}
+
+// TestPostgresRoles splits a deployment into an API-only node and a
+// worker-only node: events published on one are delivered by the other
+// (woken through the database), the worker serves only health, readiness and
+// metrics, `hookd migrate` runs, and a node without --encryption-key refuses
+// to start.
+func TestPostgresRoles(t *testing.T) {
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	t.Parallel()
+
+	out, err := exec.Command(hookdBin, "migrate", "--database", dbURL).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hookd migrate: %v\n%s", err, out)
+	}
+	out, err = exec.Command(hookdBin, "serve", "--addr", "127.0.0.1:0", "--database", dbURL).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--encryption-key") {
+		t.Errorf("serve on PostgreSQL without --encryption-key: %v, want a refusal naming the flag:\n%s", err, out)
+	}
+
+	key := newKey(t)
+	apiNode := pgNode(t, "serve", dbURL, key, "--no-workers")
+	worker := pgNode(t, "worker", dbURL, key)
+	f := &fixture{t: t, h: apiNode, admin: apiNode.admin(), seq: new(atomic.Int64)}
+	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
+	ten := f.tenant()
+	rcv := newCountingReceiver(t, 0)
+	f.endpoint(ten, rcv.URL, nil)
+	var ids []string
+	for range 20 {
+		ids = append(ids, f.publish(ten, typeCreated, `{"n":1}`).ID)
+	}
+	rcv.waitAllArrived(t, ids, 30*time.Second)
+
+	c := worker.client(worker.key)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		c.must(t, 200, "GET", path, nil, nil)
+	}
+	if r := c.do(t, "GET", "/v1/tenants", nil); r.status != http.StatusNotFound {
+		t.Errorf("the worker answered GET /v1/tenants with %d; it serves no API", r.status)
+	}
+	// Results are recorded just after the receiver answers.
+	eventually(t, 10*time.Second, func() (bool, string) {
+		r := c.do(t, "GET", "/metrics", nil)
+		return strings.Contains(string(r.body), `hookd_deliveries_total{outcome="delivered"} 20`) && unrecorded(worker) == 0,
+			fmt.Sprintf("the worker's metrics do not show the 20 deliveries it made, all recorded:\n%s", r.body)
+	})
+	apiMetrics := apiNode.client("").do(t, "GET", "/metrics", nil)
+	if !strings.Contains(string(apiMetrics.body), "hookd_events_published_total 20") {
+		t.Errorf("the API node's metrics do not count the 20 events published")
+	}
 }

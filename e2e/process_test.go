@@ -26,6 +26,7 @@ type config struct {
 	noAdmin   bool     // start without --admin-key
 	strict    bool     // without --allow-private-targets
 	extraArgs []string // more flags
+	command   string   // hookd's command; default serve
 }
 
 // hookdProc is one running `hookd serve`.
@@ -52,7 +53,10 @@ func startHookd(t testing.TB, c config) *hookdProc {
 		c.db = filepath.Join(t.TempDir(), "hookd.db")
 	}
 	p := &hookdProc{t: t, db: c.db, done: make(chan struct{})}
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", c.db, "--retry-jitter", "0"}
+	if c.command == "" {
+		c.command = "serve"
+	}
+	args := []string{c.command, "--addr", "127.0.0.1:0", "--database", c.db, "--retry-jitter", "0"}
 	if !c.noAdmin {
 		p.key = c.adminKey
 		if p.key == "" {
