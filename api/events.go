@@ -207,17 +207,10 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	example := et.Example
-	if len(example) == 0 {
-		example = json.RawMessage(`{}`)
-	}
-	now := time.Now()
-	data, err := jsonx.AppendNormalized(nil, example)
+	ev, err := TestEvent(et, time.Now())
 	if err != nil {
-		return fmt.Errorf("example of %s: %w", et.Name, err)
+		return err
 	}
-	id := ids.NewAt(ids.Event, now)
-	ev := hookd.NewEvent{ID: id, Type: et.Name, Payload: envelope(id, et.Name, now, data), CreatedAt: now}
 	d, err := s.store.PublishTestEvent(r.Context(), r.PathValue("tenant"), r.PathValue("id"), ev)
 	if err != nil {
 		return err

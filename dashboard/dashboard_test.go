@@ -342,8 +342,9 @@ func TestEndpointForm(t *testing.T) {
 	u := e.user().signedIn("a", hookd.RoleAdmin)
 	csrf := u.csrf("/dashboard/t/a/endpoints/new")
 	bad := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {""}, "url": {"http://127.0.0.1/x"},
-		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}})
-	for _, want := range []string{"is required", "must use https", "cannot be overridden", "soon", "between 1 and 60", "choose at least one event type"} {
+		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}, "max_in_flight": {"0"}, "rate_limit_per_second": {"x"}})
+	for _, want := range []string{"is required", "must use https", "cannot be overridden", "soon", "between 1 and 60", "choose at least one event type",
+		"between 1 and 1000", "must be a whole number"} {
 		if !strings.Contains(bad.body, want) {
 			t.Errorf("the form does not say %q", want)
 		}
@@ -356,7 +357,7 @@ func TestEndpointForm(t *testing.T) {
 	}
 
 	ok := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {"New hook"}, "url": {"https://hooks.example.com/in"},
-		"event_types": {"contact.created"}, "header_name": {"X-Api-Key", ""}, "header_value": {"k-1", ""}, "retry_schedule": {"10s 1m"}, "timeout_seconds": {"5"}, "signature_scheme": {"timestamped"}})
+		"event_types": {"contact.created"}, "header_name": {"X-Api-Key", ""}, "header_value": {"k-1", ""}, "retry_schedule": {"10s 1m"}, "timeout_seconds": {"5"}, "signature_scheme": {"timestamped"}, "max_in_flight": {"3"}, "rate_limit_per_second": {"20"}})
 	if ok.status != http.StatusSeeOther {
 		t.Fatalf("good form: %d\n%s", ok.status, ok.body)
 	}
@@ -364,7 +365,7 @@ func TestEndpointForm(t *testing.T) {
 	id := loc[strings.LastIndex(loc, "/")+1:]
 	ep, err := e.store.Endpoint(t.Context(), "a", id)
 	must(t, err)
-	if ep.Headers["X-Api-Key"] != "k-1" || ep.Timeout != 5*time.Second || len(ep.RetrySchedule) != 2 || ep.SignatureScheme != "timestamped" || ep.EventTypes[0] != "contact.created" {
+	if ep.Headers["X-Api-Key"] != "k-1" || ep.Timeout != 5*time.Second || len(ep.RetrySchedule) != 2 || ep.SignatureScheme != "timestamped" || ep.EventTypes[0] != "contact.created" || ep.MaxInFlight != 3 || ep.RateLimit != 20 {
 		t.Errorf("created endpoint = %+v", ep)
 	}
 	secrets, _ := e.store.Secrets(t.Context(), "a", id)

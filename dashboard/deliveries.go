@@ -103,13 +103,10 @@ func (h *Handler) scanDeliveries(ctx context.Context, f hookd.DeliveryFilter, ev
 	}
 }
 
-// lastDay is the endpoint's attempts of the last 24 hours, by hour.
-func (h *Handler) lastDay(ctx context.Context, tenantID, endpointID string, now time.Time) ([]hookd.HourlyStat, error) {
-	st, err := h.store.EndpointStats(ctx, tenantID, endpointID, now.Add(-23*time.Hour))
-	if err != nil {
-		return nil, err
-	}
-	return st.Hours, nil
+// lastDay is the endpoint's traffic of the last 24 hours: deliveries by
+// status, and attempts by hour.
+func (h *Handler) lastDay(ctx context.Context, tenantID, endpointID string, now time.Time) (*hookd.EndpointStats, error) {
+	return h.store.EndpointStats(ctx, tenantID, endpointID, now.Add(-23*time.Hour))
 }
 
 // deliveryLog serves the log alone: what htmx polls while the page is open.

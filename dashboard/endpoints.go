@@ -55,11 +55,11 @@ func (h *Handler) tenantView(c *call) error {
 	v := &tenantView{Max: h.cfg.API.MaxEndpointsPerTenant, CanAdd: len(eps) < h.cfg.API.MaxEndpointsPerTenant}
 	now := time.Now()
 	for _, e := range eps {
-		hours, err := h.lastDay(ctx, c.tenant.ID, e.ID, now)
+		st, err := h.lastDay(ctx, c.tenant.ID, e.ID, now)
 		if err != nil {
 			return err
 		}
-		v.Cards = append(v.Cards, card{E: e, Spark: sparkline(hours)})
+		v.Cards = append(v.Cards, card{E: e, Spark: sparkline(st.Hours)})
 	}
 	v.Title, v.Tenant, v.Nav = c.tenant.Name, c.tenant, "tenant"
 	h.render(c.w, c.r, c.who, 200, "tenant", v)
@@ -118,6 +118,12 @@ type endpointView struct {
 	TestTypes []string
 	Secret    *shownSecret
 	CanReveal bool
+	DayCounts []statusCount // deliveries of the last 24 hours by status
+}
+
+type statusCount struct {
+	Status string
+	N      int
 }
 
 func (h *Handler) endpointPage(c *call) error {
@@ -130,11 +136,16 @@ func (h *Handler) endpointPage(c *call) error {
 	if v.Log, err = h.readLog(c, e); err != nil {
 		return err
 	}
-	hours, err := h.lastDay(ctx, c.tenant.ID, e.ID, time.Now())
+	st, err := h.lastDay(ctx, c.tenant.ID, e.ID, time.Now())
 	if err != nil {
 		return err
 	}
-	v.Spark = sparkline(hours)
+	v.Spark = sparkline(st.Hours)
+	for _, status := range logStatuses {
+		if n := st.Counts[status]; n > 0 {
+			v.DayCounts = append(v.DayCounts, statusCount{status, n})
+		}
+	}
 	schedule, timeout, scheme := e.RetrySchedule, e.Timeout, e.SignatureScheme
 	if schedule == nil {
 		schedule, v.Defaults["schedule"] = h.cfg.API.DefaultSchedule, true
@@ -178,6 +189,8 @@ type endpointForm struct {
 	Schedule    string
 	Timeout     string
 	Scheme      string
+	MaxInFlight string
+	RateLimit   string
 	Errors      map[string]string // field → message ("form": the whole form)
 	// Deployment defaults, shown as placeholders.
 	DefaultSchedule string
@@ -225,6 +238,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 	}
 	if e == nil {
 		f.Title, f.AllTypes = "Add endpoint", true
+		f.MaxInFlight, f.RateLimit = strconv.Itoa(hookd.DefaultMaxInFlight), "0"
 		f.Headers = []headerRow{{}, {}}
 		return f, nil
 	}
@@ -252,6 +266,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 	if e.Timeout > 0 {
 		f.Timeout = strconv.Itoa(int(e.Timeout / time.Second))
 	}
+	f.MaxInFlight, f.RateLimit = strconv.Itoa(e.MaxInFlight), strconv.Itoa(e.RateLimit)
 	return f, nil
 }
 
@@ -351,6 +366,9 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	}
 	u.Timeout = &timeout
 
+	u.MaxInFlight = formInt(&v, r, "max_in_flight", &f.MaxInFlight, hookd.DefaultMaxInFlight, hookd.CheckMaxInFlight)
+	u.RateLimit = formInt(&v, r, "rate_limit_per_second", &f.RateLimit, 0, hookd.CheckRateLimit)
+
 	f.Scheme = r.PostFormValue("signature_scheme")
 	if f.Scheme != "" {
 		if _, err := signature.ParseScheme(f.Scheme); err != nil {
@@ -359,6 +377,21 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	}
 	u.SignatureScheme = &f.Scheme
 	return u, v.Err()
+}
+
+// formInt reads a whole-number field (empty: def) into *shown and checks it.
+func formInt(v *hookd.Validation, r *http.Request, field string, shown *string, def int, check func(*hookd.Validation, string, int)) *int {
+	*shown = strings.TrimSpace(r.PostFormValue(field))
+	n := def
+	if *shown != "" {
+		var err error
+		if n, err = strconv.Atoi(*shown); err != nil {
+			v.Add(field, "must be a whole number")
+			return nil
+		}
+	}
+	check(v, field, n)
+	return &n
 }
 
 func hasHeader(h map[string]string, name string) bool {
@@ -481,6 +514,9 @@ func (h *Handler) enableEndpoint(c *call) error {
 		return err
 	}
 	h.notify()
+	if ops := h.cfg.API.OpEvents; ops != nil {
+		ops.EndpointEnabled(c.r.Context(), e.TenantID, e.ID)
+	}
 	return c.redirect(back(c, e.ID, "enabled"))
 }
 
@@ -488,6 +524,9 @@ func (h *Handler) disableEndpoint(c *call) error {
 	e, err := h.store.DisableEndpoint(c.r.Context(), c.tenant.ID, c.r.PathValue("id"), hookd.DisabledManual)
 	if err != nil {
 		return err
+	}
+	if ops := h.cfg.API.OpEvents; ops != nil {
+		ops.EndpointDisabled(c.r.Context(), e.TenantID, e.ID)
 	}
 	return c.redirect(back(c, e.ID, "disabled"))
 }

@@ -45,6 +45,7 @@ func (h *Handler) loadTemplates() error {
 		"reason":      disabledReason,
 		"banner":      func(page any, e *hookd.Endpoint, back string) bannerArgs { return bannerArgs{page, e, back} },
 		"fieldName":   fieldName,
+		"lower":       strings.ToLower,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {
@@ -82,7 +83,7 @@ func fieldName(field string) string {
 	if n, ok := map[string]string{
 		"name": "Name", "url": "URL", "description": "Description", "event_types": "Events",
 		"headers": "Custom headers", "retry_schedule": "Retry schedule", "timeout_seconds": "Timeout",
-		"signature_scheme": "Signature scheme",
+		"signature_scheme": "Signature scheme", "max_in_flight": "Requests at once", "rate_limit_per_second": "Rate limit",
 	}[field]; ok {
 		return n
 	}

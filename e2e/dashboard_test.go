@@ -301,10 +301,12 @@ func TestDashboardPortalFlow(t *testing.T) {
 }
 
 // TestDashboardAutoDisabled shows the banner of an endpoint hookd disabled,
-// and enables it from there.
+// and enables it from there, which the operator hears of as through the API.
 func TestDashboardAutoDisabled(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, config{})
+	ops := newReceiver(t, 200)
+	f := newFixture(t, config{extraArgs: []string{"--operational-webhook-url", ops.URL + "/ops",
+		"--operational-webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}})
 	ten := f.tenant()
 	rcv := newReceiver(t, 500)
 	ep, _ := f.endpoint(ten, rcv.URL, map[string]any{"name": "Flaky CRM", "retry_schedule": []string{}})
@@ -340,6 +342,14 @@ func TestDashboardAutoDisabled(t *testing.T) {
 	if e := f.getEndpoint(ten, ep.ID); e.Status != "active" || e.FailureCount != 0 {
 		t.Errorf("after Enable the endpoint is %q with failure_count %d, want active and 0", e.Status, e.FailureCount)
 	}
+	eventually(t, 10*time.Second, func() (bool, string) {
+		for _, r := range ops.requests() {
+			if r.header.Get("X-Hookd-Event") == "endpoint.enabled" && strings.Contains(string(r.body), ep.ID) {
+				return true, ""
+			}
+		}
+		return false, "no endpoint.enabled operational event after Enable in the dashboard"
+	})
 }
 
 // TestDashboardTenantIsolation: a portal link for one tenant shows nothing
