@@ -192,7 +192,7 @@ func (h *Handler) page(pattern string, fn handler) {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				h.redirectToLogin(w, r)
 				return
 			}
@@ -200,11 +200,12 @@ func (h *Handler) page(pattern string, fn handler) {
 			return
 		}
 		c := &call{w: w, r: r, who: who}
-		if r.Method != http.MethodGet {
+		changes := r.Method != http.MethodGet && r.Method != http.MethodHead
+		if changes {
 			// Forms are small; an event type's example is the largest field.
 			r.Body = http.MaxBytesReader(w, r.Body, h.cfg.API.MaxPayloadBytes+64<<10)
 		}
-		if r.Method != http.MethodGet && !h.checkCSRF(r, who) {
+		if changes && !h.checkCSRF(r, who) {
 			h.errorPage(w, r, who, http.StatusForbidden,
 				"This form was not sent from this dashboard page, or the page is too old (its security token is missing or wrong). Reload the page and try again.")
 			return

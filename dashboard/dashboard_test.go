@@ -250,6 +250,10 @@ func TestCSRFAndRoles(t *testing.T) {
 	e := newEnv(t, nil)
 	admin := e.user().signedIn("a", hookd.RoleAdmin)
 	csrf := admin.csrf("/dashboard/t/a")
+	head, _ := http.NewRequest("HEAD", e.srv.URL+"/dashboard/t/a", nil)
+	if p := admin.do(head); p.status != 200 {
+		t.Errorf("HEAD of a page: %d, want 200 (it changes nothing, so needs no token)", p.status)
+	}
 	disable := "/dashboard/t/a/endpoints/" + e.epA.ID + "/disable"
 	for name, form := range map[string]url.Values{"no token": {}, "wrong token": {"csrf": {"x" + csrf}}} {
 		if p := admin.post(disable, form); p.status != 403 {
