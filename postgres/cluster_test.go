@@ -19,12 +19,7 @@ func nodes(t testing.TB, n, maxInFlight int) ([]*postgres.DB, string) {
 	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 	var out []*postgres.DB
 	for range n {
-		db, err := postgres.Open(t.Context(), dbURL, testBox(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		out = append(out, db)
+		out = append(out, openTestDB(t, dbURL))
 	}
 	ctx := t.Context()
 	s := out[0]
@@ -130,5 +125,31 @@ func TestWakeupsAcrossNodes(t *testing.T) {
 	case <-wake:
 	case <-time.After(10 * time.Second):
 		t.Fatal("a publish on another node did not wake this one")
+	}
+}
+
+// TestConcurrentMigrations starts four nodes on an empty database at once:
+// each migration runs once and every node comes up ready.
+func TestConcurrentMigrations(t *testing.T) {
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	dbs := make([]*postgres.DB, 4)
+	errs := make([]error, len(dbs))
+	var wg sync.WaitGroup
+	for i := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dbs[i], errs[i] = postgres.Open(t.Context(), dbURL, testBox(t))
+		}()
+	}
+	wg.Wait()
+	for i, db := range dbs {
+		if errs[i] != nil {
+			t.Fatalf("node %d: %v", i, errs[i])
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Ready(t.Context()); err != nil {
+			t.Errorf("node %d not ready: %v", i, err)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -12,11 +11,10 @@ import (
 	"github.com/hookd/hookd/storetest"
 )
 
-// openTestDB opens a migrated store on a fresh schema of a database made
-// for this test.
-func openTestDB(t *testing.T, dbURL string, schema int) *postgres.DB {
+// openTestDB opens a migrated store on dbURL.
+func openTestDB(t testing.TB, dbURL string) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(t.Context(), pgtest.WithSchema(t, dbURL, fmt.Sprintf("s%d", schema)), testBox(t))
+	db, err := postgres.Open(t.Context(), dbURL, testBox(t))
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
@@ -32,13 +30,13 @@ func testBox(t testing.TB) *secretbox.Box {
 	return box
 }
 
-// TestStoreContract runs the one contract every Store passes, each case on
-// its own schema of one database.
+// TestStoreContract runs the one contract every Store passes, on one
+// database migrated once: each case starts from empty tables.
 func TestStoreContract(t *testing.T) {
 	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
-	n := 0
 	storetest.Run(t, func(t *testing.T) hookd.Store {
-		n++
-		return openTestDB(t, dbURL, n)
+		db := openTestDB(t, dbURL)
+		pgtest.Truncate(t, dbURL)
+		return db
 	})
 }

@@ -50,9 +50,9 @@ func Database(t testing.TB, server string) string {
 	return u.String()
 }
 
-// WithSchema returns dbURL with its search path set to a new schema of that
-// name, for tests that need many empty stores in one database.
-func WithSchema(t testing.TB, dbURL, schema string) string {
+// Truncate empties every table of dbURL's public schema but the migration
+// version table, for tests that need many empty stores on one schema.
+func Truncate(t testing.TB, dbURL string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -61,15 +61,12 @@ func WithSchema(t testing.TB, dbURL, schema string) string {
 		t.Fatalf("connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
+	var tables string
+	if err := conn.QueryRow(ctx, `SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables
+		WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&tables); err != nil {
+		t.Fatalf("list tables: %v", err)
 	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := conn.Exec(ctx, "TRUNCATE "+tables+" RESTART IDENTITY CASCADE"); err != nil {
+		t.Fatalf("truncate: %v", err)
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
