@@ -529,21 +529,6 @@ func TestDashboardOperator(t *testing.T) {
 	b.waitFor(".empty-state", 5*time.Second)
 }
 
-// TestDashboardSourcesAreTracked stats the dashboard's embedded files, so
-// that a changed template or stylesheet reruns this package's tests rather
-// than replaying a cached pass (TestSourcesAreTracked covers .go files).
-func TestDashboardSourcesAreTracked(t *testing.T) {
-	err := filepath.WalkDir(filepath.Join(moduleDir, "dashboard"), func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			_, err = os.Stat(path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestDashboardScreenshots saves pictures of the main pages for the README
 // when HOOKD_SCREENSHOTS names a folder (relative to the module root), e.g.
 //

@@ -67,7 +67,7 @@ func TestSourcesAreTracked(t *testing.T) {
 			return filepath.SkipDir
 		}
 		switch filepath.Ext(path) {
-		case ".go", ".sql", ".json", ".mod", ".sum":
+		case ".go", ".sql", ".json", ".mod", ".sum", ".html", ".css", ".js":
 			_, err = os.Stat(path)
 		}
 		return err
