@@ -304,3 +304,39 @@ type Purged struct {
 	Deliveries int `json:"deliveries"`
 	Events     int `json:"events"`
 }
+
+// FillHours lays st's hours out from st.Since to now, one per hour with the
+// hours without attempts included, from the counted hours byHour (keyed by
+// the hour's start in UTC), and totals them into st.
+func (st *EndpointStats) FillHours(now time.Time, byHour map[time.Time]HourlyStat) {
+	st.Hours = st.Hours[:0]
+	st.Attempts, st.Succeeded = 0, 0
+	for t := st.Since.UTC(); !t.After(now); t = t.Add(time.Hour) {
+		h := byHour[t]
+		h.Hour = t
+		h.SuccessRate = ratio(h.Succeeded, h.Attempts)
+		st.Attempts += h.Attempts
+		st.Succeeded += h.Succeeded
+		st.Hours = append(st.Hours, h)
+	}
+	st.SuccessRate = ratio(st.Succeeded, st.Attempts)
+}
+
+func ratio(part, whole int) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	r := float64(part) / float64(whole)
+	return &r
+}
+
+// Size is the page's limit clamped to 1-1000, 50 when unset.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return 50
+	case p.Limit > 1000:
+		return 1000
+	}
+	return p.Limit
+}

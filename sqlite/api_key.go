@@ -75,7 +75,7 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, err
 func (db *DB) APIKeys(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.APIKey, error) {
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT `+apiKeyColumns+` FROM api_keys WHERE (? = '' OR tenant_id = ?) AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
-		tenantID, tenantID, p.Cursor, p.Cursor, pageLimit(p))
+		tenantID, tenantID, p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}

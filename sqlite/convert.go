@@ -79,40 +79,6 @@ func scheduleFromJSON(v sql.NullString) (hookd.Schedule, error) {
 	return s, nil
 }
 
-func (db *DB) sealJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return db.box.Seal(b), nil
-}
-
-func (db *DB) openHeaders(sealed []byte) (map[string]string, error) {
-	h := map[string]string{}
-	if len(sealed) == 0 {
-		return h, nil
-	}
-	plain, err := db.box.Open(sealed)
-	if err != nil {
-		return nil, fmt.Errorf("headers: %w", err)
-	}
-	if err := json.Unmarshal(plain, &h); err != nil {
-		return nil, fmt.Errorf("headers: %w", err)
-	}
-	return h, nil
-}
-
 func notFound(what, id string) error {
 	return hookd.Errorf(hookd.ENOTFOUND, "%s %q not found", what, id)
-}
-
-// pageLimit clamps a page size.
-func pageLimit(p hookd.Page) int {
-	switch {
-	case p.Limit <= 0:
-		return 50
-	case p.Limit > 1000:
-		return 1000
-	}
-	return p.Limit
 }

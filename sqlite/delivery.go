@@ -39,7 +39,7 @@ func (db *DB) Deliveries(ctx context.Context, f hookd.DeliveryFilter, p hookd.Pa
 	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE tenant_id = ? AND (? = '' OR endpoint_id = ?) AND (? = '' OR event_id = ?) AND (? = '' OR status = ?)
 		AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
-		f.TenantID, f.EndpointID, f.EndpointID, f.EventID, f.EventID, f.Status, f.Status, p.Cursor, p.Cursor, pageLimit(p))
+		f.TenantID, f.EndpointID, f.EndpointID, f.EventID, f.EventID, f.Status, f.Status, p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}

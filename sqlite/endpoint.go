@@ -16,7 +16,7 @@ import (
 func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret string) error {
 	now := db.now()
 	id := ids.New(ids.Endpoint)
-	headers, err := db.sealJSON(e.Headers)
+	headers, err := db.box.SealJSON(e.Headers)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
@@ -67,7 +67,7 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 		return nil, fmt.Errorf("event types: %w", err)
 	}
 	var err error
-	if e.Headers, err = db.openHeaders(headers); err != nil {
+	if e.Headers, err = db.box.OpenHeaders(headers); err != nil {
 		return nil, err
 	}
 	if e.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
@@ -101,7 +101,7 @@ func (db *DB) endpoint(ctx context.Context, query queryRowFunc, tenantID, id str
 func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Endpoint, error) {
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
-		tenantID, p.Cursor, p.Cursor, pageLimit(p))
+		tenantID, p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", err)
 	}
@@ -131,7 +131,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 				return err
 			}
 		}
-		headers, err := db.sealJSON(e.Headers)
+		headers, err := db.box.SealJSON(e.Headers)
 		if err != nil {
 			return err
 		}

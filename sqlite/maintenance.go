@@ -39,42 +39,18 @@ func (db *DB) EndpointStats(ctx context.Context, tenantID, id string, since time
 	if err != nil {
 		return nil, fmt.Errorf("count attempts: %w", err)
 	}
-	byHour := map[int64]hookd.HourlyStat{}
+	byHour := map[time.Time]hookd.HourlyStat{}
 	if _, err := collect(rows, func(row interface{ Scan(...any) error }) (struct{}, error) {
 		var hour int64
 		var h hookd.HourlyStat
 		err := row.Scan(&hour, &h.Attempts, &h.Succeeded)
-		byHour[hour] = h
+		byHour[fromMs(hour*hourMs)] = h
 		return struct{}{}, err
 	}, "count attempts"); err != nil {
 		return nil, err
 	}
-	st.Hours = hourly(since, db.now(), byHour, st)
+	st.FillHours(db.now(), byHour)
 	return st, nil
-}
-
-// hourly lays the counted hours out from since to now, empty ones included,
-// and totals them into st.
-func hourly(since, now time.Time, byHour map[int64]hookd.HourlyStat, st *hookd.EndpointStats) []hookd.HourlyStat {
-	var out []hookd.HourlyStat
-	for t := since; !t.After(now); t = t.Add(time.Hour) {
-		h := byHour[t.UnixMilli()/int64(time.Hour/time.Millisecond)]
-		h.Hour = t.UTC()
-		h.SuccessRate = rate(h.Succeeded, h.Attempts)
-		st.Attempts += h.Attempts
-		st.Succeeded += h.Succeeded
-		out = append(out, h)
-	}
-	st.SuccessRate = rate(st.Succeeded, st.Attempts)
-	return out
-}
-
-func rate(part, whole int) *float64 {
-	if whole == 0 {
-		return nil
-	}
-	r := float64(part) / float64(whole)
-	return &r
 }
 
 // CreateRecoverJob counts the endpoint's failed deliveries in the window and

@@ -104,7 +104,7 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 			return nil, err
 		}
 		if c.rateLimit > 0 {
-			c.tokens = refill(c.tokens, c.rateLimit, now-updated)
+			c.tokens = hookd.RefillTokens(c.tokens, c.rateLimit, time.Duration(now-updated)*time.Millisecond)
 			c.room = min(c.room, int(c.tokens))
 		}
 		return &c, nil
@@ -116,28 +116,14 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 	return slices.DeleteFunc(cands, func(c *candidate) bool { return c.room <= 0 }), nil
 }
 
-// refill tops a token bucket up for elapsedMs, holding at most one second's
-// worth, so an idle endpoint gets a burst of at most its rate.
-func refill(tokens float64, perSecond int, elapsedMs int64) float64 {
-	return min(float64(perSecond), tokens+float64(elapsedMs)*float64(perSecond)/1000)
-}
-
-// share splits limit between candidates: an even share each first (the
-// oldest work first when there are more endpoints than slots), then what is
-// left to those with more room. Each take is bounded by the endpoint's room.
+// share splits limit between the candidates (hookd.ShareClaims).
 func share(cands []*candidate, limit int) {
-	if len(cands) == 0 {
-		return
+	room := make([]int, len(cands))
+	for i, c := range cands {
+		room[i] = c.room
 	}
-	each := max(1, limit/len(cands))
-	for _, c := range cands {
-		c.take = min(c.room, each, limit)
-		limit -= c.take
-	}
-	for _, c := range cands {
-		extra := min(c.room-c.take, limit)
-		c.take += extra
-		limit -= extra
+	for i, take := range hookd.ShareClaims(room, limit) {
+		cands[i].take = take
 	}
 }
 
@@ -160,7 +146,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
 		}
 		var err error
-		if ep.Headers, err = db.openHeaders(headers); err != nil {
+		if ep.Headers, err = db.box.OpenHeaders(headers); err != nil {
 			return err
 		}
 		if ep.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {

@@ -55,7 +55,7 @@ func (db *DB) Tenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error) {
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT `+tenantColumns+` FROM tenants WHERE (? = '' OR id > ?) ORDER BY id LIMIT ?`,
-		p.Cursor, p.Cursor, pageLimit(p))
+		p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}

@@ -1,0 +1,29 @@
+package hookd
+
+import (
+	"context"
+	"time"
+)
+
+// Optional Store capabilities. A store that spans processes (PostgreSQL)
+// implements them; callers check with a type assertion and fall back.
+
+// Waker tells a dispatcher that work became due in another process (a
+// publish, enable or replay on another node), so it need not wait for its
+// poll interval. The channel carries coalesced signals and is closed when
+// ctx ends.
+type Waker interface {
+	Wakeups(ctx context.Context) <-chan struct{}
+}
+
+// Readier reports whether the store can serve: the database answers and
+// its schema is the one this binary expects.
+type Readier interface {
+	Ready(ctx context.Context) error
+}
+
+// QueueCounter counts the queue for monitoring: deliveries due now and not
+// leased, and deliveries leased to a worker (in flight somewhere).
+type QueueCounter interface {
+	CountQueue(ctx context.Context, now time.Time) (due, inFlight int, err error)
+}
