@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/hookd/hookd"
@@ -61,19 +62,12 @@ func writeProblemBody(w http.ResponseWriter, p problem) {
 	_ = encoder(w).Encode(p)
 }
 
+// asDomain finds the domain error in err's chain (through errors.Join and
+// multiple %w too); internal ones are not shown to callers.
 func asDomain(err error) (*hookd.Error, bool) {
-	if hookd.ErrorCode(err) == hookd.EINTERNAL {
-		return nil, false
-	}
-	for err != nil {
-		if e, ok := err.(*hookd.Error); ok {
-			return e, true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return nil, false
-		}
-		err = u.Unwrap()
+	var e *hookd.Error
+	if errors.As(err, &e) && e.Code != hookd.EINTERNAL {
+		return e, true
 	}
 	return nil, false
 }
