@@ -24,8 +24,9 @@ const (
 	qLease       = `UPDATE deliveries SET lease_token = ?, next_attempt_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ? AND status IN ('pending', 'retrying')
 			AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-		RETURNING id, tenant_id, event_id, event_type, test, attempts, run_attempts`
-	qJobEvent     = `SELECT payload, created_at FROM events WHERE tenant_id = ? AND id = ?`
+		RETURNING id, tenant_id, event_id, event_type, test, attempts, run_attempts,
+			(SELECT payload FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id),
+			(SELECT created_at FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id)`
 	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme FROM endpoints WHERE id = ?`
 	qValidSecrets = `SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`
 
@@ -51,7 +52,7 @@ const (
 
 var hotQueries = []string{
 	qTenantExists, qEventTypeExists, qSubscribers, qEventByKey, qEventByID, qInsertEvent, qInsertDelivery,
-	qDueEndpoints, qSpendTokens, qLease, qJobEvent, qJobEndpoint, qValidSecrets,
+	qDueEndpoints, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
 	qInsertAttempt, qRecordDelivery, qEndpointEnabled, qHealthSuccess, qHealthFailed, qHealthRetrying, qFailureStreak,
 	qSavepoint, qRollbackTo, qRelease,
 }

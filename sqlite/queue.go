@@ -60,11 +60,20 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 				return fmt.Errorf("lease: %w", err)
 			}
 			claimed, err := collect(rows, func(row interface{ Scan(...any) error }) (*hookd.Job, error) {
+				// The event's payload comes with the lease, in the same statement.
 				j := &hookd.Job{EndpointID: c.id, LeaseToken: token}
-				err := row.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.Test, &j.Attempt, &j.RunAttempt)
+				var created sql.NullInt64
+				if err := row.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.Test, &j.Attempt, &j.RunAttempt,
+					&j.Payload, &created); err != nil {
+					return nil, err
+				}
+				if !created.Valid {
+					return nil, fmt.Errorf("read event %s: not found", j.EventID)
+				}
 				j.Attempt++
 				j.RunAttempt++
-				return j, err
+				j.CreatedAt = fromMs(created.Int64)
+				return j, nil
 			}, "lease")
 			if err != nil {
 				return err
@@ -127,14 +136,9 @@ func share(cands []*candidate, limit int) {
 	}
 }
 
-// fillJob adds the event payload and the endpoint's delivery settings,
-// reading each endpoint once per claim.
+// fillJob adds the endpoint's delivery settings, reading each endpoint once
+// per claim.
 func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints map[string]*hookd.Job) error {
-	var created int64
-	if err := db.queryRow(ctx, tx, qJobEvent, j.TenantID, j.EventID).Scan(&j.Payload, &created); err != nil {
-		return fmt.Errorf("read event %s: %w", j.EventID, err)
-	}
-	j.CreatedAt = fromMs(created)
 	ep, ok := endpoints[j.EndpointID]
 	if !ok {
 		ep = &hookd.Job{}
@@ -187,19 +191,67 @@ func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult)
 	var disabled []string
 	err := db.inTx(ctx, "record attempts", func(tx *sql.Tx) error {
 		disabled = disabled[:0]
+		b := &recordBatch{db: db, ctx: ctx, tx: tx, enabled: map[string]bool{}, success: map[string]int64{}}
 		for i := range results {
-			ids, err := db.record(ctx, tx, &results[i])
+			ids, err := db.record(ctx, tx, b, &results[i])
 			if err != nil {
 				return err
 			}
 			disabled = append(disabled, ids...)
 		}
-		return nil
+		return b.flushAll()
 	})
 	return disabled, err
 }
 
-func (db *DB) record(ctx context.Context, tx *sql.Tx, r *hookd.AttemptResult) ([]string, error) {
+// recordBatch is what one RecordAttempts transaction reads and writes once
+// per endpoint rather than once per result: whether the endpoint is enabled,
+// and its health after a run of successes (each success overwrites the
+// same columns, so only the last of a run needs writing; it is written
+// before any other change to the endpoint's health, and at the end).
+type recordBatch struct {
+	db      *DB
+	ctx     context.Context
+	tx      *sql.Tx
+	enabled map[string]bool
+	success map[string]int64 // endpoint: time of its last success not yet written
+}
+
+func (b *recordBatch) isEnabled(endpointID string) (bool, error) {
+	if enabled, ok := b.enabled[endpointID]; ok {
+		return enabled, nil
+	}
+	var enabled bool
+	if err := b.db.queryRow(b.ctx, b.tx, qEndpointEnabled, endpointID).Scan(&enabled); err != nil {
+		return false, fmt.Errorf("read endpoint: %w", err)
+	}
+	b.enabled[endpointID] = enabled
+	return enabled, nil
+}
+
+// flush writes an endpoint's pending success.
+func (b *recordBatch) flush(endpointID string) error {
+	at, ok := b.success[endpointID]
+	if !ok {
+		return nil
+	}
+	delete(b.success, endpointID)
+	if _, err := b.db.exec(b.ctx, b.tx, qHealthSuccess, at, at, endpointID); err != nil {
+		return fmt.Errorf("update endpoint health: %w", err)
+	}
+	return nil
+}
+
+func (b *recordBatch) flushAll() error {
+	for id := range b.success {
+		if err := b.flush(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) record(ctx context.Context, tx *sql.Tx, b *recordBatch, r *hookd.AttemptResult) ([]string, error) {
 	j, a := r.Job, &r.Attempt
 	at := ms(a.At)
 	headers, _ := json.Marshal(a.RequestHeaders)
@@ -211,9 +263,9 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, r *hookd.AttemptResult) ([
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, nil // the delivery is gone
 	}
-	var enabled bool
-	if err := db.queryRow(ctx, tx, qEndpointEnabled, j.EndpointID).Scan(&enabled); err != nil {
-		return nil, fmt.Errorf("read endpoint: %w", err)
+	enabled, err := b.isEnabled(j.EndpointID)
+	if err != nil {
+		return nil, err
 	}
 	gone := r.Outcome.Gone && !j.Test && enabled
 	status, next, finished := hookd.StatusDelivered, any(nil), any(at)
@@ -237,17 +289,21 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, r *hookd.AttemptResult) ([
 		// never touch endpoint health.
 		return nil, nil
 	}
-	return db.applyHealth(ctx, tx, j.EndpointID, status, gone, at)
+	return db.applyHealth(ctx, tx, b, j.EndpointID, status, gone, at)
 }
 
 // applyHealth updates the endpoint's counters after an attempt, disabling it
 // on 410 Gone or after AutoDisableAfter permanent failures of distinct events.
-func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, endpointID, status string, gone bool, at int64) ([]string, error) {
+func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, b *recordBatch, endpointID, status string, gone bool, at int64) ([]string, error) {
+	if status == hookd.StatusDelivered {
+		b.success[endpointID] = at
+		return nil, nil
+	}
+	if err := b.flush(endpointID); err != nil {
+		return nil, err
+	}
 	var err error
 	switch status {
-	case hookd.StatusDelivered:
-		_, err = db.exec(ctx, tx, qHealthSuccess, at, at, endpointID)
-		return nil, err
 	case hookd.StatusFailed:
 		_, err = db.exec(ctx, tx, qHealthFailed, at, endpointID)
 	default:
@@ -278,6 +334,7 @@ func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, endpointID, status st
 	if err := pauseDeliveries(ctx, tx, endpointID, at); err != nil {
 		return nil, err
 	}
+	b.enabled[endpointID] = false
 	return []string{endpointID}, nil
 }
 
