@@ -39,10 +39,28 @@ type publishTx struct {
 	db          *DB
 }
 
+// publishCache holds what publishes read of the catalogue, for the later
+// publishes of the same group commit: whether a tenant exists with its
+// endpoints, and which event types exist. Publishes write only events and
+// deliveries, so it stays true while only they run; runGroup empties it
+// around every other job. Only the committer goroutine uses it.
+type publishCache struct {
+	subscribers map[string][]subscriber // by tenant; present means the tenant exists
+	types       map[string]bool
+}
+
+func (c *publishCache) reset() {
+	if c.subscribers == nil {
+		c.subscribers, c.types = map[string][]subscriber{}, map[string]bool{}
+	}
+	clear(c.subscribers)
+	clear(c.types)
+}
+
 // PublishEvents stores events and their deliveries in one transaction.
 func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
 	results := make([]hookd.PublishResult, 0, len(events))
-	err := db.inTx(ctx, "publish events", func(tx *sql.Tx) error {
+	err := db.inPublishTx(ctx, "publish events", func(tx *sql.Tx) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
 		if err != nil {
 			return err
@@ -63,10 +81,14 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 }
 
 func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*publishTx, error) {
+	p := &publishTx{ctx: ctx, tx: tx, db: db, tenantID: tenantID, now: ms(db.now()), knownTypes: db.pubCache.types}
+	if subs, ok := db.pubCache.subscribers[tenantID]; ok {
+		p.subscribers = subs
+		return p, nil
+	}
 	if err := db.tenantExists(ctx, tx, tenantID); err != nil {
 		return nil, err
 	}
-	p := &publishTx{ctx: ctx, tx: tx, db: db, tenantID: tenantID, now: ms(db.now()), knownTypes: map[string]bool{}}
 	rows, err := db.query(ctx, tx, qSubscribers, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read endpoints: %w", err)
@@ -82,6 +104,7 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	if err != nil {
 		return nil, err
 	}
+	db.pubCache.subscribers[tenantID] = p.subscribers
 	return p, nil
 }
 
@@ -128,23 +151,28 @@ func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, 
 		}
 	}
 	id, key := ev.ID, "key:"+ev.IdempotencyKey
-	if id != "" {
-		r, found, err := p.previous(ev, qEventByID, id, "event id "+id)
-		if found && err == nil && ev.IdempotencyKey != "" {
-			err = hookd.Errorf(hookd.ECONFLICT, "event id %q was already published under another idempotency key", id)
-		}
-		if found || err != nil {
-			return r, err
-		}
-	} else {
+	if id == "" {
 		id = ids.NewAt(ids.Event, ev.CreatedAt)
 	}
 	if ev.IdempotencyKey == "" {
 		key = "id:" + id
 	}
 	subs := p.matching(ev.Type)
-	if err := p.exec(qInsertEvent, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt)); err != nil {
+	// Insert first: an id published before is rare (a retried request), and
+	// the conflict finds it as cheaply as a lookup beforehand would.
+	res, err := p.db.exec(p.ctx, p.tx, qInsertNewEvent, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt))
+	if err != nil {
 		return hookd.PublishResult{}, fmt.Errorf("insert event: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		r, found, err := p.previous(ev, qEventByID, id, "event id "+id)
+		if found && err == nil && ev.IdempotencyKey != "" {
+			err = hookd.Errorf(hookd.ECONFLICT, "event id %q was already published under another idempotency key", id)
+		}
+		if !found && err == nil {
+			err = fmt.Errorf("insert event %s: conflicts with a stored event", id)
+		}
+		return r, err
 	}
 	if err := p.fanOut(id, ev.Type, false, subs); err != nil {
 		return hookd.PublishResult{}, err

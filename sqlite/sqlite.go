@@ -35,6 +35,7 @@ type DB struct {
 	quit      chan struct{}
 	committed chan struct{}
 	stmts     map[string]*sql.Stmt // hot statements, prepared on the writer
+	pubCache  publishCache         // the committer's only: see runGroup
 	keyByHash *sql.Stmt            // every API request's key lookup, prepared on the read pool
 	// now is the clock; tests of the store pass times explicitly instead.
 	now func() time.Time
@@ -166,6 +167,9 @@ type txJob struct {
 	fn   func(tx *sql.Tx) error
 	err  error
 	done chan error
+	// publish marks a job that writes only events and deliveries, so it may
+	// use what earlier publishes of its group read (publishCache).
+	publish bool
 }
 
 // maxGroup bounds how many callers share one commit.
@@ -177,7 +181,15 @@ const maxGroup = 256
 // multiplies write throughput. Each caller runs inside its own savepoint,
 // so one caller's error rolls back only its own work.
 func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	job := &txJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// inPublishTx is inTx for a publish (see txJob.publish).
+func (db *DB) inPublishTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), publish: true})
+}
+
+func (db *DB) run(ctx context.Context, what string, job *txJob) error {
 	select {
 	case db.txq <- job:
 	case <-ctx.Done():
@@ -233,8 +245,17 @@ func (db *DB) runGroup(batch []*txJob) {
 		finish(fmt.Errorf("begin: %w", err))
 		return
 	}
+	// Publishes share what they read of the catalogue until another kind of
+	// job runs, which might change it.
+	db.pubCache.reset()
 	for _, j := range batch {
+		if !j.publish {
+			db.pubCache.reset()
+		}
 		j.err = db.runSavepoint(tx, j)
+		if !j.publish {
+			db.pubCache.reset()
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		_ = tx.Rollback()
