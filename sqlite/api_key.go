@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -53,6 +55,11 @@ const usageResolution = time.Minute
 
 // APIKeyByHash finds a key by the hash of its secret.
 func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	now := db.now()
+	if k, ok := db.keys.get(hash); ok && k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) <= usageResolution {
+		return k, nil
+	}
+	gen := db.keys.gen.Load()
 	k, err := scanAPIKey(db.keyByHash.QueryRowContext(ctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key not found")
@@ -60,7 +67,6 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, err
 	if err != nil {
 		return nil, fmt.Errorf("read api key: %w", err)
 	}
-	now := db.now()
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > usageResolution {
 		if _, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), k.ID); err != nil {
 			return nil, fmt.Errorf("record api key use: %w", err)
@@ -68,7 +74,59 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, err
 		t := fromMs(ms(now))
 		k.LastUsedAt = &t
 	}
+	db.keys.put(hash, k, gen)
 	return k, nil
+}
+
+// keyCache keeps the API keys found by hash, so that authenticating a
+// request reads no database. It is exact: this process is the file's only
+// writer (it holds the lock), and every write that could change or remove
+// a key moves the generation on once committed, which voids every entry
+// read before; an entry read meanwhile carries the older generation it
+// started with, so it is void too. Such writes are every group commit with
+// a job other than publishes and the queue's (runGroup), and DeleteTenant.
+type keyCache struct {
+	gen  atomic.Uint64
+	mu   sync.RWMutex
+	keys map[string]cachedKey // by hash; only found keys, so bounded by the table
+}
+
+type cachedKey struct {
+	key hookd.APIKey
+	gen uint64
+}
+
+func (c *keyCache) invalidate() { c.gen.Add(1) }
+
+// get returns a copy of a current entry.
+func (c *keyCache) get(hash []byte) (*hookd.APIKey, bool) {
+	c.mu.RLock()
+	e, ok := c.keys[string(hash)]
+	c.mu.RUnlock()
+	if !ok || e.gen != c.gen.Load() {
+		return nil, false
+	}
+	k := e.key
+	if k.LastUsedAt != nil {
+		t := *k.LastUsedAt
+		k.LastUsedAt = &t
+	}
+	return &k, true
+}
+
+// put keeps k as read at generation gen.
+func (c *keyCache) put(hash []byte, k *hookd.APIKey, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil {
+		c.keys = map[string]cachedKey{}
+	}
+	e := cachedKey{key: *k, gen: gen}
+	if k.LastUsedAt != nil {
+		t := *k.LastUsedAt
+		e.key.LastUsedAt = &t
+	}
+	c.keys[string(hash)] = e
 }
 
 // APIKeys lists keys, newest first; tenantID "" lists every key.

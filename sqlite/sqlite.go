@@ -36,7 +36,8 @@ type DB struct {
 	committed chan struct{}
 	stmts     map[string]*sql.Stmt // hot statements, prepared on the writer
 	pubCache  publishCache         // the committer's only: see runGroup
-	keyByHash *sql.Stmt            // every API request's key lookup, prepared on the read pool
+	keys      keyCache
+	keyByHash *sql.Stmt // every API request's key lookup, prepared on the read pool
 	// now is the clock; tests of the store pass times explicitly instead.
 	now func() time.Time
 }
@@ -167,10 +168,18 @@ type txJob struct {
 	fn   func(tx *sql.Tx) error
 	err  error
 	done chan error
-	// publish marks a job that writes only events and deliveries, so it may
-	// use what earlier publishes of its group read (publishCache).
-	publish bool
+	// kind says what the job may change, for the caches of runGroup.
+	kind jobKind
 }
+
+// jobKind tells runGroup what a job may change.
+type jobKind uint8
+
+const (
+	jobOther   jobKind = iota // anything
+	jobPublish                // events and deliveries only: publishCache holds across it
+	jobQueue                  // the delivery queue and endpoint health: API keys hold across it
+)
 
 // maxGroup bounds how many callers share one commit.
 const maxGroup = 256
@@ -184,9 +193,14 @@ func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) 
 	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
-// inPublishTx is inTx for a publish (see txJob.publish).
+// inPublishTx is inTx for a publish (see jobPublish).
 func (db *DB) inPublishTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), publish: true})
+	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobPublish})
+}
+
+// inQueueTx is inTx for claiming, recording and releasing (see jobQueue).
+func (db *DB) inQueueTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobQueue})
 }
 
 func (db *DB) run(ctx context.Context, what string, job *txJob) error {
@@ -248,16 +262,22 @@ func (db *DB) runGroup(batch []*txJob) {
 	// Publishes share what they read of the catalogue until another kind of
 	// job runs, which might change it.
 	db.pubCache.reset()
+	changesKeys := false
 	for _, j := range batch {
-		if !j.publish {
+		if j.kind != jobPublish {
 			db.pubCache.reset()
 		}
 		j.err = db.runSavepoint(tx, j)
-		if !j.publish {
+		if j.kind != jobPublish {
 			db.pubCache.reset()
 		}
+		changesKeys = changesKeys || j.kind == jobOther
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if changesKeys {
+		db.keys.invalidate() // after the commit: see keyCache
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		for _, j := range batch {
 			j.err = nil // nothing of the group was kept

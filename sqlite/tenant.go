@@ -77,6 +77,7 @@ func (db *DB) RenameTenant(ctx context.Context, id, name string) (*hookd.Tenant,
 // DeleteTenant removes a tenant; foreign keys cascade to all it owns.
 func (db *DB) DeleteTenant(ctx context.Context, id string) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+	db.keys.invalidate() // the tenant's keys went with it
 	if err != nil {
 		return fmt.Errorf("delete tenant: %w", err)
 	}
