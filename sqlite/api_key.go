@@ -17,7 +17,7 @@ import (
 func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
 	now := db.now()
 	id := ids.New(ids.APIKey)
-	return db.inTx(ctx, "create api key", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "create api key", func(ctx context.Context, tx *sql.Tx) error {
 		if k.TenantID != "" {
 			if err := db.tenantExists(ctx, tx, k.TenantID); err != nil {
 				return err
@@ -154,7 +154,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*hookd.APIKey, error) {
 
 // DeleteAPIKey revokes a key, keeping at least one deployment-wide admin.
 func (db *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	return db.inTx(ctx, "delete api key", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "delete api key", func(ctx context.Context, tx *sql.Tx) error {
 		var role string
 		var scoped bool
 		err := tx.QueryRowContext(ctx, `SELECT role, tenant_id IS NOT NULL FROM api_keys WHERE id = ?`, id).Scan(&role, &scoped)

@@ -26,7 +26,7 @@ func TestPublishCacheEmptiedByOtherJobs(t *testing.T) {
 	}
 
 	publish := func(id string) *txJob {
-		return &txJob{ctx: ctx, done: make(chan error, 1), kind: jobPublish, fn: func(tx *sql.Tx) error {
+		return &txJob{ctx: ctx, done: make(chan error, 1), kind: jobPublish, fn: func(_ context.Context, tx *sql.Tx) error {
 			p, err := db.beginPublish(ctx, tx, "t")
 			if err != nil {
 				return err
@@ -35,7 +35,7 @@ func TestPublishCacheEmptiedByOtherJobs(t *testing.T) {
 			return err
 		}}
 	}
-	disable := &txJob{ctx: ctx, done: make(chan error, 1), fn: func(tx *sql.Tx) error {
+	disable := &txJob{ctx: ctx, done: make(chan error, 1), fn: func(_ context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = 'manual' WHERE id = ?`, ep.ID)
 		return err
 	}}

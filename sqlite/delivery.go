@@ -85,7 +85,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (hookd.Attempt, error) {
 // ReplayDelivery makes a delivery due at once with a fresh retry schedule.
 func (db *DB) ReplayDelivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
 	now := ms(db.now())
-	err := db.inTx(ctx, "replay delivery", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "replay delivery", func(ctx context.Context, tx *sql.Tx) error {
 		var leased, enabled, test bool
 		var next sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT d.lease_token IS NOT NULL, d.next_attempt_at, e.enabled, d.test

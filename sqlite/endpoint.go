@@ -21,7 +21,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		return fmt.Errorf("create endpoint: %w", err)
 	}
 	types, _ := json.Marshal(e.EventTypes)
-	err = db.inTx(ctx, "create endpoint", func(tx *sql.Tx) error {
+	err = db.inTx(ctx, "create endpoint", func(ctx context.Context, tx *sql.Tx) error {
 		if err := db.tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) 
 // UpdateEndpoint applies the set fields of u.
 func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.EndpointUpdate) (*hookd.Endpoint, error) {
 	var out *hookd.Endpoint
-	err := db.inTx(ctx, "update endpoint", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "update endpoint", func(ctx context.Context, tx *sql.Tx) error {
 		e, err := db.endpoint(ctx, tx.QueryRowContext, tenantID, id)
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ func (db *DB) DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (in
 func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
 	now := ms(db.now())
 	var out *hookd.Endpoint
-	err := db.inTx(ctx, "enable endpoint", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "enable endpoint", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 1, disabled_reason = NULL, failure_count = 0,
 			failures_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, now, now, tenantID, id)
 		if err != nil {
@@ -201,7 +201,7 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 // DisableEndpoint disables an endpoint and pauses its waiting deliveries.
 func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*hookd.Endpoint, error) {
 	var out *hookd.Endpoint
-	err := db.inTx(ctx, "disable endpoint", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "disable endpoint", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 			reason, ms(db.now()), tenantID, id)
 		if err != nil {
@@ -247,7 +247,7 @@ func (db *DB) Secrets(ctx context.Context, tenantID, id string) ([]string, error
 func (db *DB) RotateSecret(ctx context.Context, tenantID, id, secret string, overlap time.Duration) error {
 	now := db.now()
 	end := ms(now.Add(overlap))
-	return db.inTx(ctx, "rotate secret", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "rotate secret", func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := db.endpoint(ctx, tx.QueryRowContext, tenantID, id); err != nil {
 			return err
 		}

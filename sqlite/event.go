@@ -60,7 +60,7 @@ func (c *publishCache) reset() {
 // PublishEvents stores events and their deliveries in one transaction.
 func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
 	results := make([]hookd.PublishResult, 0, len(events))
-	err := db.inPublishTx(ctx, "publish events", func(tx *sql.Tx) error {
+	err := db.inPublishTx(ctx, "publish events", func(ctx context.Context, tx *sql.Tx) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
 		if err != nil {
 			return err
@@ -227,7 +227,7 @@ func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []subscrib
 // PublishTestEvent stores a test event with one delivery, due at once.
 func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev hookd.NewEvent) (*hookd.Delivery, error) {
 	var deliveryID string
-	err := db.inTx(ctx, "publish test event", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "publish test event", func(ctx context.Context, tx *sql.Tx) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
 		if err != nil {
 			return err

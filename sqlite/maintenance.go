@@ -60,7 +60,7 @@ func (db *DB) CreateRecoverJob(ctx context.Context, tenantID, endpointID string,
 	job := &hookd.RecoverJob{ID: ids.New(ids.Recover), TenantID: tenantID, EndpointID: endpointID,
 		Since: fromMs(ms(since)), Until: fromMs(ms(until)), Status: hookd.RecoverRunning,
 		CreatedAt: fromMs(ms(now)), UpdatedAt: fromMs(ms(now))}
-	err := db.inTx(ctx, "create recover job", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "create recover job", func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := db.endpoint(ctx, tx.QueryRowContext, tenantID, endpointID); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (db *DB) RecoverJob(ctx context.Context, tenantID, id string) (*hookd.Recov
 func (db *DB) RunRecoverJob(ctx context.Context, id string, limit int) (*hookd.RecoverJob, error) {
 	var out *hookd.RecoverJob
 	now := ms(db.now())
-	err := db.inTx(ctx, "run recover job", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "run recover job", func(ctx context.Context, tx *sql.Tx) error {
 		var cursor string
 		var since, until int64
 		var endpointID, status string
@@ -172,7 +172,7 @@ func (db *DB) RunningRecoverJobs(ctx context.Context) ([]*hookd.RecoverJob, erro
 // Purge removes one batch of deliveries and events past retention.
 func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Purged, error) {
 	var p hookd.Purged
-	err := db.inTx(ctx, "purge", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "purge", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
 			SELECT id FROM deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?1
 			UNION ALL

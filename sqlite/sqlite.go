@@ -165,7 +165,7 @@ var errClosed = errors.New("database is closed")
 // txJob is one caller's write transaction body, waiting for the committer.
 type txJob struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	err  error
 	done chan error
 	// kind says what the job may change, for the caches of runGroup.
@@ -189,17 +189,17 @@ const maxGroup = 256
 // writer and each commit costs an fsync, so one commit for many callers
 // multiplies write throughput. Each caller runs inside its own savepoint,
 // so one caller's error rolls back only its own work.
-func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
 // inPublishTx is inTx for a publish (see jobPublish).
-func (db *DB) inPublishTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+func (db *DB) inPublishTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobPublish})
 }
 
 // inQueueTx is inTx for claiming, recording and releasing (see jobQueue).
-func (db *DB) inQueueTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+func (db *DB) inQueueTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobQueue})
 }
 
@@ -267,11 +267,23 @@ func (db *DB) runGroup(batch []*txJob) {
 		if j.kind != jobPublish {
 			db.pubCache.reset()
 		}
-		j.err = db.runSavepoint(tx, j)
+		var broken bool
+		j.err, broken = db.runSavepoint(tx, j)
 		if j.kind != jobPublish {
 			db.pubCache.reset()
 		}
 		changesKeys = changesKeys || j.kind == jobOther
+		if broken {
+			// The transaction is gone: nothing of the group is kept, and
+			// every caller is told to try again.
+			_ = tx.Rollback()
+			db.pubCache.reset()
+			for _, j := range batch {
+				j.err = nil
+			}
+			finish(hookd.Errorf(hookd.EUNAVAILABLE, "the database abandoned a write transaction; try again"))
+			return
+		}
 	}
 	err = tx.Commit()
 	if changesKeys {
@@ -288,22 +300,29 @@ func (db *DB) runGroup(batch []*txJob) {
 	finish(nil)
 }
 
-func (db *DB) runSavepoint(tx *sql.Tx, j *txJob) error {
+// runSavepoint runs one job in its savepoint. The job's statements get a
+// context that cannot be cancelled: the driver answers a cancellation by
+// interrupting SQLite, which rolls back the whole shared transaction, not
+// just this job. A job whose caller gave up before it started is skipped.
+// broken reports that the transaction is gone, so the group must stop.
+func (db *DB) runSavepoint(tx *sql.Tx, j *txJob) (err error, broken bool) {
 	if err := j.ctx.Err(); err != nil {
-		return err
+		return err, false
 	}
 	ctx := context.Background()
 	if _, err := db.exec(ctx, tx, qSavepoint); err != nil {
-		return err
+		return err, true
 	}
-	err := j.fn(tx)
+	err = j.fn(context.WithoutCancel(j.ctx), tx)
 	if err != nil {
-		_, _ = db.exec(ctx, tx, qRollbackTo)
+		if _, rbErr := db.exec(ctx, tx, qRollbackTo); rbErr != nil {
+			return err, true
+		}
 	}
-	if _, relErr := db.exec(ctx, tx, qRelease); relErr != nil && err == nil {
-		err = relErr
+	if _, relErr := db.exec(ctx, tx, qRelease); relErr != nil {
+		return errors.Join(err, relErr), true
 	}
-	return err
+	return err, false
 }
 
 // prepareHot prepares the statements of the hot paths once, on the single
