@@ -19,9 +19,14 @@ const (
 	MaxHeaderValueLength = 4096
 	MinTimeout           = time.Second
 	MaxTimeout           = 60 * time.Second
-	DefaultMaxInFlight   = 10
-	MaxMaxInFlight       = 1000
-	MaxRateLimit         = 10000
+	// DefaultTimeout is a request's timeout when neither the endpoint nor
+	// the deployment sets one. Stores size the lease of an endpoint without
+	// its own timeout from it; dispatchers with a longer deployment timeout
+	// lengthen their lease grace to match.
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxInFlight = 10
+	MaxMaxInFlight     = 1000
+	MaxRateLimit       = 10000
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$`)

@@ -64,11 +64,16 @@ func (c *Config) setDefaults() {
 		c.Schedule = hookd.DefaultSchedule
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = 30 * time.Second
+		c.Timeout = hookd.DefaultTimeout
 	}
 	if c.LeaseGrace <= 0 {
 		c.LeaseGrace = 30 * time.Second
 	}
+	// Stores lease an endpoint without its own timeout for
+	// hookd.DefaultTimeout plus the grace; a longer deployment timeout must
+	// not outlive the lease, or the delivery would be claimed again while
+	// its request still runs.
+	c.LeaseGrace += max(0, c.Timeout-hookd.DefaultTimeout)
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
 	}
@@ -157,16 +162,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}()
 	}
 
-	if w, ok := d.store.(hookd.Waker); ok {
-		// Work made due on other nodes (a publish, enable, replay) wakes
-		// this one too, instead of waiting for the poll.
-		go func() {
-			for range w.Wakeups(ctx) {
-				d.Notify()
-			}
-		}()
-	}
-
 	var inFlight sync.WaitGroup
 	d.loop(ctx, attemptCtx, &inFlight)
 
@@ -202,8 +197,10 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			return
 		}
 		jobs, err := d.store.ClaimDeliveries(ctx, time.Now(), free, d.cfg.LeaseGrace)
-		d.returnSlots(free - len(jobs))
 		if err != nil {
+			// A failed claim leased nothing (its transaction did not
+			// commit): every slot goes back.
+			d.returnSlots(free)
 			if ctx.Err() != nil {
 				return
 			}
@@ -212,6 +209,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			d.sleep(ctx, backoff)
 			continue
 		}
+		d.returnSlots(free - len(jobs))
 		backoff = 0
 		for _, job := range jobs {
 			inFlight.Add(1)

@@ -224,3 +224,46 @@ func BenchmarkIsolation(b *testing.B) {
 	b.ReportMetric(beside/float64(b.N), "beside_black_hole_per_s")
 	b.ReportMetric(beside/alone, "ratio")
 }
+
+// flakyClaims fails its first claims after they leased work, as a store
+// whose commit fails might, to check that no worker slot is lost.
+type flakyClaims struct {
+	hookd.Store
+	failures atomic.Int32
+}
+
+func (f *flakyClaims) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration) ([]*hookd.Job, error) {
+	jobs, err := f.Store.ClaimDeliveries(ctx, now, limit, grace)
+	if err == nil && len(jobs) > 0 && f.failures.Add(-1) >= 0 {
+		return jobs, errors.New("injected: the claim failed after leasing")
+	}
+	return jobs, err
+}
+
+// TestFailedClaimsKeepWorkerSlots: every failed claim gives all its slots
+// back, so the engine keeps delivering (the work those claims leased comes
+// back when the leases run out).
+func TestFailedClaimsKeepWorkerSlots(t *testing.T) {
+	e := newEngineStore(t)
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got.Add(1) }))
+	defer srv.Close()
+	secret, _ := signature.NewSecret()
+	ep := &hookd.Endpoint{TenantID: e.tenant, Name: "e", URL: srv.URL, EventTypes: []string{"*"}, Enabled: true, MaxInFlight: 10, Timeout: time.Second}
+	if err := e.store.CreateEndpoint(t.Context(), ep, secret); err != nil {
+		t.Fatal(err)
+	}
+	e.publish(t, 20)
+	store := &flakyClaims{Store: e.store}
+	store.failures.Store(5)
+	d := New(store, Config{AllowPrivate: true, Workers: 4, LeaseGrace: time.Millisecond, PollInterval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	e.waitStatus(t, ep.ID, hookd.StatusDelivered, 20)
+	if store.failures.Load() >= 0 {
+		t.Fatal("the injected failures did not all happen")
+	}
+}

@@ -16,10 +16,6 @@ import (
 	"github.com/hookd/hookd/internal/ids"
 )
 
-// defaultLeaseTimeout stands in for an endpoint without its own timeout when
-// sizing a lease; the dispatcher's deployment default is at most this long.
-const defaultLeaseTimeout = 30 * time.Second
-
 // How a claim works, and why it holds across nodes:
 //
 //  1. qDueEndpoints finds endpoints with due work, oldest work first, whose
@@ -169,7 +165,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 		}
 		timeout := cands[id].settings.Timeout
 		if timeout == 0 {
-			timeout = defaultLeaseTimeout
+			timeout = hookd.DefaultTimeout // see hookd.DefaultTimeout: the dispatcher pads its grace
 		}
 		endpointIDs = append(endpointIDs, id)
 		take = append(take, int32(takes[i]))

@@ -14,10 +14,6 @@ import (
 	"github.com/hookd/hookd/internal/ids"
 )
 
-// defaultLeaseTimeout stands in for an endpoint without its own timeout when
-// sizing a lease; the dispatcher's deployment default is at most this long.
-const defaultLeaseTimeout = 30 * time.Second
-
 // candidate is an endpoint with due work and room for more requests.
 type candidate struct {
 	id        string
@@ -52,7 +48,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 			}
 			timeout := time.Duration(c.timeoutMs) * time.Millisecond
 			if timeout == 0 {
-				timeout = defaultLeaseTimeout
+				timeout = hookd.DefaultTimeout // see hookd.DefaultTimeout: the dispatcher pads its grace
 			}
 			leaseEnd := ms(now.Add(timeout + leaseGrace))
 			rows, err := db.query(ctx, tx, qLease, token, leaseEnd, c.id, ms(now), c.take)
@@ -92,7 +88,10 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		}
 		return nil
 	})
-	return jobs, err
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
 }
 
 func newLeaseToken() string {

@@ -69,6 +69,10 @@ func (c *serveCmd) Run() error {
 	if err != nil {
 		return fmt.Errorf("--retry-schedule: %w", err)
 	}
+	if c.LeaseGrace < time.Second {
+		// The grace covers recording a result after its request timed out.
+		return fmt.Errorf("--lease-grace must be at least 1s, got %s", c.LeaseGrace)
+	}
 	if c.RetryJitter < 0 || c.RetryJitter > 0.5 {
 		return fmt.Errorf("--retry-jitter must be between 0 and 0.5, got %g", c.RetryJitter)
 	}
