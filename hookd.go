@@ -330,13 +330,18 @@ func ratio(part, whole int) *float64 {
 	return &r
 }
 
-// Size is the page's limit clamped to 1-1000, 50 when unset.
+// MaxPageSize is the largest page a list returns.
+const MaxPageSize = 1000
+
+// Size is the page's limit clamped to 1-1001 (50 when unset): up to
+// MaxPageSize items, plus the one more a caller may ask for to learn whether
+// another page follows.
 func (p Page) Size() int {
 	switch {
 	case p.Limit <= 0:
 		return 50
-	case p.Limit > 1000:
-		return 1000
+	case p.Limit > MaxPageSize+1:
+		return MaxPageSize + 1
 	}
 	return p.Limit
 }

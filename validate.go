@@ -148,8 +148,8 @@ func CheckHeaders(v *Validation, field string, h map[string]string, reservedPref
 		}
 		if len(value) > MaxHeaderValueLength {
 			v.Add(f, "value must be at most %d bytes", MaxHeaderValueLength)
-		} else if strings.ContainsAny(value, "\r\n\x00") {
-			v.Add(f, "value must not contain line breaks")
+		} else if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+			v.Add(f, "value must not contain line breaks or other control characters")
 		}
 	}
 }

@@ -47,6 +47,10 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 	if err := v.Err(); err != nil {
 		return hookd.NewEvent{}, err
 	}
+	// Before any work on it: a body can be large, and normalising costs.
+	if size := int64(len(in.Data) + len(in.Payload)); size > s.cfg.MaxPayloadBytes {
+		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, size, s.cfg.MaxPayloadBytes)
+	}
 	ev := hookd.NewEvent{ID: in.ID, IdempotencyKey: key, Type: in.Type, CreatedAt: now}
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ids.Event, now)

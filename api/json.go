@@ -36,8 +36,8 @@ func page(r *http.Request) (hookd.Page, error) {
 	p := hookd.Page{Limit: 50, Cursor: r.URL.Query().Get("cursor")}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return p, hookd.Invalid("limit", "must be a whole number from 1 to 1000")
+		if err != nil || n < 1 || n > hookd.MaxPageSize {
+			return p, hookd.Invalid("limit", "must be a whole number from 1 to %d", hookd.MaxPageSize)
 		}
 		p.Limit = n
 	}

@@ -308,3 +308,29 @@ func TestDataSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestLargestPageHasACursor: a list read with the largest limit still says
+// where the next page starts.
+func TestLargestPageHasACursor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{})
+	ten := f.tenant()
+	f.endpoint(ten, "http://127.0.0.1:9/never", map[string]any{"enabled": false}) // deliveries wait, paused
+	for _, n := range []int{1000, 1} {
+		events := make([]map[string]any, n)
+		for i := range events {
+			events[i] = map[string]any{"type": typeCreated, "data": map[string]any{}}
+		}
+		f.admin.must(t, 202, "POST", "/v1/tenants/"+ten+"/events/batch", map[string]any{"events": events}, nil)
+	}
+	var first, second list[delivery]
+	f.admin.must(t, 200, "GET", "/v1/tenants/"+ten+"/deliveries?limit=1000", nil, &first)
+	if len(first.Data) != 1000 || first.NextCursor == nil {
+		t.Fatalf("first page: %d items, cursor %v; want 1000 and a cursor", len(first.Data), first.NextCursor)
+	}
+	f.admin.must(t, 200, "GET", "/v1/tenants/"+ten+"/deliveries?limit=1000&cursor="+*first.NextCursor, nil, &second)
+	if len(second.Data) != 1 || second.NextCursor != nil {
+		t.Fatalf("second page: %d items, cursor %v; want the last one and no cursor", len(second.Data), second.NextCursor)
+	}
+	wantProblem(t, f.admin.do(t, "GET", "/v1/tenants/"+ten+"/deliveries?limit=1001", nil), 422)
+}

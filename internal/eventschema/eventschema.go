@@ -29,6 +29,8 @@ func Compile(raw []byte) (*Schema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
+	// The default loader reads file:// URLs: an empty one loads nothing.
+	c.UseLoader(jsonschema.SchemeURLLoader{})
 	if err := c.AddResource(location, doc); err != nil {
 		return nil, err
 	}

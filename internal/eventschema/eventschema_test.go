@@ -1,6 +1,10 @@
 package eventschema
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 const contactSchema = `{
 	"type": "object",
@@ -46,7 +50,12 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCompileRefusesBadAndExternalSchemas(t *testing.T) {
-	for _, bad := range []string{`{"type": "nope"}`, `{"$ref": "file:///etc/passwd"}`, `{"$ref": "https://example.com/s.json"}`, `{`} {
+	// A readable JSON file: a schema must not be able to load it.
+	local := filepath.Join(t.TempDir(), "local.json")
+	if err := os.WriteFile(local, []byte(`{"type":"string"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{`{"type": "nope"}`, `{"$ref": "file://` + local + `"}`, `{"$ref": "https://example.com/s.json"}`, `{`} {
 		if _, err := Compile([]byte(bad)); err == nil {
 			t.Errorf("compiled %s", bad)
 		}

@@ -106,7 +106,7 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		p.pos++
 		return append(dst, '}'), nil
 	}
-	var keys []string
+	var seen keySet
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
@@ -118,12 +118,9 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 			return nil, err
 		}
 		key := string(dst[start:])
-		for _, k := range keys {
-			if k == key {
-				return nil, p.errorf("duplicate key %s", key)
-			}
+		if seen.add(key) {
+			return nil, p.errorf("duplicate key %s", key)
 		}
-		keys = append(keys, key)
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
 			return nil, p.errorf("expected ':' after a key")
@@ -405,4 +402,34 @@ func AppendEnvelope(dst []byte, id, eventType string, at time.Time, data []byte)
 	dst = append(dst, `","data":`...)
 	dst = append(dst, data...)
 	return append(dst, '}')
+}
+
+// keySet finds duplicate keys: a short list scanned for the usual small
+// object, a map once an object grows, so a huge one costs linear time.
+type keySet struct {
+	list []string
+	set  map[string]struct{}
+}
+
+// add records key and reports whether it was there already.
+func (k *keySet) add(key string) bool {
+	if k.set != nil {
+		_, dup := k.set[key]
+		k.set[key] = struct{}{}
+		return dup
+	}
+	for _, have := range k.list {
+		if have == key {
+			return true
+		}
+	}
+	k.list = append(k.list, key)
+	if len(k.list) > 16 {
+		k.set = make(map[string]struct{}, 2*len(k.list))
+		for _, have := range k.list {
+			k.set[have] = struct{}{}
+		}
+		k.list = nil
+	}
+	return false
 }

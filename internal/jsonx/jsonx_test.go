@@ -2,7 +2,9 @@ package jsonx
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +84,22 @@ func TestMatchesJavaScript(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s:\n  go %s\nnode %s", in, got, want)
 		}
+	}
+}
+
+// TestManyKeysIsLinear guards against a quadratic duplicate check: a
+// publisher controls the number of keys.
+func TestManyKeysIsLinear(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 100000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"k%d":1`, i)
+	}
+	b.WriteString(`,"k5":2}`)
+	if _, err := AppendNormalized(nil, []byte(b.String())); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+		t.Fatalf("the duplicate among 100,000 keys was not found: %v", err)
 	}
 }
