@@ -103,6 +103,7 @@ type Dispatcher struct {
 	wake      chan struct{}
 	results   chan hookd.AttemptResult
 	slots     chan struct{} // one token per free worker
+	notices   chan notice   // for the EventSink
 }
 
 // New returns a dispatcher over store.
@@ -115,6 +116,7 @@ func New(store hookd.QueueStore, cfg Config) *Dispatcher {
 		userAgent: "hookd/" + hookd.Version,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan hookd.AttemptResult, cfg.Workers),
+		notices:   make(chan notice, maxQueuedNotices),
 		slots:     make(chan struct{}, cfg.Workers),
 	}
 	for range cfg.Workers {
@@ -141,6 +143,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// Attempts outlive ctx by up to ShutdownTimeout, so they get their own.
 	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelAttempts()
+
+	told := make(chan struct{})
+	if d.cfg.Events != nil {
+		go func() { d.tell(); close(told) }()
+	} else {
+		close(told)
+	}
+	defer func() {
+		close(d.notices)
+		select {
+		case <-told:
+		case <-time.After(finalRecordTimeout):
+			d.cfg.Logger.Warn("shutdown: operational events not all sent")
+		}
+	}()
 
 	// Recording may outlive ctx by the shutdown timeout too.
 	recordCtx, stopRecording := context.WithCancel(context.WithoutCancel(ctx))
@@ -188,6 +205,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // finalRecordTimeout bounds the last writes on shutdown.
 const finalRecordTimeout = 10 * time.Second
+
+// maxQueuedNotices bounds the operational events waiting to be published.
+const maxQueuedNotices = 10000
 
 func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGroup) {
 	backoff := time.Duration(0)
@@ -362,15 +382,41 @@ func (d *Dispatcher) recorded(batch []hookd.AttemptResult, disabled []string) {
 	for _, r := range batch {
 		tenantOf[r.Job.EndpointID] = r.Job.TenantID
 	}
-	// Publishing them is a write of its own; the recorder does not wait.
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for _, id := range disabled {
-			d.cfg.Events.EndpointDisabled(ctx, tenantOf[id], id)
+	for _, id := range disabled {
+		d.report(notice{tenantID: tenantOf[id], endpointID: id})
+	}
+	for i := range failed {
+		d.report(notice{failed: &failed[i]})
+	}
+}
+
+// notice is something to tell the EventSink: an endpoint disabled, or a
+// delivery failed for good.
+type notice struct {
+	tenantID, endpointID string
+	failed               *hookd.AttemptResult
+}
+
+// report queues a notice without waiting: telling is a write of its own,
+// and recording must not wait for it. A full queue drops the notice.
+func (d *Dispatcher) report(n notice) {
+	select {
+	case d.notices <- n:
+	default:
+		d.cfg.Logger.Warn("operational event dropped: too many queued", "endpoint", n.endpointID)
+	}
+}
+
+// tell passes queued notices to the EventSink, one at a time, until the
+// queue is closed and empty.
+func (d *Dispatcher) tell() {
+	for n := range d.notices {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if n.failed != nil {
+			d.cfg.Events.DeliveryFailed(ctx, n.failed.Job, n.failed.Attempt)
+		} else {
+			d.cfg.Events.EndpointDisabled(ctx, n.tenantID, n.endpointID)
 		}
-		for _, r := range failed {
-			d.cfg.Events.DeliveryFailed(ctx, r.Job, r.Attempt)
-		}
-	}()
+		cancel()
+	}
 }
