@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -156,12 +157,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	n, err := s.store.CountEndpoints(r.Context(), tenantID)
-	if err != nil {
+	if err := s.checkEndpointRoom(r.Context(), tenantID); err != nil {
 		return err
-	}
-	if n >= s.cfg.MaxEndpointsPerTenant {
-		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
 	}
 	secret, err := signature.NewSecret()
 	if err != nil {
@@ -272,5 +269,19 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 		s.cfg.OpEvents.EndpointDisabled(r.Context(), e.TenantID, e.ID)
 	}
 	writeJSON(w, http.StatusOK, s.view(e))
+	return nil
+}
+
+// checkEndpointRoom refuses a new endpoint when the tenant has the most
+// allowed. (Checked before the insert, not in its transaction: concurrent
+// creates can pass it together, which the limit tolerates.)
+func (s *Server) checkEndpointRoom(ctx context.Context, tenantID string) error {
+	n, err := s.store.CountEndpoints(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if n >= s.cfg.MaxEndpointsPerTenant {
+		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
+	}
 	return nil
 }

@@ -65,6 +65,10 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
+	// Listen endpoints count toward the tenant's limit like any other.
+	if err := s.checkEndpointRoom(r.Context(), tenantID); err != nil {
+		return err
+	}
 	session := s.cfg.ListenHub.Open(tenantID)
 	defer s.cfg.ListenHub.Close(session)
 	e := &hookd.Endpoint{

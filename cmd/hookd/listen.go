@@ -110,7 +110,11 @@ func (l *listener) stream(ctx context.Context) (connected bool, err error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return false, &exitCodeError{1, fmt.Errorf("the server refused to listen: %s", problemText(resp))}
+		err := fmt.Errorf("the server refused to listen: %s", problemText(resp))
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return false, err // a restart or a proxy in between: try again
+		}
+		return false, &exitCodeError{1, err}
 	}
 	r := bufio.NewReaderSize(resp.Body, 64<<10)
 	for {
@@ -186,7 +190,10 @@ func (l *listener) forward(ctx context.Context, dr *listen.Request) {
 		header(dr.Headers, "X-Hookd-Event"), header(dr.Headers, "Webhook-Id"), header(dr.Headers, "X-Hookd-Attempt"),
 		outcome, time.Since(start).Milliseconds())
 	body, _ := json.Marshal(res)
-	if req, err := l.request(ctx, http.MethodPost, "/listen/"+url.PathEscape(dr.Session)+"/results", body); err == nil {
+	// The stream has no timeout (it is long-lived); reporting a result does.
+	reportCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if req, err := l.request(reportCtx, http.MethodPost, "/listen/"+url.PathEscape(dr.Session)+"/results", body); err == nil {
 		if resp, err := l.api.Do(req); err == nil {
 			resp.Body.Close()
 		}
