@@ -89,6 +89,8 @@ type keyCache struct {
 	gen  atomic.Uint64
 	mu   sync.RWMutex
 	keys map[string]cachedKey // by hash; only found keys, so bounded by the table
+	// mapGen is the newest generation put; keys holds no older entries.
+	mapGen uint64
 }
 
 type cachedKey struct {
@@ -118,8 +120,10 @@ func (c *keyCache) get(hash []byte) (*hookd.APIKey, bool) {
 func (c *keyCache) put(hash []byte, k *hookd.APIKey, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.keys == nil {
-		c.keys = map[string]cachedKey{}
+	// Entries of older generations are void: drop them rather than let
+	// deleted keys pile up.
+	if c.keys == nil || gen > c.mapGen {
+		c.keys, c.mapGen = map[string]cachedKey{}, gen
 	}
 	e := cachedKey{key: *k, gen: gen}
 	if k.LastUsedAt != nil {
