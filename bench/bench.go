@@ -348,8 +348,16 @@ func environment() Result {
 		}
 		e.Commit = rev
 	}
+	if e.Commit == "" {
+		e.Commit = Commit
+	}
 	return e
 }
+
+// Commit names the build's source when the binary carries no VCS stamp
+// (e.g. built with -buildvcs=false): go build -ldflags "-X
+// github.com/hookd/hookd/bench.Commit=$(git rev-parse --short HEAD)".
+var Commit string
 
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
@@ -385,10 +393,11 @@ func (s *session) tenant(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// cleanup deletes the scenario's tenants from a server the bench did not
-// start (one it started goes away with its database).
+// cleanup deletes the scenario's tenants, unless the server's database is
+// thrown away anyway. The isolation scenario's black-holed deliveries
+// would otherwise come due again under the next scenario's server.
 func (s *session) cleanup() {
-	if s.srv.Stop != nil {
+	if s.srv.Throwaway {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -34,6 +34,9 @@ type Server struct {
 	Workers int
 	// Stop ends a server the bench started; nil for one it only targets.
 	Stop func() error
+	// Throwaway is true when the server's database goes away with it, so
+	// the bench need not delete what it created.
+	Throwaway bool
 }
 
 // Starter provides the server for one scenario: a fresh one the bench
@@ -153,7 +156,7 @@ func Spawn(ctx context.Context, o SpawnOptions) (*Server, error) {
 			_ = stop()
 			return nil, errors.New("hookd serve did not log its pprof address (does it support --pprof-addr?)")
 		}
-		s := &Server{URL: "http://" + l.Addr, Key: key, PID: cmd.Process.Pid, Workers: o.Workers, Stop: stop}
+		s := &Server{URL: "http://" + l.Addr, Key: key, PID: cmd.Process.Pid, Workers: o.Workers, Stop: stop, Throwaway: o.Database == ""}
 		if l.pprof != "" {
 			s.PprofURL = "http://" + l.pprof
 		}
