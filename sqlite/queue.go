@@ -34,7 +34,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		return nil, nil
 	}
 	var jobs []*hookd.Job
-	err := db.inQueueTx(ctx, "claim deliveries", func(ctx context.Context, tx *sql.Tx) error {
+	err := db.inLeaseTx(ctx, "claim deliveries", func(ctx context.Context, tx *sql.Tx) error {
 		cands, err := db.dueEndpoints(ctx, tx, ms(now))
 		if err != nil {
 			return err
@@ -340,7 +340,7 @@ func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, b *recordBatch, endpo
 // ReleaseDeliveries hands claimed deliveries back without an attempt.
 func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 	now := ms(db.now())
-	return db.inQueueTx(ctx, "release deliveries", func(ctx context.Context, tx *sql.Tx) error {
+	return db.inLeaseTx(ctx, "release deliveries", func(ctx context.Context, tx *sql.Tx) error {
 		for _, j := range jobs {
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_token = NULL,
 				next_attempt_at = CASE WHEN status = 'paused' THEN NULL ELSE ? END WHERE id = ? AND lease_token = ?`,

@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -179,6 +180,7 @@ const (
 	jobOther   jobKind = iota // anything
 	jobPublish                // events and deliveries only: publishCache holds across it
 	jobQueue                  // the delivery queue and endpoint health: API keys hold across it
+	jobLease                  // a jobQueue that only leases or releases (see lazySync)
 )
 
 // maxGroup bounds how many callers share one commit.
@@ -198,9 +200,14 @@ func (db *DB) inPublishTx(ctx context.Context, what string, fn func(ctx context.
 	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobPublish})
 }
 
-// inQueueTx is inTx for claiming, recording and releasing (see jobQueue).
+// inQueueTx is inTx for recording attempts (see jobQueue).
 func (db *DB) inQueueTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobQueue})
+}
+
+// inLeaseTx is inTx for claiming and releasing (see jobLease).
+func (db *DB) inLeaseTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return db.run(ctx, what, &txJob{ctx: ctx, fn: fn, done: make(chan error, 1), kind: jobLease})
 }
 
 func (db *DB) run(ctx context.Context, what string, job *txJob) error {
@@ -254,8 +261,18 @@ func (db *DB) runGroup(batch []*txJob) {
 			j.done <- j.err
 		}
 	}
-	tx, err := db.write.BeginTx(context.Background(), nil)
+	// The group holds the writer connection throughout, so that no write
+	// outside it (the direct ones) can commit while a lazy sync is on.
+	conn, err := db.write.Conn(context.Background())
 	if err != nil {
+		finish(fmt.Errorf("writer connection: %w", err))
+		return
+	}
+	defer conn.Close()
+	lazy := db.lazySync(conn, batch)
+	tx, err := conn.BeginTx(context.Background(), nil)
+	if err != nil {
+		db.fullSync(conn, lazy)
 		finish(fmt.Errorf("begin: %w", err))
 		return
 	}
@@ -277,6 +294,7 @@ func (db *DB) runGroup(batch []*txJob) {
 			// The transaction is gone: nothing of the group is kept, and
 			// every caller is told to try again.
 			_ = tx.Rollback()
+			db.fullSync(conn, lazy)
 			db.pubCache.reset()
 			for _, j := range batch {
 				j.err = nil
@@ -286,6 +304,7 @@ func (db *DB) runGroup(batch []*txJob) {
 		}
 	}
 	err = tx.Commit()
+	db.fullSync(conn, lazy)
 	if changesKeys {
 		db.keys.invalidate() // after the commit: see keyCache
 	}
@@ -305,6 +324,35 @@ func (db *DB) runGroup(batch []*txJob) {
 // interrupting SQLite, which rolls back the whole shared transaction, not
 // just this job. A job whose caller gave up before it started is skipped.
 // broken reports that the transaction is gone, so the group must stop.
+// lazySync lets a group of leases alone commit without waiting for the
+// disk, and reports whether it did. In WAL mode synchronous=NORMAL keeps
+// the file consistent and may lose only the latest transactions on power
+// failure (the next FULL commit makes them durable too); losing a lease
+// loses nothing, since Open releases every lease anyway (no other process
+// can hold one). Every other commit stays synchronous=FULL: an acknowledged
+// event, attempt or change survives power loss. SQLite changes the setting
+// only outside a transaction.
+func (db *DB) lazySync(conn *sql.Conn, batch []*txJob) bool {
+	for _, j := range batch {
+		if j.kind != jobLease {
+			return false
+		}
+	}
+	_, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = NORMAL`)
+	return err == nil
+}
+
+// fullSync puts synchronous=FULL back after a lazy group. A connection that
+// cannot is dropped; the pool opens a new one with the DSN's FULL.
+func (db *DB) fullSync(conn *sql.Conn, lazy bool) {
+	if !lazy {
+		return
+	}
+	if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
 func (db *DB) runSavepoint(tx *sql.Tx, j *txJob) (err error, broken bool) {
 	if err := j.ctx.Err(); err != nil {
 		return err, false
