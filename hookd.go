@@ -75,12 +75,7 @@ type Endpoint struct {
 
 // Subscribes reports whether the endpoint wants events of the given type.
 func (e *Endpoint) Subscribes(eventType string) bool {
-	for _, t := range e.EventTypes {
-		if t == AllEventTypes || t == eventType {
-			return true
-		}
-	}
-	return false
+	return Subscribed(e.EventTypes, eventType)
 }
 
 // Status is "active" or "disabled", as shown to users.

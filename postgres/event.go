@@ -13,17 +13,6 @@ import (
 	"github.com/hookd/hookd/internal/ids"
 )
 
-// subscriber is what fan-out needs of an endpoint.
-type subscriber struct {
-	id      string
-	enabled bool
-	types   []string
-}
-
-func (s subscriber) wants(eventType string) bool {
-	return slices.Contains(s.types, hookd.AllEventTypes) || slices.Contains(s.types, eventType)
-}
-
 // publishTx holds what one publish transaction reads once and reuses for
 // every event of a batch.
 type publishTx struct {
@@ -32,7 +21,7 @@ type publishTx struct {
 	tenantID    string
 	now         time.Time
 	knownTypes  map[string]bool
-	subscribers []subscriber
+	subscribers []hookd.Subscriber
 	deliveries  [][]any // rows to copy into deliveries
 }
 
@@ -77,9 +66,9 @@ func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*pu
 	}
 	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now()), knownTypes: map[string]bool{}}
 	rows, err := tx.Query(ctx, `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = $1`, tenantID)
-	p.subscribers, err = collect(rows, err, func(r pgx.Rows) (subscriber, error) {
-		var s subscriber
-		return s, r.Scan(&s.id, &s.enabled, &s.types)
+	p.subscribers, err = collect(rows, err, func(r pgx.Rows) (hookd.Subscriber, error) {
+		var s hookd.Subscriber
+		return s, r.Scan(&s.ID, &s.Enabled, &s.EventTypes)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read endpoints: %w", err)
@@ -139,7 +128,7 @@ func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, 
 	if ev.IdempotencyKey == "" {
 		key = "id:" + id
 	}
-	subs := p.matching(ev.Type)
+	subs := hookd.Matching(p.subscribers, ev.Type)
 	if _, err := p.tx.Exec(p.ctx, `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)`,
 		p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, len(subs), ts(ev.CreatedAt)); err != nil {
@@ -162,31 +151,18 @@ func (p *publishTx) previous(ev *hookd.NewEvent, where, value, what string) (hoo
 	if err != nil {
 		return r, false, fmt.Errorf("check %s: %w", what, err)
 	}
-	if hash != ev.RequestHash {
-		return r, true, hookd.Errorf(hookd.ECONFLICT, "%s was already used for a different request", what)
-	}
-	r.Duplicate = true
-	return r, true, nil
-}
-
-func (p *publishTx) matching(eventType string) []subscriber {
-	var out []subscriber
-	for _, s := range p.subscribers {
-		if s.wants(eventType) {
-			out = append(out, s)
-		}
-	}
-	return out
+	r, err = hookd.Republished(r, hash, ev.RequestHash, what)
+	return r, true, err
 }
 
 // fanOut queues one delivery per subscriber; a disabled endpoint's waits, paused.
-func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []subscriber) {
+func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []hookd.Subscriber) {
 	for _, s := range subs {
 		status, next := hookd.StatusPending, &p.now
-		if !s.enabled && !test {
+		if !s.Enabled && !test {
 			status, next = hookd.StatusPaused, nil
 		}
-		p.deliveries = append(p.deliveries, []any{ids.New(ids.Delivery), p.tenantID, eventID, s.id, eventType,
+		p.deliveries = append(p.deliveries, []any{ids.New(ids.Delivery), p.tenantID, eventID, s.ID, eventType,
 			status, test, next, p.now, p.now})
 	}
 }
@@ -212,7 +188,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if err != nil {
 			return err
 		}
-		target := slices.DeleteFunc(p.subscribers, func(s subscriber) bool { return s.id != endpointID })
+		target := slices.DeleteFunc(p.subscribers, func(s hookd.Subscriber) bool { return s.ID != endpointID })
 		if len(target) == 0 {
 			return notFound("endpoint", endpointID)
 		}

@@ -11,22 +11,6 @@ import (
 	"github.com/hookd/hookd/internal/ids"
 )
 
-// subscriber is what fan-out needs of an endpoint.
-type subscriber struct {
-	id      string
-	enabled bool
-	types   []string
-}
-
-func (s subscriber) wants(eventType string) bool {
-	for _, t := range s.types {
-		if t == hookd.AllEventTypes || t == eventType {
-			return true
-		}
-	}
-	return false
-}
-
 // publishTx holds what one publish transaction prepares once and reuses for
 // every event of a batch.
 type publishTx struct {
@@ -35,7 +19,7 @@ type publishTx struct {
 	tenantID    string
 	now         int64
 	knownTypes  map[string]bool
-	subscribers []subscriber
+	subscribers []hookd.Subscriber
 	db          *DB
 }
 
@@ -45,13 +29,13 @@ type publishTx struct {
 // deliveries, so it stays true while only they run; runGroup empties it
 // around every other job. Only the committer goroutine uses it.
 type publishCache struct {
-	subscribers map[string][]subscriber // by tenant; present means the tenant exists
+	subscribers map[string][]hookd.Subscriber // by tenant; present means the tenant exists
 	types       map[string]bool
 }
 
 func (c *publishCache) reset() {
 	if c.subscribers == nil {
-		c.subscribers, c.types = map[string][]subscriber{}, map[string]bool{}
+		c.subscribers, c.types = map[string][]hookd.Subscriber{}, map[string]bool{}
 	}
 	clear(c.subscribers)
 	clear(c.types)
@@ -93,13 +77,13 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	if err != nil {
 		return nil, fmt.Errorf("read endpoints: %w", err)
 	}
-	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (subscriber, error) {
-		var s subscriber
+	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (hookd.Subscriber, error) {
+		var s hookd.Subscriber
 		var types string
-		if err := row.Scan(&s.id, &s.enabled, &types); err != nil {
+		if err := row.Scan(&s.ID, &s.Enabled, &types); err != nil {
 			return s, err
 		}
-		return s, json.Unmarshal([]byte(types), &s.types)
+		return s, json.Unmarshal([]byte(types), &s.EventTypes)
 	}, "read endpoints")
 	if err != nil {
 		return nil, err
@@ -157,7 +141,7 @@ func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, 
 	if ev.IdempotencyKey == "" {
 		key = "id:" + id
 	}
-	subs := p.matching(ev.Type)
+	subs := hookd.Matching(p.subscribers, ev.Type)
 	// Insert first: an id published before is rare (a retried request), and
 	// the conflict finds it as cheaply as a lookup beforehand would.
 	res, err := p.db.exec(p.ctx, p.tx, qInsertNewEvent, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt))
@@ -192,31 +176,18 @@ func (p *publishTx) previous(ev *hookd.NewEvent, query, value, what string) (hoo
 	if err != nil {
 		return r, false, fmt.Errorf("check %s: %w", what, err)
 	}
-	if hash != ev.RequestHash {
-		return r, true, hookd.Errorf(hookd.ECONFLICT, "%s was already used for a different request", what)
-	}
-	r.Duplicate = true
-	return r, true, nil
-}
-
-func (p *publishTx) matching(eventType string) []subscriber {
-	var out []subscriber
-	for _, s := range p.subscribers {
-		if s.wants(eventType) {
-			out = append(out, s)
-		}
-	}
-	return out
+	r, err = hookd.Republished(r, hash, ev.RequestHash, what)
+	return r, true, err
 }
 
 // fanOut inserts one delivery per subscriber; a disabled endpoint's waits, paused.
-func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []subscriber) error {
+func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []hookd.Subscriber) error {
 	for _, s := range subs {
 		status, next := hookd.StatusPending, any(p.now)
-		if !s.enabled && !test {
+		if !s.Enabled && !test {
 			status, next = hookd.StatusPaused, nil
 		}
-		if err := p.exec(qInsertDelivery, ids.New(ids.Delivery), p.tenantID, eventID, s.id, eventType,
+		if err := p.exec(qInsertDelivery, ids.New(ids.Delivery), p.tenantID, eventID, s.ID, eventType,
 			status, test, next, p.now, p.now); err != nil {
 			return fmt.Errorf("insert delivery: %w", err)
 		}
@@ -232,9 +203,9 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if err != nil {
 			return err
 		}
-		var target []subscriber
+		var target []hookd.Subscriber
 		for _, s := range p.subscribers {
-			if s.id == endpointID {
+			if s.ID == endpointID {
 				target = append(target, s)
 			}
 		}
