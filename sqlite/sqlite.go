@@ -183,6 +183,9 @@ const (
 	jobLease                  // a jobQueue that only leases or releases (see lazySync)
 )
 
+// commitDelay is how long a busy committer waits for more callers.
+var commitDelay = 300 * time.Microsecond
+
 // maxGroup bounds how many callers share one commit.
 const maxGroup = 256
 
@@ -247,6 +250,21 @@ func (db *DB) commit() {
 			default:
 				break gather
 			}
+		}
+		if len(batch) > 1 && len(batch) < maxGroup {
+			// Busy: others are on their way. Waiting a moment for them
+			// shares the commit's page writes and fsync among more.
+			t := time.NewTimer(commitDelay)
+		wait:
+			for len(batch) < maxGroup {
+				select {
+				case job := <-db.txq:
+					batch = append(batch, job)
+				case <-t.C:
+					break wait
+				}
+			}
+			t.Stop()
 		}
 		db.runGroup(batch)
 	}
