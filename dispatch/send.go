@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -175,10 +176,20 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// excerptBufs holds the buffers excerpts are read into (*[]byte): one per
+// attempt was the engine's largest allocation, for bodies mostly empty.
+var excerptBufs sync.Pool
+
 // readExcerpt keeps the first n bytes of a body (cut at a UTF-8 boundary)
 // and drains a bounded remainder so the connection can be reused.
 func readExcerpt(body io.Reader, n int) (string, error) {
-	buf := make([]byte, n)
+	bp, _ := excerptBufs.Get().(*[]byte)
+	if bp == nil || cap(*bp) < n {
+		b := make([]byte, n)
+		bp = &b
+	}
+	defer excerptBufs.Put(bp)
+	buf := (*bp)[:n]
 	got, err := io.ReadFull(body, buf)
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		err = nil

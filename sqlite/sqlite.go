@@ -36,6 +36,8 @@ type DB struct {
 	quit      chan struct{}
 	committed chan struct{}
 	stmts     map[string]*sql.Stmt // hot statements, prepared on the writer
+	boundTx   *sql.Tx              // the transaction bound holds statements of
+	bound     map[string]*sql.Stmt // stmts bound to boundTx (see hot)
 	pubCache  publishCache         // the committer's only: see runGroup
 	keys      keyCache
 	keyByHash *sql.Stmt // every API request's key lookup, prepared on the read pool
@@ -397,6 +399,7 @@ func (db *DB) runSavepoint(tx *sql.Tx, j *txJob) (err error, broken bool) {
 // statements of publish, claim and record.
 func (db *DB) prepareHot(ctx context.Context) error {
 	db.stmts = make(map[string]*sql.Stmt, len(hotQueries))
+	db.bound = make(map[string]*sql.Stmt, len(hotQueries))
 	for _, q := range hotQueries {
 		stmt, err := db.write.PrepareContext(ctx, q)
 		if err != nil {
@@ -410,22 +413,43 @@ func (db *DB) prepareHot(ctx context.Context) error {
 // exec, queryRow and query run a statement in tx, reusing the prepared
 // hot statement when query is one.
 func (db *DB) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	if stmt, ok := db.stmts[query]; ok {
-		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	if stmt := db.hot(ctx, tx, query); stmt != nil {
+		return stmt.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	if stmt, ok := db.stmts[query]; ok {
-		return tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	if stmt := db.hot(ctx, tx, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
 }
 
 func (db *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	if stmt, ok := db.stmts[query]; ok {
-		return tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	if stmt := db.hot(ctx, tx, query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
 	}
 	return tx.QueryContext(ctx, query, args...)
+}
+
+// hot returns the prepared statement of query bound to tx, or nil when
+// query is not a hot one. Binding allocates, so it happens once per
+// statement per group commit: every tx is a group's, on the committer
+// goroutine, and its bound statements close with it.
+func (db *DB) hot(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	stmt, ok := db.stmts[query]
+	if !ok {
+		return nil
+	}
+	if db.boundTx != tx {
+		db.boundTx = tx
+		clear(db.bound)
+	}
+	bound, ok := db.bound[query]
+	if !ok {
+		bound = tx.StmtContext(ctx, stmt)
+		db.bound[query] = bound
+	}
+	return bound
 }
