@@ -17,19 +17,12 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, 64<<10); err != nil {
 		return err
 	}
-	var v hookd.Validation
-	t := &hookd.Tenant{ID: ids.New(ids.Tenant)}
-	if in.ID != nil {
-		if !hookd.ValidID(*in.ID) {
-			v.Add("id", "must be 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
-		}
-		t.ID = *in.ID
-	}
+	name := ""
 	if in.Name != nil {
-		t.Name = *in.Name
+		name = *in.Name
 	}
-	hookd.CheckName(&v, "name", t.Name)
-	if err := v.Err(); err != nil {
+	t, err := NewTenant(in.ID, name)
+	if err != nil {
 		return err
 	}
 	if err := s.store.CreateTenant(r.Context(), t); err != nil {
@@ -101,4 +94,20 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// NewTenant validates a new tenant: id is the operator's own (nil: one is
+// generated) and must be a valid id; the name is required. The API and the
+// dashboard both apply it.
+func NewTenant(id *string, name string) (*hookd.Tenant, error) {
+	var v hookd.Validation
+	t := &hookd.Tenant{ID: ids.New(ids.Tenant), Name: name}
+	if id != nil {
+		if !hookd.ValidID(*id) {
+			v.Add("id", "must be 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
+		}
+		t.ID = *id
+	}
+	hookd.CheckName(&v, "name", t.Name)
+	return t, v.Err()
 }

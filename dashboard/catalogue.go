@@ -8,7 +8,6 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
-	"github.com/hookd/hookd/internal/ids"
 )
 
 // Operator pages: every tenant, and the event-type catalogue.
@@ -44,15 +43,11 @@ func (h *Handler) createTenant(c *call) error {
 	v := &tenantsView{Errors: map[string]string{}}
 	v.Form.ID = strings.TrimSpace(c.r.PostFormValue("id"))
 	v.Form.Name = strings.TrimSpace(c.r.PostFormValue("name"))
-	var val hookd.Validation
-	t := &hookd.Tenant{ID: v.Form.ID, Name: v.Form.Name}
-	if t.ID == "" {
-		t.ID = ids.New(ids.Tenant)
-	} else if !hookd.ValidID(t.ID) {
-		val.Add("id", "must be 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
+	var id *string // empty: generated
+	if v.Form.ID != "" {
+		id = &v.Form.ID
 	}
-	hookd.CheckName(&val, "name", t.Name)
-	err := val.Err()
+	t, err := api.NewTenant(id, v.Form.Name)
 	if err == nil {
 		err = h.store.CreateTenant(c.r.Context(), t)
 	}
