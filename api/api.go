@@ -3,7 +3,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,15 +43,6 @@ type Config struct {
 	// Maintenance is kicked when a recover job is created; nil on nodes
 	// without workers (those pick jobs up on their next pass).
 	Maintenance interface{ Kick() }
-	// OpEvents hears of endpoints enabled or disabled through the API; nil
-	// when operational events are off.
-	OpEvents OpEvents
-}
-
-// OpEvents publishes operational events.
-type OpEvents interface {
-	EndpointEnabled(ctx context.Context, tenantID, endpointID string)
-	EndpointDisabled(ctx context.Context, tenantID, endpointID string)
 }
 
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).

@@ -253,9 +253,6 @@ func (s *Server) enableEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.notify()
-	if s.cfg.OpEvents != nil {
-		s.cfg.OpEvents.EndpointEnabled(r.Context(), e.TenantID, e.ID)
-	}
 	writeJSON(w, http.StatusOK, s.view(e))
 	return nil
 }
@@ -265,9 +262,7 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.OpEvents != nil {
-		s.cfg.OpEvents.EndpointDisabled(r.Context(), e.TenantID, e.ID)
-	}
+	s.notify() // its operational event, written with it, is due
 	writeJSON(w, http.StatusOK, s.view(e))
 	return nil
 }

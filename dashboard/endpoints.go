@@ -514,9 +514,6 @@ func (h *Handler) enableEndpoint(c *call) error {
 		return err
 	}
 	h.notify()
-	if ops := h.cfg.API.OpEvents; ops != nil {
-		ops.EndpointEnabled(c.r.Context(), e.TenantID, e.ID)
-	}
 	return c.redirect(back(c, e.ID, "enabled"))
 }
 
@@ -525,9 +522,7 @@ func (h *Handler) disableEndpoint(c *call) error {
 	if err != nil {
 		return err
 	}
-	if ops := h.cfg.API.OpEvents; ops != nil {
-		ops.EndpointDisabled(c.r.Context(), e.TenantID, e.ID)
-	}
+	h.notify() // its operational event, written with it, is due
 	return c.redirect(back(c, e.ID, "disabled"))
 }
 

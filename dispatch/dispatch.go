@@ -28,20 +28,10 @@ type Config struct {
 	Headers         HeaderNames
 	ExcerptBytes    int // how much of a response body to keep
 	Logger          *slog.Logger
-	// Events is told what the engine changed, for operational events; nil
-	// tells no one.
-	Events EventSink
 	// Protocols carry endpoint URLs of other schemes than http(s), such as
 	// hookd-listen:// to a developer's CLI. They are not subject to the
 	// https-only rule, since they do not leave through the network dialer.
 	Protocols map[string]http.RoundTripper
-}
-
-// EventSink hears of endpoints the engine disabled (auto, gone) and of
-// deliveries that failed for good.
-type EventSink interface {
-	EndpointDisabled(ctx context.Context, tenantID, endpointID string)
-	DeliveryFailed(ctx context.Context, job *hookd.Job, last hookd.Attempt)
 }
 
 // HeaderNames are the names of hookd's own delivery headers.
@@ -103,7 +93,6 @@ type Dispatcher struct {
 	wake      chan struct{}
 	results   chan hookd.AttemptResult
 	slots     chan struct{} // one token per free worker
-	notices   chan notice   // for the EventSink
 }
 
 // New returns a dispatcher over store.
@@ -116,7 +105,6 @@ func New(store hookd.QueueStore, cfg Config) *Dispatcher {
 		userAgent: "hookd/" + hookd.Version,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan hookd.AttemptResult, cfg.Workers),
-		notices:   make(chan notice, maxQueuedNotices),
 		slots:     make(chan struct{}, cfg.Workers),
 	}
 	for range cfg.Workers {
@@ -143,21 +131,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// Attempts outlive ctx by up to ShutdownTimeout, so they get their own.
 	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelAttempts()
-
-	told := make(chan struct{})
-	if d.cfg.Events != nil {
-		go func() { d.tell(); close(told) }()
-	} else {
-		close(told)
-	}
-	defer func() {
-		close(d.notices)
-		select {
-		case <-told:
-		case <-time.After(finalRecordTimeout):
-			d.cfg.Logger.Warn("shutdown: operational events not all sent")
-		}
-	}()
 
 	// Recording may outlive ctx by the shutdown timeout too.
 	recordCtx, stopRecording := context.WithCancel(context.WithoutCancel(ctx))
@@ -205,9 +178,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // finalRecordTimeout bounds the last writes on shutdown.
 const finalRecordTimeout = 10 * time.Second
-
-// maxQueuedNotices bounds the operational events waiting to be published.
-const maxQueuedNotices = 10000
 
 func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGroup) {
 	backoff := time.Duration(0)
@@ -359,64 +329,12 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 	}
 }
 
-// recorded frees the workers of recorded results and reports what changed.
+// recorded frees the workers of recorded results. The store wrote the
+// operational events of what it failed and disabled with them.
 func (d *Dispatcher) recorded(batch []hookd.AttemptResult, disabled []string) {
 	d.returnSlots(len(batch))
 	d.Notify()
 	if len(disabled) > 0 {
 		d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
-	}
-	if d.cfg.Events == nil {
-		return
-	}
-	var failed []hookd.AttemptResult
-	for _, r := range batch {
-		if !r.Outcome.Success && !r.Outcome.Gone && r.NextAttemptAt.IsZero() {
-			failed = append(failed, r)
-		}
-	}
-	if len(failed) == 0 && len(disabled) == 0 {
-		return
-	}
-	tenantOf := make(map[string]string, len(batch))
-	for _, r := range batch {
-		tenantOf[r.Job.EndpointID] = r.Job.TenantID
-	}
-	for _, id := range disabled {
-		d.report(notice{tenantID: tenantOf[id], endpointID: id})
-	}
-	for i := range failed {
-		d.report(notice{failed: &failed[i]})
-	}
-}
-
-// notice is something to tell the EventSink: an endpoint disabled, or a
-// delivery failed for good.
-type notice struct {
-	tenantID, endpointID string
-	failed               *hookd.AttemptResult
-}
-
-// report queues a notice without waiting: telling is a write of its own,
-// and recording must not wait for it. A full queue drops the notice.
-func (d *Dispatcher) report(n notice) {
-	select {
-	case d.notices <- n:
-	default:
-		d.cfg.Logger.Warn("operational event dropped: too many queued", "endpoint", n.endpointID)
-	}
-}
-
-// tell passes queued notices to the EventSink, one at a time, until the
-// queue is closed and empty.
-func (d *Dispatcher) tell() {
-	for n := range d.notices {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if n.failed != nil {
-			d.cfg.Events.DeliveryFailed(ctx, n.failed.Job, n.failed.Attempt)
-		} else {
-			d.cfg.Events.EndpointDisabled(ctx, n.tenantID, n.endpointID)
-		}
-		cancel()
 	}
 }

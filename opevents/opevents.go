@@ -2,14 +2,15 @@
 // endpoints: endpoint.disabled, endpoint.enabled and delivery.failed events,
 // so it can email or message the customer as hosted services do. They are
 // ordinary hookd events of a reserved tenant, delivered to the operator's
-// URL by the same engine: signed, retried and logged like any other.
+// URL by the same engine: signed, retried and logged like any other. The
+// stores write them (Builder, a hookd.OpEvents) in the transaction of the
+// change they report, so a crash loses none.
 package opevents
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -38,55 +39,58 @@ var catalogue = []hookd.EventType{
 		Example: json.RawMessage(`{"tenant_id":"acme","endpoint_id":"ep_01JD6Z3K8Q9V7R2M4N5P6S7T8W","delivery_id":"dlv_01JD6Z3K8Q9V7R2M4N5P6S7T8X","event_id":"evt_01JD6Z3K8Q9V7R2M4N5P6S7T8Y","event_type":"contact.created","attempts":8,"last_status_code":500}`)},
 }
 
-// Notifier wakes the dispatcher.
-type Notifier interface{ Notify() }
+// Builder builds the events (hookd.OpEvents). Stores opened with it write
+// each one in the transaction of the change it reports.
+type Builder struct{}
 
-// Emitter publishes operational events; a nil Emitter does nothing, so
-// callers need not check whether the feature is on.
-type Emitter struct {
-	store    hookd.Store
-	notifier Notifier
-	logger   *slog.Logger
+var _ hookd.OpEvents = Builder{}
+
+// ForURL is what to open the store with for --operational-webhook-url:
+// the Builder, or nil (nothing written) when no URL is configured.
+func ForURL(url string) hookd.OpEvents {
+	if url == "" {
+		return nil
+	}
+	return Builder{}
 }
 
 // Setup prepares the reserved tenant, its event types and its one endpoint
-// for url, signed with secret, and returns the emitter. With url empty it
-// disables an endpoint set up before and returns nil.
-func Setup(ctx context.Context, store hookd.Store, notifier Notifier, logger *slog.Logger, url, secret string, allowPrivate bool) (*Emitter, error) {
+// for url, signed with secret. With url empty it disables an endpoint set up
+// before (the store then has no Builder, so nothing more is written).
+func Setup(ctx context.Context, store hookd.Store, url, secret string, allowPrivate bool) error {
 	existing, err := endpoint(ctx, store)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if url == "" {
 		if existing != nil && existing.Enabled {
 			if _, err := store.DisableEndpoint(ctx, Tenant, existing.ID, hookd.DisabledManual); err != nil {
-				return nil, fmt.Errorf("disable the operational webhook: %w", err)
+				return fmt.Errorf("disable the operational webhook: %w", err)
 			}
 		}
-		return nil, nil
+		return nil
 	}
 	var v hookd.Validation
 	hookd.CheckEndpointURL(&v, "--operational-webhook-url", url, allowPrivate)
 	if err := v.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := signature.ValidateSecret(secret); err != nil {
-		return nil, fmt.Errorf("--operational-webhook-secret must be a whsec_ secret (make one with: hookd sign --help, or echo whsec_$(openssl rand -base64 32)): %w", err)
+		return fmt.Errorf("--operational-webhook-secret must be a whsec_ secret (make one with: hookd sign --help, or echo whsec_$(openssl rand -base64 32)): %w", err)
 	}
 	if err := ensureCatalogue(ctx, store); err != nil {
-		return nil, err
+		return err
 	}
 	if existing == nil {
 		ep := &hookd.Endpoint{TenantID: Tenant, Name: "operational webhook", URL: url, EventTypes: []string{hookd.AllEventTypes},
 			Headers: map[string]string{}, Enabled: true, MaxInFlight: hookd.DefaultMaxInFlight,
 			Description: "hookd's own events about customers' endpoints (--operational-webhook-url)."}
 		if err := store.CreateEndpoint(ctx, ep, secret); err != nil {
-			return nil, fmt.Errorf("create the operational webhook: %w", err)
+			return fmt.Errorf("create the operational webhook: %w", err)
 		}
-	} else if err := update(ctx, store, existing, url, secret); err != nil {
-		return nil, err
+		return nil
 	}
-	return &Emitter{store: store, notifier: notifier, logger: logger}, nil
+	return update(ctx, store, existing, url, secret)
 }
 
 func ensureCatalogue(ctx context.Context, store hookd.Store) error {
@@ -135,15 +139,8 @@ func update(ctx context.Context, store hookd.Store, ep *hookd.Endpoint, url, sec
 	return nil
 }
 
-// EndpointDisabled reports that an endpoint was disabled.
-func (e *Emitter) EndpointDisabled(ctx context.Context, tenantID, endpointID string) {
-	e.aboutEndpoint(ctx, EndpointDisabled, tenantID, endpointID)
-}
-
-// EndpointEnabled reports that an endpoint was enabled.
-func (e *Emitter) EndpointEnabled(ctx context.Context, tenantID, endpointID string) {
-	e.aboutEndpoint(ctx, EndpointEnabled, tenantID, endpointID)
-}
+// Tenant is the reserved tenant.
+func (Builder) Tenant() string { return Tenant }
 
 type endpointData struct {
 	TenantID      string     `json:"tenant_id"`
@@ -156,17 +153,17 @@ type endpointData struct {
 	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
 }
 
-func (e *Emitter) aboutEndpoint(ctx context.Context, eventType, tenantID, endpointID string) {
-	if e == nil || tenantID == Tenant {
-		return // nothing configured, or about ourselves: no loops
+// EndpointChanged builds endpoint.disabled or endpoint.enabled about e.
+func (Builder) EndpointChanged(e *hookd.Endpoint, now time.Time) (hookd.NewEvent, bool, error) {
+	if e.TenantID == Tenant {
+		return hookd.NewEvent{}, false, nil // about ourselves: no loops
 	}
-	ep, err := e.store.Endpoint(ctx, tenantID, endpointID)
-	if err != nil {
-		e.logger.Warn("operational event not sent", "type", eventType, "endpoint", endpointID, "err", err)
-		return
+	eventType := EndpointEnabled
+	if !e.Enabled {
+		eventType = EndpointDisabled
 	}
-	e.publish(ctx, eventType, endpointData{TenantID: tenantID, EndpointID: ep.ID, EndpointName: ep.Name, URL: ep.URL,
-		Reason: ep.DisabledReason, FailureCount: ep.FailureCount, LastFailureAt: ep.LastFailureAt, LastSuccessAt: ep.LastSuccessAt})
+	return build(eventType, now, endpointData{TenantID: e.TenantID, EndpointID: e.ID, EndpointName: e.Name, URL: e.URL,
+		Reason: e.DisabledReason, FailureCount: e.FailureCount, LastFailureAt: e.LastFailureAt, LastSuccessAt: e.LastSuccessAt})
 }
 
 type failedData struct {
@@ -180,34 +177,28 @@ type failedData struct {
 	LastError      string `json:"last_error,omitempty"`
 }
 
-// DeliveryFailed reports a delivery that used every attempt.
-func (e *Emitter) DeliveryFailed(ctx context.Context, job *hookd.Job, last hookd.Attempt) {
-	if e == nil || job.TenantID == Tenant || job.Test {
-		return
+// DeliveryFailed builds delivery.failed about a delivery that used every
+// attempt. A 410 fails a delivery without using them (its endpoint.disabled
+// says why), and test deliveries are the customer's own business.
+func (Builder) DeliveryFailed(r *hookd.AttemptResult, now time.Time) (hookd.NewEvent, bool, error) {
+	j := r.Job
+	if j.TenantID == Tenant || j.Test || r.Outcome.Gone {
+		return hookd.NewEvent{}, false, nil
 	}
-	e.publish(ctx, DeliveryFailed, failedData{TenantID: job.TenantID, EndpointID: job.EndpointID, DeliveryID: job.DeliveryID,
-		EventID: job.EventID, EventType: job.EventType, Attempts: job.Attempt, LastStatusCode: last.StatusCode, LastError: last.Error})
+	return build(DeliveryFailed, now, failedData{TenantID: j.TenantID, EndpointID: j.EndpointID, DeliveryID: j.DeliveryID,
+		EventID: j.EventID, EventType: j.EventType, Attempts: j.Attempt, LastStatusCode: r.Attempt.StatusCode, LastError: r.Attempt.Error})
 }
 
-// publish stores the event; the engine delivers it. Failing to publish is
-// logged, not returned: the change it reports has happened regardless.
-func (e *Emitter) publish(ctx context.Context, eventType string, data any) {
+// build makes the event: data in the default envelope, as a publish of it
+// through the API would.
+func build(eventType string, now time.Time, data any) (hookd.NewEvent, bool, error) {
 	raw, err := json.Marshal(data)
 	if err == nil {
 		raw, err = jsonx.AppendNormalized(nil, raw)
 	}
 	if err != nil {
-		e.logger.Error("operational event", "type", eventType, "err", err)
-		return
+		return hookd.NewEvent{}, false, fmt.Errorf("operational event %s: %w", eventType, err)
 	}
-	now := time.Now()
 	id := ids.NewAt(ids.Event, now)
-	ev := hookd.NewEvent{ID: id, Type: eventType, Payload: jsonx.AppendEnvelope(nil, id, eventType, now, raw), RequestHash: id, CreatedAt: now}
-	if _, err := e.store.PublishEvents(ctx, Tenant, []hookd.NewEvent{ev}); err != nil {
-		e.logger.Error("operational event not sent", "type", eventType, "err", err)
-		return
-	}
-	if e.notifier != nil {
-		e.notifier.Notify()
-	}
+	return hookd.NewEvent{ID: id, Type: eventType, Payload: jsonx.AppendEnvelope(nil, id, eventType, now, raw), RequestHash: id, CreatedAt: now}, true, nil
 }

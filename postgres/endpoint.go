@@ -157,7 +157,7 @@ func (db *DB) DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (in
 }
 
 // EnableEndpoint re-enables an endpoint, makes its paused deliveries due now
-// and starts a new failure streak.
+// and starts a new failure streak; its operational event commits with it.
 func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
 	now := ts(db.now())
 	var out *hookd.Endpoint
@@ -177,6 +177,9 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 			WHERE endpoint_id = $2 AND status = 'paused'`, now, id); err != nil {
 			return err
 		}
+		if err := db.opEvents(ctx, tx, nil, []string{id}); err != nil {
+			return err
+		}
 		out, err = db.endpoint(ctx, tx, tenantID, id, "")
 		return err
 	})
@@ -186,7 +189,8 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 	return out, err
 }
 
-// DisableEndpoint disables an endpoint and pauses its waiting deliveries.
+// DisableEndpoint disables an endpoint and pauses its waiting deliveries;
+// its operational event commits with it.
 func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*hookd.Endpoint, error) {
 	now := ts(db.now())
 	var out *hookd.Endpoint
@@ -206,9 +210,15 @@ func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) 
 			WHERE endpoint_id = $2 AND status IN ('pending', 'retrying') AND NOT test`, now, id); err != nil {
 			return fmt.Errorf("pause deliveries: %w", err)
 		}
+		if err := db.opEvents(ctx, tx, nil, []string{id}); err != nil {
+			return err
+		}
 		out, err = db.endpoint(ctx, tx, tenantID, id, "")
 		return err
 	})
+	if err == nil && db.ops != nil {
+		db.announce() // its operational event is due
+	}
 	return out, err
 }
 

@@ -41,6 +41,8 @@ type DB struct {
 	migrations *goose.Provider
 	// now is the clock; tests of the store pass times explicitly instead.
 	now func() time.Time
+	// ops builds operational events; nil writes none (see WithOpEvents).
+	ops hookd.OpEvents
 	// announced wakes the notifier (see announce).
 	announced, closing, notifierDone chan struct{}
 }
@@ -60,7 +62,7 @@ func IsURL(s string) bool {
 // Connect opens a connection pool to url without migrating. Pool settings
 // come from the URL (pool_max_conns etc.; see pgxpool.ParseConfig); the
 // default pool size is 4 per CPU, at least 8.
-func Connect(ctx context.Context, url string, box *secretbox.Box) (*DB, error) {
+func Connect(ctx context.Context, url string, box *secretbox.Box, opts ...Option) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
@@ -83,6 +85,9 @@ func Connect(ctx context.Context, url string, box *secretbox.Box) (*DB, error) {
 	}
 	db := &DB{pool: pool, box: box, now: time.Now,
 		announced: make(chan struct{}, 1), closing: make(chan struct{}), notifierDone: make(chan struct{})}
+	for _, o := range opts {
+		o(db)
+	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		pool.Close()
@@ -105,8 +110,8 @@ func Connect(ctx context.Context, url string, box *secretbox.Box) (*DB, error) {
 }
 
 // Open connects and migrates the database to this binary's schema.
-func Open(ctx context.Context, url string, box *secretbox.Box) (*DB, error) {
-	db, err := Connect(ctx, url, box)
+func Open(ctx context.Context, url string, box *secretbox.Box, opts ...Option) (*DB, error) {
+	db, err := Connect(ctx, url, box, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -213,7 +213,8 @@ func newLeaseToken() string {
 // RecordAttempts stores attempts and applies their outcomes in one
 // transaction and one round trip: hookd_record_batch (migrations/00003)
 // walks the results endpoint by endpoint, in id order, the lock order of
-// every writer.
+// every writer. The operational events of what it failed and disabled
+// follow in the same transaction.
 func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
 	if len(results) == 0 {
 		return nil, nil
@@ -257,7 +258,14 @@ func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult)
 			var id string
 			return id, r.Scan(&id)
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		failed, err := db.failedBy(ctx, tx, ordered)
+		if err != nil {
+			return err
+		}
+		return db.opEvents(ctx, tx, failed, disabled)
 	})
 	if err != nil {
 		return nil, err

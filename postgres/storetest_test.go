@@ -12,9 +12,9 @@ import (
 )
 
 // openTestDB opens a migrated store on dbURL.
-func openTestDB(t testing.TB, dbURL string) *postgres.DB {
+func openTestDB(t testing.TB, dbURL string, opts ...postgres.Option) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(t.Context(), dbURL, testBox(t))
+	db, err := postgres.Open(t.Context(), dbURL, testBox(t), opts...)
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
@@ -36,6 +36,16 @@ func TestStoreContract(t *testing.T) {
 	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 	storetest.Run(t, func(t *testing.T) hookd.Store {
 		db := openTestDB(t, dbURL)
+		pgtest.Truncate(t, dbURL)
+		return db
+	})
+}
+
+// TestOpEventsContract runs the operational events' outbox contract.
+func TestOpEventsContract(t *testing.T) {
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	storetest.RunOpEvents(t, func(t *testing.T, ops hookd.OpEvents) hookd.Store {
+		db := openTestDB(t, dbURL, postgres.WithOpEvents(ops))
 		pgtest.Truncate(t, dbURL)
 		return db
 	})

@@ -172,7 +172,7 @@ func (db *DB) DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (in
 }
 
 // EnableEndpoint re-enables an endpoint, makes its paused deliveries due now
-// and starts a new failure streak.
+// and starts a new failure streak; its operational event commits with it.
 func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
 	now := ms(db.now())
 	var out *hookd.Endpoint
@@ -192,13 +192,17 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 			WHERE endpoint_id = ? AND status = 'paused'`, now, now, id); err != nil {
 			return err
 		}
+		if err := db.opEvents(ctx, tx, nil, []string{id}); err != nil {
+			return err
+		}
 		out, err = db.endpoint(ctx, tx.QueryRowContext, tenantID, id)
 		return err
 	})
 	return out, err
 }
 
-// DisableEndpoint disables an endpoint and pauses its waiting deliveries.
+// DisableEndpoint disables an endpoint and pauses its waiting deliveries;
+// its operational event commits with it.
 func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*hookd.Endpoint, error) {
 	var out *hookd.Endpoint
 	err := db.inTx(ctx, "disable endpoint", func(ctx context.Context, tx *sql.Tx) error {
@@ -211,6 +215,9 @@ func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) 
 			return notFound("endpoint", id)
 		}
 		if err := pauseDeliveries(ctx, tx, id, ms(db.now())); err != nil {
+			return err
+		}
+		if err := db.opEvents(ctx, tx, nil, []string{id}); err != nil {
 			return err
 		}
 		out, err = db.endpoint(ctx, tx.QueryRowContext, tenantID, id)

@@ -185,7 +185,8 @@ func (db *DB) openSecrets(rows *sql.Rows) ([]string, error) {
 	}, "read secrets")
 }
 
-// RecordAttempts stores attempts and applies their outcomes in one transaction.
+// RecordAttempts stores attempts and applies their outcomes in one
+// transaction, with the operational events of what it failed and disabled.
 func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
 	var disabled []string
 	err := db.inQueueTx(ctx, "record attempts", func(ctx context.Context, tx *sql.Tx) error {
@@ -198,7 +199,10 @@ func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult)
 			}
 			disabled = append(disabled, ids...)
 		}
-		return b.flushAll()
+		if err := b.flushAll(); err != nil {
+			return err
+		}
+		return db.opEvents(ctx, tx, b.failed, disabled)
 	})
 	return disabled, err
 }
@@ -214,6 +218,8 @@ type recordBatch struct {
 	tx      *sql.Tx
 	enabled map[string]bool
 	success map[string]int64 // endpoint: time of its last success not yet written
+	// failed are the results that failed their delivery for good.
+	failed []*hookd.AttemptResult
 }
 
 func (b *recordBatch) isEnabled(endpointID string) (bool, error) {
@@ -282,7 +288,11 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, b *recordBatch, r *hookd.A
 	if err != nil {
 		return nil, fmt.Errorf("update delivery: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 || j.Test {
+	n, _ := res.RowsAffected()
+	if n > 0 && status == hookd.StatusFailed {
+		b.failed = append(b.failed, r)
+	}
+	if n == 0 || j.Test {
 		// A stale claim (the lease ran out and the delivery moved on) keeps
 		// its attempt in the log but changes nothing else; test deliveries
 		// never touch endpoint health.

@@ -41,6 +41,8 @@ type DB struct {
 	pubCache  publishCache         // the committer's only: see runGroup
 	keys      keyCache
 	keyByHash *sql.Stmt // every API request's key lookup, prepared on the read pool
+	// ops builds operational events; nil writes none (see WithOpEvents).
+	ops hookd.OpEvents
 	// now is the clock; tests of the store pass times explicitly instead.
 	now func() time.Time
 }
@@ -51,12 +53,15 @@ var _ hookd.Store = (*DB)(nil)
 // an exclusive lock beside the file, since two processes sharing one SQLite
 // file would deliver the same work twice, and then releases every lease a
 // previous, killed process left behind so its work is retried at once.
-func Open(ctx context.Context, path string, box *secretbox.Box) (*DB, error) {
+func Open(ctx context.Context, path string, box *secretbox.Box, opts ...Option) (*DB, error) {
 	lock, err := lockFile(path + ".lock")
 	if err != nil {
 		return nil, err
 	}
 	db := &DB{box: box, lock: lock, now: time.Now, txq: make(chan *txJob), quit: make(chan struct{}), committed: make(chan struct{})}
+	for _, o := range opts {
+		o(db)
+	}
 	// temp_store(MEMORY) keeps statement journals in memory: every caller of
 	// a group commit runs in a savepoint, whose journal SQLite otherwise
 	// writes to a temporary file (a pwrite per page). Durability is the WAL's

@@ -22,14 +22,15 @@ var errSharedKey = errors.New("--encryption-key (HOOKD_ENCRYPTION_KEY) is requir
 	"(make one with: openssl rand -base64 32)")
 
 // openStore opens the database --database names (a postgres:// or
-// postgresql:// URL, else a SQLite file), migrated, with metrics around it.
-func (c *serveCmd) openStore(ctx context.Context, box *secretbox.Box) (hookd.Store, *metrics.Metrics, error) {
+// postgresql:// URL, else a SQLite file), migrated, with metrics around it;
+// ops builds the operational events it writes (nil: none).
+func (c *serveCmd) openStore(ctx context.Context, box *secretbox.Box, ops hookd.OpEvents) (hookd.Store, *metrics.Metrics, error) {
 	var store hookd.Store
 	var err error
 	if postgres.IsURL(c.Database) {
-		store, err = postgres.Open(ctx, c.Database, box)
+		store, err = postgres.Open(ctx, c.Database, box, postgres.WithOpEvents(ops))
 	} else {
-		store, err = sqlite.Open(ctx, c.Database, box)
+		store, err = sqlite.Open(ctx, c.Database, box, sqlite.WithOpEvents(ops))
 	}
 	if err != nil {
 		return nil, nil, err

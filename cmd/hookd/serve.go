@@ -94,7 +94,7 @@ func (c *serveCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	store, obs, err := c.openStore(ctx, box)
+	store, obs, err := c.openStore(ctx, box, opevents.ForURL(c.OperationalWebhookURL))
 	if err != nil {
 		return err
 	}
@@ -118,21 +118,12 @@ func (c *serveCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	var dispatcher *dispatch.Dispatcher
-	wake := notifyFunc(func() { dispatcher.Notify() })
-	ops, err := opevents.Setup(ctx, store, wake, logger, c.OperationalWebhookURL, c.OperationalWebhookSecret, c.AllowPrivateTargets)
-	if err != nil {
+	if err := opevents.Setup(ctx, store, c.OperationalWebhookURL, c.OperationalWebhookSecret, c.AllowPrivateTargets); err != nil {
 		return fmt.Errorf("operational webhook: %w", err)
-	}
-	var events dispatch.EventSink
-	var apiEvents api.OpEvents
-	if ops != nil {
-		events, apiEvents = ops, ops
 	}
 
 	hub := listen.NewHub()
-	dispatcher = dispatch.New(store, dispatch.Config{
-		Events:          events,
+	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
 		Schedule:        schedule,
 		Jitter:          c.RetryJitter,
@@ -160,7 +151,6 @@ func (c *serveCmd) Run() error {
 		PortalKey:              box.DeriveKey(token.PortalKeyLabel),
 		PublicURL:              c.PublicURL,
 		Maintenance:            runner,
-		OpEvents:               apiEvents,
 	}, logger)
 	dash, err := dashboard.New(store, dispatcher, dashboard.Config{
 		API:            server.Config(),
@@ -224,11 +214,6 @@ func (c *serveCmd) Run() error {
 	logger.Info("stopped")
 	return nil
 }
-
-// notifyFunc adapts a function to the Notify method the pieces call.
-type notifyFunc func()
-
-func (f notifyFunc) Notify() { f() }
 
 // parseRetention reads a duration that may also be whole days ("30d").
 func parseRetention(s string) (time.Duration, error) {
