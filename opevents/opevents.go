@@ -178,8 +178,8 @@ type failedData struct {
 }
 
 // DeliveryFailed builds delivery.failed about a delivery that used every
-// attempt. A 410 fails a delivery without using them (its endpoint.disabled
-// says why), and test deliveries are the customer's own business.
+// attempt. A 410 ends one early: it is about the endpoint, reported as
+// endpoint.disabled (gone). Test deliveries are the customer's own business.
 func (Builder) DeliveryFailed(r *hookd.AttemptResult, now time.Time) (hookd.NewEvent, bool, error) {
 	j := r.Job
 	if j.TenantID == Tenant || j.Test || r.Outcome.Gone {
