@@ -74,25 +74,23 @@ func TestHostileReceivers(t *testing.T) {
 			return nil
 		}
 
-		t.Run("an 8 MiB Location on a 302 is refused with the headers", func(t *testing.T) {
-			f := f.in(t)
-			ten := f.tenant()
-			rcv := newRawReceiver(t, []byte("HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: http://x/"+strings.Repeat("\x00a", 4<<20)+"\r\n\r\n"), 0, false)
-			f.endpoint(ten, rcv.url, map[string]any{"retry_schedule": []string{"1s"}})
-			ev := f.publish(ten, typeCreated, `{"n":3}`)
-			d := f.waitStatus(ten, f.deliveryOf(ten, ev.ID).ID, "failed")
-			checkAttempts(t, f, ten, d.ID, 2, headersRefused)
-		})
-
-		t.Run("a 4 MiB status line is refused", func(t *testing.T) {
-			f := f.in(t)
-			ten := f.tenant()
-			rcv := newRawReceiver(t, []byte("HTTP/1.1 200 "+strings.Repeat("\xffO\x00K", 1<<20)+"\r\nContent-Length: 0\r\n\r\n"), 0, false)
-			f.endpoint(ten, rcv.url, map[string]any{"retry_schedule": []string{"1s"}})
-			ev := f.publish(ten, typeCreated, `{"n":4}`)
-			d := f.waitStatus(ten, f.deliveryOf(ten, ev.ID).ID, "failed")
-			checkAttempts(t, f, ten, d.ID, 2, headersRefused)
-		})
+		// Both answers go past the 64 KiB bound hookd reads of a status
+		// line and headers (Go's 10 MiB default stored them in the error).
+		for name, answer := range map[string]string{
+			"an 8 MiB Location on a 302 is refused with the headers": "HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: http://x/" +
+				strings.Repeat("\x00a", 4<<20) + "\r\n\r\n",
+			"a 4 MiB status line is refused": "HTTP/1.1 200 " + strings.Repeat("\xffO\x00K", 1<<20) + "\r\nContent-Length: 0\r\n\r\n",
+		} {
+			t.Run(name, func(t *testing.T) {
+				f := f.in(t)
+				ten := f.tenant()
+				rcv := newRawReceiver(t, []byte(answer), 0, false)
+				f.endpoint(ten, rcv.url, map[string]any{"retry_schedule": []string{"1s"}})
+				ev := f.publish(ten, typeCreated, `{"n":3}`)
+				d := f.waitStatus(ten, f.deliveryOf(ten, ev.ID).ID, "failed")
+				checkAttempts(t, f, ten, d.ID, 2, headersRefused)
+			})
+		}
 
 		t.Run("10 MB of headers to 100 attempts at once", func(t *testing.T) {
 			f := f.in(t)
