@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/listen"
 )
 
 func TestJudgeSchedulesRetries(t *testing.T) {
@@ -169,6 +170,55 @@ func rawReceiver(t *testing.T, answer func(w io.Writer)) string {
 	return "http://" + ln.Addr().String()
 }
 
+// sendStorable sends one attempt to url and checks that what it would store
+// is storable and within bounds.
+func sendStorable(t *testing.T, d *Dispatcher, url string) hookd.Attempt {
+	t.Helper()
+	res, ok := d.send(t.Context(), &hookd.Job{DeliveryID: "dlv_1", EventID: "evt_1", Attempt: 1, RunAttempt: 1, URL: url,
+		Payload: []byte(`{}`), Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Timeout: 5 * time.Second})
+	if !ok {
+		t.Fatal("send reported a shutdown")
+	}
+	a := res.Attempt
+	for field, text := range map[string]string{"error": a.Error, "response_body": a.ResponseBody} {
+		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
+			t.Errorf("%s is not storable: %q", field, text[:min(len(text), 80)])
+		}
+	}
+	if len(a.Error) > hookd.MaxAttemptErrorBytes || len(a.ResponseBody) > 4096 {
+		t.Errorf("error of %d bytes, response body of %d bytes", len(a.Error), len(a.ResponseBody))
+	}
+	return a
+}
+
+// TestSendKeepsListenAnswersBounded: what a hookd listen client reports
+// goes through the same rule as a receiver's answer.
+func TestSendKeepsListenAnswersBounded(t *testing.T) {
+	hub := listen.NewHub()
+	s := hub.Open("t")
+	defer hub.Close(s)
+	d := New(nil, Config{AllowPrivate: true, Schedule: hookd.Schedule{}, Protocols: map[string]http.RoundTripper{listen.Scheme: hub}})
+	for _, answer := range []listen.Result{
+		{StatusCode: 200, Body: "ok\x00ok" + strings.Repeat("\xff", 8<<10)},
+		{Error: strings.Repeat("refused\x00\xfe", 1<<20)},
+	} {
+		go func() {
+			req := <-s.Requests()
+			answer.Token = req.Token
+			if err := hub.Complete("t", s.ID, answer); err != nil {
+				t.Error(err)
+			}
+		}()
+		a := sendStorable(t, d, listen.URL(s.ID))
+		if answer.Error == "" && (a.StatusCode != 200 || !strings.HasPrefix(a.ResponseBody, "ok\uFFFDok\uFFFD")) {
+			t.Errorf("status %d, body %q", a.StatusCode, a.ResponseBody)
+		}
+		if answer.Error != "" && !strings.HasPrefix(a.Error, "on the developer's machine: refused\uFFFD\uFFFDrefused") {
+			t.Errorf("error %.80q", a.Error)
+		}
+	}
+}
+
 // TestSendKeepsHostileAnswersBounded: whatever a receiver answers, the
 // attempt stores valid UTF-8 without NUL, within the excerpt and error bounds.
 func TestSendKeepsHostileAnswersBounded(t *testing.T) {
@@ -204,20 +254,7 @@ func TestSendKeepsHostileAnswersBounded(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			url := rawReceiver(t, c.answer)
-			res, ok := d.send(t.Context(), &hookd.Job{DeliveryID: "dlv_1", EventID: "evt_1", Attempt: 1, RunAttempt: 1, URL: url,
-				Payload: []byte(`{}`), Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, Timeout: 5 * time.Second})
-			if !ok {
-				t.Fatal("send reported a shutdown")
-			}
-			a := res.Attempt
-			for field, text := range map[string]string{"error": a.Error, "response_body": a.ResponseBody} {
-				if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
-					t.Errorf("%s is not storable: %q", field, text[:min(len(text), 80)])
-				}
-			}
-			if len(a.Error) > hookd.MaxAttemptErrorBytes || len(a.ResponseBody) > 4096 {
-				t.Errorf("error of %d bytes, response body of %d bytes", len(a.Error), len(a.ResponseBody))
-			}
+			a := sendStorable(t, d, url)
 			if a.StatusCode != c.status || a.ResponseBody != c.body {
 				t.Errorf("status %d, body %q; want %d, %q", a.StatusCode, a.ResponseBody[:min(len(a.ResponseBody), 80)], c.status, c.body[:min(len(c.body), 80)])
 			}
