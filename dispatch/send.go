@@ -249,6 +249,11 @@ func describe(err error, timeout time.Duration) string {
 		// Go's HTTP/2 client closes the connection this way on headers far
 		// over the bound, as on other malformed frames.
 		return fmt.Sprintf("HTTP/2 protocol error: a malformed answer, or headers over %d KiB", maxResponseHeaderBytes>>10)
+	case strings.Contains(err.Error(), "transport connection broken: malformed "):
+		// Go's text for an answer it cannot parse; the quote of the answer
+		// after it is cut by the error bound.
+		_, what, _ := strings.Cut(err.Error(), "transport connection broken: ")
+		return "the receiver's answer is not valid HTTP: " + what
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed by the receiver before a complete response"
 	}

@@ -248,7 +248,7 @@ func TestSendKeepsHostileAnswersBounded(t *testing.T) {
 			}},
 		{name: "a 4 MiB status line", errPrefix: "the receiver's status line and headers exceed 64 KiB",
 			answer: func(w io.Writer) { io.WriteString(w, "HTTP/1.1 200 "+strings.Repeat("\x00x", 2<<20)+"\r\n\r\n") }},
-		{name: "a malformed status line with NUL", errPrefix: "net/http: HTTP/1.x transport connection broken: malformed HTTP status code",
+		{name: "a malformed status line with NUL", errPrefix: "the receiver's answer is not valid HTTP: malformed HTTP status code",
 			answer: func(w io.Writer) { io.WriteString(w, "HTTP/1.1 2\x0000"+strings.Repeat("\xff", 30<<10)+" OK\r\n\r\n") }},
 	}
 	for _, c := range cases {
