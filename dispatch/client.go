@@ -8,6 +8,11 @@ import (
 	"code.dny.dev/ssrf"
 )
 
+// maxResponseHeaderBytes bounds a response's status line and headers (Go's
+// default is 10 MiB): a hundred concurrent receivers sending that much held
+// over a gigabyte. Beyond it the attempt fails (see describe).
+const maxResponseHeaderBytes = 64 << 10
+
 // NewClient returns the one HTTP client every attempt shares: keep-alive
 // connections reused across deliveries, redirects never followed, and, unless
 // allowPrivate, a dialer that refuses loopback, private, link-local,
@@ -20,16 +25,17 @@ func NewClient(allowPrivate bool) *http.Client {
 		dialer.Control = ssrf.New(ssrf.WithAnyPort()).Safe
 	}
 	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would dial on our behalf and bypass the address check
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: 0, // bounded by each attempt's own timeout
-		DisableCompression:    true,
+		Proxy:                  nil, // a proxy would dial on our behalf and bypass the address check
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    256,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		ResponseHeaderTimeout:  0, // bounded by each attempt's own timeout
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 	return &http.Client{
 		Transport: transport,

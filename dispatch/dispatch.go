@@ -291,7 +291,8 @@ func (d *Dispatcher) record(ctx context.Context) {
 // after its lease runs out, so giving up costs a duplicate, never an event;
 // still, flush retries while the store is down, since every result would be
 // lost alike. A batch the store keeps refusing is split, so that one bad
-// result (refused while the database answers pings) cannot stall the rest.
+// result (refused while the database answers pings) cannot stall the rest,
+// and that result is recorded degraded (see recordDegraded).
 func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 	backoff := 50 * time.Millisecond
 	for failures := 1; ; failures++ {
@@ -315,9 +316,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 				return
 			}
 			if d.store.Ping(ctx) == nil {
-				d.cfg.Logger.Error("dropping an attempt result the store refuses; its delivery will be retried after its lease",
-					"delivery", batch[0].Job.DeliveryID, "err", err)
-				d.returnSlots(1)
+				d.recordDegraded(ctx, batch[0], err)
 				return
 			}
 		}
@@ -327,6 +326,29 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// recordDegraded records a result the store refuses while the database
+// answers, without what the receiver sent and with an error saying why: its
+// delivery's state still advances (delivered, retried or failed as judged),
+// where dropping it would re-send the delivery after every lease, forever.
+// Only when even that is refused is the result dropped, to its lease.
+func (d *Dispatcher) recordDegraded(ctx context.Context, r hookd.AttemptResult, refused error) {
+	r.Attempt.ResponseBody = ""
+	r.Attempt.Error = hookd.StorableText("result not stored as received, response body and error dropped: "+refused.Error(),
+		hookd.MaxAttemptErrorBytes)
+	writeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	disabled, err := d.store.RecordAttempts(writeCtx, []hookd.AttemptResult{r})
+	cancel()
+	if err != nil {
+		d.cfg.Logger.Error("dropping an attempt result the store refuses, even without its response; its delivery will be retried after its lease",
+			"delivery", r.Job.DeliveryID, "err", err, "first_err", refused)
+		d.returnSlots(1)
+		return
+	}
+	d.cfg.Logger.Error("recorded an attempt without its response: the store refused it as received",
+		"delivery", r.Job.DeliveryID, "err", refused)
+	d.recorded([]hookd.AttemptResult{r}, disabled)
 }
 
 // recorded frees the workers of recorded results. The store wrote the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,17 +122,18 @@ func TestInFlightLimitHolds(t *testing.T) {
 	}
 }
 
-// poisonStore refuses to record any batch holding one delivery, as a store
-// fault the real database cannot be made to produce on demand.
+// poisonStore refuses to record any batch holding a result it finds
+// poisoned, as a store fault the real database can no longer be made to
+// produce on demand (hookd.StorableText keeps what receivers send storable).
 type poisonStore struct {
 	hookd.Store
-	poisoned atomic.Value // delivery id
+	poisoned func(hookd.AttemptResult) bool
 	refused  atomic.Int32
 }
 
 func (p *poisonStore) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
 	for _, r := range results {
-		if r.Job.DeliveryID == p.poisoned.Load() {
+		if p.poisoned(r) {
 			p.refused.Add(1)
 			return nil, errors.New("injected: the store refuses this result")
 		}
@@ -139,29 +141,100 @@ func (p *poisonStore) RecordAttempts(ctx context.Context, results []hookd.Attemp
 	return p.Store.RecordAttempts(ctx, results)
 }
 
-// TestPoisonResultDoesNotStallRecording: one result the store keeps refusing
-// is dropped, and every other result is still recorded.
+// heldReceiver answers every request with body(n), n counting from 1, once
+// release is closed, so that the requests finish, and are recorded, together.
+func heldReceiver(t *testing.T, release <-chan struct{}, body func(n int32) string) (*httptest.Server, *atomic.Int32) {
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := got.Add(1)
+		<-release
+		_, _ = io.WriteString(w, body(n))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &got
+}
+
+// TestRefusedResultIsRecordedDegraded: a result the store refuses (while
+// the database answers) is recorded without the receiver's answer, so its
+// delivery is delivered, once, instead of re-sent after every lease; the
+// other results of its batch are recorded as they came.
+func TestRefusedResultIsRecordedDegraded(t *testing.T) {
+	e := newEngineStore(t)
+	release := make(chan struct{})
+	srv, got := heldReceiver(t, release, func(n int32) string {
+		if n == 1 {
+			return "poison"
+		}
+		return "ok"
+	})
+	ep := e.endpoint(t, srv.URL, 10)
+	e.publish(t, 10)
+	store := &poisonStore{Store: e.store, poisoned: func(r hookd.AttemptResult) bool {
+		return strings.Contains(r.Attempt.ResponseBody, "poison")
+	}}
+	startEngine(t, store)
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	e.waitStatus(t, ep, hookd.StatusDelivered, 10)
+	if got.Load() != 10 {
+		t.Fatalf("the receiver got %d requests for 10 deliveries", got.Load())
+	}
+	if store.refused.Load() < 4 {
+		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the split", store.refused.Load())
+	}
+	ds, err := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: e.tenant}, hookd.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var degraded int
+	for _, d := range ds {
+		full, err := e.store.Delivery(t.Context(), e.tenant, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(full.AttemptLog) != 1 {
+			t.Fatalf("delivery %s has %d attempts, want 1", d.ID, len(full.AttemptLog))
+		}
+		a := full.AttemptLog[0]
+		switch a.ResponseBody {
+		case "ok":
+			if a.Error != "" {
+				t.Errorf("a healthy attempt has error %q", a.Error)
+			}
+		case "":
+			degraded++
+			if a.StatusCode != 200 || !strings.HasPrefix(a.Error, "result not stored as received") || !strings.Contains(a.Error, "injected") {
+				t.Errorf("degraded attempt: status %d, error %q", a.StatusCode, a.Error)
+			}
+		default:
+			t.Errorf("attempt stored with body %q", a.ResponseBody)
+		}
+	}
+	if degraded != 1 {
+		t.Fatalf("%d degraded attempts, want 1", degraded)
+	}
+}
+
+// TestPoisonResultDoesNotStallRecording: one result the store refuses even
+// degraded is dropped (to its lease), and every other result is still
+// recorded.
 func TestPoisonResultDoesNotStallRecording(t *testing.T) {
 	e := newEngineStore(t)
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		<-release // hold every request so they finish, and are recorded, together
-	}))
-	defer srv.Close()
+	srv, _ := heldReceiver(t, release, func(int32) string { return "" })
 	ep := e.endpoint(t, srv.URL, 10)
 	e.publish(t, 10)
 	ds, err := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: e.tenant}, hookd.Page{Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &poisonStore{Store: e.store}
-	store.poisoned.Store(ds[0].ID)
+	store := &poisonStore{Store: e.store, poisoned: func(r hookd.AttemptResult) bool { return r.Job.DeliveryID == ds[0].ID }}
 	startEngine(t, store)
 	time.Sleep(200 * time.Millisecond)
 	close(release)
 	e.waitStatus(t, ep, hookd.StatusDelivered, 9)
-	if store.refused.Load() < 3 {
-		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the split", store.refused.Load())
+	if store.refused.Load() < 4 {
+		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the split and the degraded record", store.refused.Load())
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"code.dny.dev/ssrf"
 
@@ -50,7 +49,16 @@ func (d *Dispatcher) attempt(ctx context.Context, job *hookd.Job) {
 }
 
 // send makes the HTTP request. ok is false when shutdown cancelled it.
+// Whatever the attempt log keeps of the receiver's answer (body excerpt,
+// error text) is made storable and bounded by hookd.StorableText.
 func (d *Dispatcher) send(ctx context.Context, job *hookd.Job) (hookd.AttemptResult, bool) {
+	res, ok := d.exchange(ctx, job)
+	res.Attempt.Error = hookd.StorableText(res.Attempt.Error, hookd.MaxAttemptErrorBytes)
+	return res, ok
+}
+
+// exchange sends the request and judges the answer.
+func (d *Dispatcher) exchange(ctx context.Context, job *hookd.Job) (hookd.AttemptResult, bool) {
 	timeout := job.Timeout
 	if timeout <= 0 {
 		timeout = d.cfg.Timeout
@@ -96,9 +104,20 @@ func (d *Dispatcher) send(ctx context.Context, job *hookd.Job) (hookd.AttemptRes
 		res.Attempt.Error = "reading the response: " + describe(readErr, timeout)
 	}
 	if resp.StatusCode/100 == 3 {
-		res.Attempt.Error = "redirect to " + resp.Header.Get("Location") + " not followed"
+		res.Attempt.Error = "redirect to " + shownLocation(resp.Header.Get("Location")) + " not followed"
 	}
 	return d.judge(res, resp), true
+}
+
+// maxLocationBytes bounds the Location quoted in a redirect's error, so that
+// the error still says the redirect was not followed.
+const maxLocationBytes = 512
+
+func shownLocation(loc string) string {
+	if len(loc) <= maxLocationBytes {
+		return loc
+	}
+	return hookd.StorableText(loc, maxLocationBytes) + "…"
 }
 
 func (d *Dispatcher) setHeaders(h http.Header, job *hookd.Job, at time.Time) error {
@@ -180,8 +199,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // attempt was the engine's largest allocation, for bodies mostly empty.
 var excerptBufs sync.Pool
 
-// readExcerpt keeps the first n bytes of a body (cut at a UTF-8 boundary)
-// and drains a bounded remainder so the connection can be reused.
+// readExcerpt keeps the first n bytes of a body, made storable (see
+// hookd.StorableText), and drains a bounded remainder so the connection can be reused.
 func readExcerpt(body io.Reader, n int) (string, error) {
 	bp, _ := excerptBufs.Get().(*[]byte)
 	if bp == nil || cap(*bp) < n {
@@ -199,15 +218,7 @@ func readExcerpt(body io.Reader, n int) (string, error) {
 			err = nil
 		}
 	}
-	excerpt := buf[:got]
-	// Drop a rune the cut split in two; other invalid bytes become U+FFFD.
-	for i := 1; i < utf8.UTFMax && len(excerpt) > 0 && !utf8.Valid(excerpt); i++ {
-		excerpt = excerpt[:len(excerpt)-1]
-	}
-	if !utf8.Valid(excerpt) {
-		excerpt = buf[:got]
-	}
-	return strings.ToValidUTF8(string(excerpt), "\uFFFD"), err
+	return hookd.StorableText(string(buf[:got]), n), err
 }
 
 // describe turns a transport error into the short text users see in the log.
@@ -232,10 +243,29 @@ func describe(err error, timeout time.Duration) string {
 		return "TLS: certificate not valid: " + innermost(err)
 	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "TLS: the receiver did not answer with TLS (is it plain http?)"
+	case tooLongHeaders(err):
+		return fmt.Sprintf("the receiver's status line and headers exceed %d KiB; response refused", maxResponseHeaderBytes>>10)
+	case strings.HasSuffix(err.Error(), "connection error: PROTOCOL_ERROR"):
+		// Go's HTTP/2 client closes the connection this way on headers far
+		// over the bound, as on other malformed frames.
+		return fmt.Sprintf("HTTP/2 protocol error: a malformed answer, or headers over %d KiB", maxResponseHeaderBytes>>10)
+	case strings.Contains(err.Error(), "transport connection broken: malformed "):
+		// Go's text for an answer it cannot parse; the quote of the answer
+		// after it is cut by the error bound.
+		_, what, _ := strings.Cut(err.Error(), "transport connection broken: ")
+		return "the receiver's answer is not valid HTTP: " + what
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed by the receiver before a complete response"
 	}
 	return innermost(err)
+}
+
+// tooLongHeaders recognises the transports' refusals of a response beyond
+// MaxResponseHeaderBytes; neither has a type of its own.
+func tooLongHeaders(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "net/http: server response headers exceeded") || // HTTP/1
+		strings.Contains(msg, "http2: response header list larger than advertised limit")
 }
 
 func isTimeout(err error) bool {
