@@ -175,8 +175,10 @@ func (c *serveCmd) Run() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
 		Handler:           dash.Mount(server),
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
