@@ -75,3 +75,30 @@ func TestOversizeRequestIsProblem(t *testing.T) {
 	f.admin.must(t, 200, "GET", "/v1/tenants?q="+strings.Repeat("x", 60<<10), nil, nil)
 	f.admin.must(t, 200, "GET", "/healthz", nil, nil)
 }
+
+// TestNestedSchemaRefused creates event types whose schemas are nested
+// 5,000 deep (a 50 KB body that used to compile for minutes) or beyond the
+// other bounds: each is refused with 422 naming the schema, nothing is
+// created, and the process serves on.
+func TestNestedSchemaRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{})
+	for name, schema := range map[string]string{
+		"items 5,000 deep":    strings.Repeat(`{"items":`, 5000) + `{}` + strings.Repeat(`}`, 5000),
+		"properties 800 deep": strings.Repeat(`{"properties":{"a":`, 800) + `{}` + strings.Repeat(`}}`, 800),
+		"3,000 subschemas":    `{"anyOf":[` + strings.Repeat(`{"type":"string"},`, 3000) + `{}]}`,
+		"128 KiB":             `{"description":"` + strings.Repeat("x", 128<<10) + `"}`,
+	} {
+		id := "deep." + strings.NewReplacer(" ", "-", ",", "").Replace(name)
+		r := f.admin.do(t, "POST", "/v1/event-types", map[string]any{"name": id, "schema": rawJSON(schema)})
+		p := wantProblem(t, r, 422)
+		if !p.names("schema") {
+			t.Errorf("%s: the problem names %v, want schema", name, p.fields())
+		}
+		wantProblem(t, f.admin.do(t, "GET", "/v1/event-types/"+id, nil), 404)
+	}
+	f.admin.must(t, 200, "GET", "/healthz", nil, nil)
+	// A schema within the bounds is kept and applied.
+	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": "nested.ok",
+		"schema": rawJSON(strings.Repeat(`{"items":`, 20) + `{"type":"string"}` + strings.Repeat(`}`, 20))}, nil)
+}
