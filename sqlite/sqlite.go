@@ -223,14 +223,21 @@ func (db *DB) run(ctx context.Context, what string, job *txJob) error {
 	case <-db.quit:
 		return fmt.Errorf("%s: %w", what, errClosed)
 	}
-	// Once taken, a job always completes: wait for its outcome.
-	if err := <-job.done; err != nil {
-		if hookd.ErrorCode(err) != hookd.EINTERNAL {
-			return err
+	// Once taken, a job always completes; its caller waits for the outcome
+	// until its deadline (the job may still commit after that, as any write
+	// whose answer is lost). done is buffered, so the committer never waits.
+	select {
+	case err := <-job.done:
+		if err != nil {
+			if hookd.ErrorCode(err) != hookd.EINTERNAL {
+				return err
+			}
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		return fmt.Errorf("%s: %w", what, err)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: waiting for the writer: %w", what, ctx.Err())
 	}
-	return nil
 }
 
 // commit runs write jobs in groups until Close.

@@ -22,7 +22,8 @@ var errSharedKey = errors.New("--encryption-key (HOOKD_ENCRYPTION_KEY) is requir
 	"(make one with: openssl rand -base64 32)")
 
 // openStore opens the database --database names (a postgres:// or
-// postgresql:// URL, else a SQLite file), migrated, with metrics around it.
+// postgresql:// URL, else a SQLite file), migrated, with a deadline on every
+// call (--db-timeout) and metrics around it.
 func (c *serveCmd) openStore(ctx context.Context, box *secretbox.Box) (hookd.Store, *metrics.Metrics, error) {
 	var store hookd.Store
 	var err error
@@ -34,8 +35,8 @@ func (c *serveCmd) openStore(ctx context.Context, box *secretbox.Box) (hookd.Sto
 	if err != nil {
 		return nil, nil, err
 	}
-	m := metrics.New(store)
-	return m.Wrap(store), m, nil
+	m := metrics.New(store) // its queue gauges have their own deadline
+	return m.Wrap(hookd.WithDeadlines(store, c.DBTimeout)), m, nil
 }
 
 // redactDatabase is --database as logs may show it: without a password.

@@ -54,6 +54,7 @@ type serveCmd struct {
 	MaxPayloadSize           int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
 	MaxEndpointsPerTenant    int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
 	ShutdownTimeout          time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM or SIGINT, how long to let in-flight deliveries finish (requests get at most 10s). The process exits 15s after it at the latest, whatever is still running (exit status 1; 0 after a clean stop); a second signal ends it at once."`
+	DBTimeout                time.Duration `default:"5s" env:"HOOKD_DB_TIMEOUT" help:"Longest a database call may take (a query, or a transaction as a whole; maintenance batches and deleting a tenant or endpoint get 12 times as long). Beyond it the call fails: the API answers 503, deliveries are retried."`
 	LeaseGrace               time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
 	LogFormat                string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
 	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
@@ -72,6 +73,9 @@ func (c *serveCmd) Run() error {
 	if c.LeaseGrace < time.Second {
 		// The grace covers recording a result after its request timed out.
 		return fmt.Errorf("--lease-grace must be at least 1s, got %s", c.LeaseGrace)
+	}
+	if c.DBTimeout < 100*time.Millisecond {
+		return fmt.Errorf("--db-timeout must be at least 100ms, got %s", c.DBTimeout)
 	}
 	if c.RetryJitter < 0 || c.RetryJitter > 0.5 {
 		return fmt.Errorf("--retry-jitter must be between 0 and 0.5, got %g", c.RetryJitter)
