@@ -43,7 +43,9 @@ func newKey(t *testing.T) string {
 }
 
 // countingReceiver records each request's webhook-id and arrival, and the
-// most requests it ever had in progress at once.
+// most requests it ever had in progress at once. While held, requests wait
+// (and count) only once it is released; one whose sender gives up first
+// does not count.
 type countingReceiver struct {
 	*httptest.Server
 	delay   time.Duration
@@ -51,12 +53,23 @@ type countingReceiver struct {
 	arrived map[string][]time.Time
 	now     int
 	peak    int
+	held    chan struct{} // closed by release
 }
 
 func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
 	r := &countingReceiver{delay: delay, arrived: map[string][]time.Time{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body)
+		r.mu.Lock()
+		held := r.held
+		r.mu.Unlock()
+		if held != nil {
+			select {
+			case <-held:
+			case <-req.Context().Done():
+				return
+			}
+		}
 		r.mu.Lock()
 		r.arrived[req.Header.Get("webhook-id")] = append(r.arrived[req.Header.Get("webhook-id")], time.Now())
 		r.now++
@@ -69,6 +82,22 @@ func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// hold makes requests wait until release.
+func (r *countingReceiver) hold() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held = make(chan struct{})
+}
+
+func (r *countingReceiver) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held != nil {
+		close(r.held)
+		r.held = nil
+	}
 }
 
 // missing returns the ids of want that never arrived, and the number of

@@ -103,6 +103,12 @@ func (c *serveCmd) Run() error {
 		return err
 	}
 	defer store.Close()
+	if rd, ok := store.(hookd.Readier); ok {
+		if err := rd.Ready(ctx); err != nil {
+			// E.g. a full disk: serve what can be served, /readyz says why not all.
+			logger.Warn("starting while the database is not ready", "err", err)
+		}
+	}
 	if err := c.bootstrapAdminKey(ctx, store); err != nil {
 		return err
 	}
