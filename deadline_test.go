@@ -70,3 +70,19 @@ func TestWithDeadlines(t *testing.T) {
 	}
 	<-inner.budget
 }
+
+type pingStore struct{ Store }
+
+func (pingStore) Ping(context.Context) error { return nil }
+
+// BenchmarkWithDeadlines is what the deadline adds to a store call.
+func BenchmarkWithDeadlines(b *testing.B) {
+	ctx := context.Background()
+	for name, s := range map[string]Store{"bare": pingStore{}, "with-deadlines": WithDeadlines(pingStore{}, time.Second)} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				_ = s.Ping(ctx)
+			}
+		})
+	}
+}
