@@ -1,20 +1,25 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/hookd/hookd"
 )
 
-// readyz answers 200 when this node can serve: the database answers and,
-// when the store can tell (hookd.Readier), its migrations are current.
+// readyz answers 200 when this node can serve: the database answers within
+// readyTimeout and, when the store can tell (hookd.Readier), its migrations
+// are current and its disk is not full. Otherwise 503, within readyTimeout.
 // Load balancers route by it; /healthz stays a liveness check.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	check := s.store.Ping
 	if rd, ok := s.store.(hookd.Readier); ok {
 		check = rd.Ready
 	}
-	if err := check(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := check(ctx); err != nil {
 		s.logger.Warn("not ready", "err", err)
 		if hookd.ErrorCode(err) != hookd.EUNAVAILABLE {
 			err = hookd.Errorf(hookd.EUNAVAILABLE, "database unreachable")
@@ -24,6 +29,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "version": hookd.Version})
 }
+
+// readyTimeout is how long /readyz waits for the database: a load balancer's
+// check must get its answer, not a hang.
+const readyTimeout = 3 * time.Second
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Metrics == nil {

@@ -176,6 +176,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
+// storeCallTimeout bounds the loop's claims and reads whatever store it is
+// given, so a silent database cannot stall it (the store's own deadline,
+// hookd.WithDeadlines, is usually shorter); a failed claim backs off.
+const storeCallTimeout = 30 * time.Second
+
 // finalRecordTimeout bounds the last writes on shutdown.
 const finalRecordTimeout = 10 * time.Second
 
@@ -186,7 +191,9 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 		if free == 0 {
 			return
 		}
-		jobs, err := d.store.ClaimDeliveries(ctx, time.Now(), free, d.cfg.LeaseGrace)
+		claimCtx, cancel := context.WithTimeout(ctx, storeCallTimeout)
+		jobs, err := d.store.ClaimDeliveries(claimCtx, time.Now(), free, d.cfg.LeaseGrace)
+		cancel()
 		if err != nil {
 			// A failed claim leased nothing (its transaction did not
 			// commit): every slot goes back.
@@ -243,6 +250,8 @@ func (d *Dispatcher) returnSlots(n int) {
 // could not be claimed waits on an endpoint's in-flight limit; a finished
 // attempt wakes us for it, and the poll interval bounds the wait.
 func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, storeCallTimeout)
+	defer cancel()
 	next, ok, err := d.store.NextDueAt(ctx)
 	if err != nil || !ok {
 		return d.cfg.PollInterval

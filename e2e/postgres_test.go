@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +43,9 @@ func newKey(t *testing.T) string {
 }
 
 // countingReceiver records each request's webhook-id and arrival, and the
-// most requests it ever had in progress at once.
+// most requests it ever had in progress at once. While held, requests wait
+// (and count) only once it is released; one whose sender gives up first
+// does not count.
 type countingReceiver struct {
 	*httptest.Server
 	delay   time.Duration
@@ -52,12 +53,23 @@ type countingReceiver struct {
 	arrived map[string][]time.Time
 	now     int
 	peak    int
+	held    chan struct{} // closed by release
 }
 
 func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
 	r := &countingReceiver{delay: delay, arrived: map[string][]time.Time{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body)
+		r.mu.Lock()
+		held := r.held
+		r.mu.Unlock()
+		if held != nil {
+			select {
+			case <-held:
+			case <-req.Context().Done():
+				return
+			}
+		}
 		r.mu.Lock()
 		r.arrived[req.Header.Get("webhook-id")] = append(r.arrived[req.Header.Get("webhook-id")], time.Now())
 		r.now++
@@ -70,6 +82,22 @@ func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// hold makes requests wait until release.
+func (r *countingReceiver) hold() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held = make(chan struct{})
+}
+
+func (r *countingReceiver) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held != nil {
+		close(r.held)
+		r.held = nil
+	}
 }
 
 // missing returns the ids of want that never arrived, and the number of
@@ -246,12 +274,16 @@ func unrecorded(h *hookdProc) int {
 
 // tcpProxy forwards connections to a target until cut: then it drops every
 // open connection and refuses new ones (accepts and closes them at once),
-// as a network partition or a database failover looks to hookd.
+// as a network partition or a database failover looks to hookd. As a black
+// hole it forwards nothing but keeps every connection open and accepts new
+// ones: a link that silently drops packets, without a reset. What was sent
+// meanwhile goes through once it heals, as TCP's retransmissions would.
 type tcpProxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
 	cut    bool
+	holed  chan struct{} // while a black hole: closed when it heals
 	conns  map[net.Conn]struct{}
 }
 
@@ -292,13 +324,49 @@ func (p *tcpProxy) pipe(c net.Conn) {
 	p.mu.Lock()
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); up.Close() }()
-	_, _ = io.Copy(c, up)
+	go func() { p.forward(up, c); up.Close() }()
+	p.forward(c, up)
 	c.Close()
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, up)
 	p.mu.Unlock()
+}
+
+// forward copies src to dst until either fails, holding what it read while
+// the proxy is a black hole.
+func (p *tcpProxy) forward(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && (!p.passable() || writeAll(dst, buf[:n]) != nil) {
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func writeAll(w io.Writer, b []byte) error {
+	_, err := w.Write(b)
+	return err
+}
+
+// passable waits out a black hole; false once the proxy is cut.
+func (p *tcpProxy) passable() bool {
+	for {
+		p.mu.Lock()
+		cut, holed := p.cut, p.holed
+		p.mu.Unlock()
+		if cut {
+			return false
+		}
+		if holed == nil {
+			return true
+		}
+		<-holed
+	}
 }
 
 // setCut cuts the proxy (closing every open connection) or restores it.
@@ -310,6 +378,27 @@ func (p *tcpProxy) setCut(cut bool) {
 		for c := range p.conns {
 			c.Close()
 		}
+		p.heal()
+	}
+}
+
+// setBlackHole makes the proxy a black hole, or heals it.
+func (p *tcpProxy) setBlackHole(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if on && p.holed == nil {
+		p.holed = make(chan struct{})
+	}
+	if !on {
+		p.heal()
+	}
+}
+
+// heal ends a black hole; p.mu is held.
+func (p *tcpProxy) heal() {
+	if p.holed != nil {
+		close(p.holed)
+		p.holed = nil
 	}
 }
 
@@ -317,99 +406,30 @@ func (p *tcpProxy) setCut(cut bool) {
 // it. While cut off, publishes answer 503 (never 202) and /readyz 503; after,
 // the same process resumes by itself, and every acknowledged event arrives.
 func TestPostgresOutage(t *testing.T) {
-	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 	t.Parallel()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newTCPProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	h := pgNode(t, "serve", u.String(), newKey(t))
-	f := &fixture{t: t, h: h, admin: h.admin(), seq: new(atomic.Int64)}
-	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
-	ten := f.tenant()
-	rcv := newCountingReceiver(t, 0)
-	// A short timeout keeps leases short: a claim that committed as the
-	// connection dropped (the node never heard) comes back in 4 s.
-	f.endpoint(ten, rcv.URL, map[string]any{"timeout_seconds": 2, "retry_schedule": []string{"1s", "1s", "1s", "1s", "1s"}})
+	proxy, h, ten, rcv := proxiedNode(t)
 
-	var (
-		mu        sync.Mutex
-		acked     []string
-		statuses  = map[int]int{}
-		cutOff    atomic.Bool
-		duringCut = map[int]int{}
-		stop      atomic.Bool
-		wg        sync.WaitGroup
-	)
-	client := &http.Client{Timeout: 10 * time.Second}
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; !stop.Load(); n++ {
-				id := fmt.Sprintf("outage-%d-%d", g, n)
-				wasCut := cutOff.Load()
-				code := publishOne(client, h.url, h.key, ten, id)
-				mu.Lock()
-				statuses[code]++
-				if wasCut && cutOff.Load() {
-					duringCut[code]++
-				}
-				if code == http.StatusAccepted {
-					acked = append(acked, id)
-				}
-				mu.Unlock()
-				time.Sleep(5 * time.Millisecond)
-			}
-		}()
-	}
-	ackedCount := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(acked)
-	}
-	eventually(t, 30*time.Second, func() (bool, string) { return ackedCount() >= 100, "publishing before the cut" })
+	load := startPublishing(h, ten, "outage")
+	load.waitAcked(t, 100, "publishing before the cut")
 
 	start := time.Now()
 	proxy.setCut(true)
-	cutOff.Store(true)
-	eventually(t, 30*time.Second, func() (bool, string) {
-		mu.Lock()
-		defer mu.Unlock()
-		return duringCut[http.StatusServiceUnavailable] >= 20, fmt.Sprintf("statuses while cut off: %v", duringCut)
-	})
+	load.trouble.Store(true)
+	load.waitDuring(t, http.StatusServiceUnavailable, 20)
 	quiet(2 * time.Second) // an outage long enough for claims and records to fail and back off
 	wantProblem(t, h.client("").do(t, "GET", "/readyz", nil), 503)
 	cutFor := time.Since(start)
-	cutOff.Store(false)
+	load.trouble.Store(false)
 	proxy.setCut(false)
 	restored := time.Now()
 
-	eventually(t, 30*time.Second, func() (bool, string) {
-		r := h.client("").do(t, "GET", "/readyz", nil)
-		return r.status == 200, fmt.Sprintf("/readyz answers %d after the database came back", r.status)
-	})
+	waitReady(t, h)
 	readyAfter := time.Since(restored)
-	before := ackedCount()
-	eventually(t, 30*time.Second, func() (bool, string) { return ackedCount() >= before+100, "publishing after the cut" })
-	stop.Store(true)
-	wg.Wait()
-
-	mu.Lock()
-	defer mu.Unlock()
-	for code, n := range statuses {
-		if code != http.StatusAccepted && code != http.StatusServiceUnavailable {
-			t.Errorf("%d publishes answered %d; want only 202, or 503 while the database is unreachable", n, code)
-		}
-	}
-	if n := duringCut[http.StatusAccepted]; n > 0 {
-		t.Errorf("%d publishes answered 202 while the database was unreachable", n)
-	}
-	dups := rcv.waitAllArrived(t, acked, 60*time.Second)
+	load.waitAcked(t, 100, "publishing after the cut")
+	load.finish(t)
+	dups := rcv.waitAllArrived(t, load.acked, 60*time.Second)
 	t.Logf("cut off for %s, ready %s after; publish statuses %v (while cut off: %v); all %d acknowledged events arrived %s after the restore, %d duplicate requests",
-		cutFor.Round(time.Millisecond), readyAfter.Round(time.Millisecond), statuses, duringCut, len(acked),
+		cutFor.Round(time.Millisecond), readyAfter.Round(time.Millisecond), load.statuses, load.during, len(load.acked),
 		time.Since(restored).Round(time.Millisecond), dups)
 }
 

@@ -73,6 +73,7 @@ func Connect(ctx context.Context, url string, box *secretbox.Box, opts ...Option
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	cfg.ConnConfig.DialFunc = dialer(cfg.ConnConfig.ConnectTimeout).DialContext
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		// Times come back in UTC, as from the SQLite store.
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
@@ -163,19 +164,10 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
-// unavailable is a database error the caller can do nothing about but retry:
-// the connection failed, or the server is shutting down or full. The API
-// shows its domain message (503) while logs get the cause.
-type unavailable struct {
-	domain *hookd.Error
-	cause  error
-}
-
-func (u *unavailable) Error() string { return u.domain.Message + ": " + u.cause.Error() }
-func (u *unavailable) Unwrap() error { return u.domain }
-
-// fail wraps err with what failed. Domain errors pass through; connection
-// failures become EUNAVAILABLE.
+// fail wraps err with what failed. Domain errors pass through; a database
+// error the caller can do nothing about but retry (the connection failed or
+// timed out, the server is shutting down or full) becomes EUNAVAILABLE: the
+// API shows its message (503) while logs get the cause.
 func (db *DB) fail(what string, err error) error {
 	if err == nil {
 		return nil
@@ -184,8 +176,7 @@ func (db *DB) fail(what string, err error) error {
 		return err
 	}
 	if isUnavailable(err) {
-		return &unavailable{domain: hookd.Errorf(hookd.EUNAVAILABLE, "the database is unavailable; try again shortly"),
-			cause: fmt.Errorf("%s: %w", what, err)}
+		return hookd.Unavailable(fmt.Errorf("%s: %w", what, err), "the database is unavailable; try again shortly")
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -194,8 +185,9 @@ func isUnavailable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		// 08: connection exception; 57P01-03: shutdown, crash, starting up;
-		// 53300: too many connections.
-		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300"
+		// 53: insufficient resources (disk full, out of memory, too many
+		// connections).
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "53")
 	}
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
@@ -293,12 +285,34 @@ func (db *DB) listen(ctx context.Context, signal func()) error {
 	}
 	signal()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		// A connection that hears nothing for a while is asked whether it
+		// still answers: one whose server went silent would otherwise wait
+		// forever (until the kernel gives up on it), and no wake-up would come.
+		waitCtx, cancel := context.WithTimeout(ctx, listenCheckEvery)
+		_, err := conn.WaitForNotification(waitCtx)
+		cancel()
+		if err == nil {
+			signal()
+			continue
+		}
+		if ctx.Err() != nil || !pgconn.Timeout(err) {
 			return err
 		}
-		signal()
+		pingCtx, cancel := context.WithTimeout(ctx, listenPingTimeout)
+		err = conn.Ping(pingCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("listen connection does not answer: %w", err)
+		}
 	}
 }
+
+// The LISTEN connection's liveness check: after this long without a
+// notification it must answer a ping within listenPingTimeout.
+const (
+	listenCheckEvery  = 30 * time.Second
+	listenPingTimeout = 5 * time.Second
+)
 
 // collect scans every row with scan and closes rows.
 func collect[T any](rows pgx.Rows, err error, scan func(pgx.Rows) (T, error)) ([]T, error) {

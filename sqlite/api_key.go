@@ -68,11 +68,16 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, err
 		return nil, fmt.Errorf("read api key: %w", err)
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > usageResolution {
-		if _, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), k.ID); err != nil {
+		// On a full disk the key still works (reads go on); its use is
+		// recorded once space returns.
+		_, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), k.ID)
+		switch {
+		case err == nil:
+			t := fromMs(ms(now))
+			k.LastUsedAt = &t
+		case !isFull(err):
 			return nil, fmt.Errorf("record api key use: %w", err)
 		}
-		t := fromMs(ms(now))
-		k.LastUsedAt = &t
 	}
 	db.keys.put(hash, k, gen)
 	return k, nil

@@ -27,8 +27,9 @@ var migrations embed.FS
 
 // DB is the SQLite Store.
 type DB struct {
-	write *sql.DB // exactly one connection: SQLite's single writer
+	write *writer // exactly one connection: SQLite's single writer
 	read  *sql.DB
+	disk  *disk
 	box   *secretbox.Box
 	lock  *os.File
 	// Write transactions funnel through one committer goroutine.
@@ -47,18 +48,24 @@ type DB struct {
 	now func() time.Time
 }
 
-var _ hookd.Store = (*DB)(nil)
+var (
+	_ hookd.Store   = (*DB)(nil)
+	_ hookd.Readier = (*DB)(nil)
+)
 
 // Open opens (creating if needed) and migrates the database at path. It takes
 // an exclusive lock beside the file, since two processes sharing one SQLite
 // file would deliver the same work twice, and then releases every lease a
-// previous, killed process left behind so its work is retried at once.
+// previous, killed process left behind so its work is retried at once. On a
+// full disk it opens read-only in effect: writes answer EUNAVAILABLE until
+// space returns, and the leases stay until they run out by themselves.
 func Open(ctx context.Context, path string, box *secretbox.Box, opts ...Option) (*DB, error) {
 	lock, err := lockFile(path + ".lock")
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{box: box, lock: lock, now: time.Now, txq: make(chan *txJob), quit: make(chan struct{}), committed: make(chan struct{})}
+	db := &DB{box: box, lock: lock, disk: newDisk(path), now: time.Now,
+		txq: make(chan *txJob), quit: make(chan struct{}), committed: make(chan struct{})}
 	for _, o := range opts {
 		o(db)
 	}
@@ -68,10 +75,12 @@ func Open(ctx context.Context, path string, box *secretbox.Box, opts ...Option) 
 	// and synchronous=FULL's, untouched.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
-	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate"); err != nil {
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	db.write = &writer{DB: w, disk: db.disk}
 	db.write.SetMaxOpenConns(1)
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxLifetime(0)
@@ -97,7 +106,7 @@ func Open(ctx context.Context, path string, box *secretbox.Box, opts ...Option) 
 	}
 	if _, err := db.write.ExecContext(ctx,
 		`UPDATE deliveries SET lease_token = NULL, next_attempt_at = ? WHERE lease_token IS NOT NULL AND status IN ('pending', 'retrying')`,
-		ms(time.Now())); err != nil {
+		ms(time.Now())); err != nil && !isFull(err) {
 		db.Close()
 		return nil, fmt.Errorf("release stale leases: %w", err)
 	}
@@ -117,11 +126,16 @@ func lockFile(path string) (*os.File, error) {
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db.write, mustSub(migrations, "migrations"))
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db.write.DB, mustSub(migrations, "migrations"))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := provider.Up(ctx); err != nil {
+		if isFull(err) {
+			// Migrating must write; a database that is current is not
+			// written to here, so this is a first start or an upgrade.
+			return fmt.Errorf("migrate database: the disk holding it is full; free space on it and start hookd again: %w", err)
+		}
 		return fmt.Errorf("migrate database: %w", err)
 	}
 	return nil
@@ -228,14 +242,21 @@ func (db *DB) run(ctx context.Context, what string, job *txJob) error {
 	case <-db.quit:
 		return fmt.Errorf("%s: %w", what, errClosed)
 	}
-	// Once taken, a job always completes: wait for its outcome.
-	if err := <-job.done; err != nil {
-		if hookd.ErrorCode(err) != hookd.EINTERNAL {
-			return err
+	// Once taken, a job always completes; its caller waits for the outcome
+	// until its deadline (the job may still commit after that, as any write
+	// whose answer is lost). done is buffered, so the committer never waits.
+	select {
+	case err := <-job.done:
+		if err = db.disk.check(err); err != nil {
+			if hookd.ErrorCode(err) != hookd.EINTERNAL {
+				return err
+			}
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		return fmt.Errorf("%s: %w", what, err)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: waiting for the writer: %w", what, ctx.Err())
 	}
-	return nil
 }
 
 // commit runs write jobs in groups until Close.
@@ -321,8 +342,13 @@ func (db *DB) runGroup(batch []*txJob) {
 			_ = tx.Rollback()
 			db.fullSync(conn, lazy)
 			db.pubCache.reset()
+			cause := j.err
 			for _, j := range batch {
 				j.err = nil
+			}
+			if isFull(cause) {
+				finish(cause) // each caller is told the disk is full (run)
+				return
 			}
 			finish(hookd.Errorf(hookd.EUNAVAILABLE, "the database abandoned a write transaction; try again"))
 			return

@@ -22,8 +22,9 @@ var errSharedKey = errors.New("--encryption-key (HOOKD_ENCRYPTION_KEY) is requir
 	"(make one with: openssl rand -base64 32)")
 
 // openStore opens the database --database names (a postgres:// or
-// postgresql:// URL, else a SQLite file), migrated, with metrics around it;
-// ops builds the operational events it writes (nil: none).
+// postgresql:// URL, else a SQLite file), migrated, with a deadline on every
+// call (--db-timeout) and metrics around it; ops builds the operational events
+// it writes (nil: none).
 func (c *serveCmd) openStore(ctx context.Context, box *secretbox.Box, ops hookd.OpEvents) (hookd.Store, *metrics.Metrics, error) {
 	var store hookd.Store
 	var err error
@@ -35,8 +36,8 @@ func (c *serveCmd) openStore(ctx context.Context, box *secretbox.Box, ops hookd.
 	if err != nil {
 		return nil, nil, err
 	}
-	m := metrics.New(store)
-	return m.Wrap(store), m, nil
+	m := metrics.New(store) // its queue gauges have their own deadline
+	return m.Wrap(hookd.WithDeadlines(store, c.DBTimeout)), m, nil
 }
 
 // redactDatabase is --database as logs may show it: without a password.

@@ -53,7 +53,8 @@ type serveCmd struct {
 	NoWorkers                bool          `env:"HOOKD_NO_WORKERS" help:"Serve the API only; deliveries are left to other nodes (hookd worker or serve) on the same PostgreSQL database."`
 	MaxPayloadSize           int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
 	MaxEndpointsPerTenant    int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
-	ShutdownTimeout          time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM, how long to let in-flight deliveries finish."`
+	ShutdownTimeout          time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"On SIGTERM or SIGINT, how long to let in-flight deliveries finish (requests get at most 10s). The process exits 15s after it at the latest, whatever is still running (exit status 1; 0 after a clean stop); a second signal ends it at once."`
+	DBTimeout                time.Duration `default:"5s" env:"HOOKD_DB_TIMEOUT" help:"Longest a database call may take (a query, or a transaction as a whole; maintenance batches and deleting a tenant or endpoint get 12 times as long). Beyond it the call fails: the API answers 503, deliveries are retried."`
 	LeaseGrace               time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
 	LogFormat                string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
 	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
@@ -72,6 +73,9 @@ func (c *serveCmd) Run() error {
 	if c.LeaseGrace < time.Second {
 		// The grace covers recording a result after its request timed out.
 		return fmt.Errorf("--lease-grace must be at least 1s, got %s", c.LeaseGrace)
+	}
+	if c.DBTimeout < 100*time.Millisecond {
+		return fmt.Errorf("--db-timeout must be at least 100ms, got %s", c.DBTimeout)
 	}
 	if c.RetryJitter < 0 || c.RetryJitter > 0.5 {
 		return fmt.Errorf("--retry-jitter must be between 0 and 0.5, got %g", c.RetryJitter)
@@ -99,6 +103,12 @@ func (c *serveCmd) Run() error {
 		return err
 	}
 	defer store.Close()
+	if rd, ok := store.(hookd.Readier); ok {
+		if err := rd.Ready(ctx); err != nil {
+			// E.g. a full disk: serve what can be served, /readyz says why not all.
+			logger.Warn("starting while the database is not ready", "err", err)
+		}
+	}
 	if err := c.bootstrapAdminKey(ctx, store); err != nil {
 		return err
 	}
@@ -165,8 +175,10 @@ func (c *serveCmd) Run() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
 		Handler:           dash.Mount(server),
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -202,11 +214,24 @@ func (c *serveCmd) Run() error {
 		stop()
 		return fmt.Errorf("serve: %w", err)
 	}
+	stop() // from now on a second SIGINT or SIGTERM ends the process at once
+	// Whatever a request or the store is doing, the process ends: a stuck
+	// handler or database call must not keep it alive (exit status 1).
+	forced := time.AfterFunc(c.ShutdownTimeout+shutdownGrace, func() {
+		logger.Error("shutdown did not finish in time; exiting", "after", c.ShutdownTimeout+shutdownGrace)
+		os.Exit(1)
+	})
+	defer forced.Stop()
 	logger.Info("shutting down: finishing in-flight deliveries", "timeout", c.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Requests get up to 10 s (at most the shutdown timeout) to finish; then
+	// their connections are closed.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), min(10*time.Second, c.ShutdownTimeout))
 	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		logger.Warn("http shutdown", "err", err)
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			logger.Warn("http shutdown", "err", err)
+		}
+		_ = httpServer.Close()
 	}
 	if err := <-dispatched; err != nil {
 		return err
@@ -214,6 +239,11 @@ func (c *serveCmd) Run() error {
 	logger.Info("stopped")
 	return nil
 }
+
+// shutdownGrace is how long past --shutdown-timeout the process may take to
+// stop: the dispatcher records the results of the last attempts (up to 10 s)
+// and closes the store.
+const shutdownGrace = 15 * time.Second
 
 // parseRetention reads a duration that may also be whole days ("30d").
 func parseRetention(s string) (time.Duration, error) {

@@ -21,8 +21,12 @@ type Schema struct {
 // location names the schema inside the compiler; nothing is fetched from it.
 const location = "urn:hookd:event-type-schema"
 
-// Compile reads a schema document.
+// Compile reads a schema document within the bounds (MaxBytes, MaxDepth,
+// MaxObjects).
 func Compile(raw []byte) (*Schema, error) {
+	if err := checkBounds(raw); err != nil {
+		return nil, err
+	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
