@@ -13,15 +13,17 @@ import (
 // instead of waiting for the writer; the writer's work still commits.
 func TestWriteWaitsUntilItsDeadline(t *testing.T) {
 	db, ctx := cacheTestDB(t)
-	release := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	stalled := make(chan error, 1)
 	go func() {
 		stalled <- db.inTx(ctx, "stalled write", func(ctx context.Context, tx *sql.Tx) error {
+			close(started)
 			<-release
 			_, err := tx.ExecContext(ctx, `INSERT INTO event_types (name, created_at) VALUES ('stalled', 0)`)
 			return err
 		})
 	}()
+	<-started // the writer holds the transaction: the next write must wait
 	impatient, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	err := db.inTx(impatient, "impatient write", func(ctx context.Context, tx *sql.Tx) error {
