@@ -5,17 +5,22 @@
 // body (a common mistake, and the only choice in some no-code tools) then
 // still match what was signed.
 //
-// Two differences from JavaScript are deliberate and documented: integers a
+// Objects keep their key order, except that keys which are array indexes
+// ("0" to "4294967294" in canonical decimal) come first, in ascending
+// numeric order, as JavaScript orders an object's properties.
+//
+// One difference from JavaScript is deliberate and documented: integers a
 // float64 cannot hold exactly are kept as written (JavaScript would round
-// them; a Go or Python receiver should not see altered digits), and objects
-// keep their key order even for keys that look like array indexes. Duplicate
+// them; a Go or Python receiver should not see altered digits). Duplicate
 // keys are rejected because their meaning differs between parsers.
 package jsonx
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -25,10 +30,43 @@ import (
 // MaxDepth bounds nesting, so a hostile body cannot exhaust the stack.
 const MaxDepth = 256
 
+// checkDepth is Check's bound: encoding/json's own, so Check refuses no
+// body for its depth that encoding/json accepted.
+const checkDepth = 10000
+
 // AppendNormalized appends the normalised form of the JSON value in src to
 // dst. src must hold exactly one value, optionally surrounded by white space.
 func AppendNormalized(dst, src []byte) ([]byte, error) {
-	p := parser{src: src}
+	p := parser{src: src, maxDepth: MaxDepth}
+	return p.document(dst)
+}
+
+// Check reports the first thing in the JSON text src that the normaliser
+// would refuse for its content rather than its form: invalid UTF-8 in a
+// string, or a key given twice in one object, at any depth. It also checks
+// the syntax, but converts no number and nests up to encoding/json's
+// bound. The error is a *SyntaxError whose Path names the place. Its cost is
+// linear in len(src), and it keeps no more than the longest string.
+func Check(src []byte) error {
+	p := parser{src: src, maxDepth: checkDepth, scan: true}
+	_, err := p.document(nil)
+	return err
+}
+
+type parser struct {
+	src      []byte
+	pos      int
+	maxDepth int
+	// scan: Check's mode, which wants the verdict and not the output.
+	scan bool
+	// members is a stack of the output offsets of the members of the
+	// objects being read, outermost first: where each member starts and
+	// where its key ends. tmp is scratch for reordering.
+	members []int
+	tmp     []byte
+}
+
+func (p *parser) document(dst []byte) ([]byte, error) {
 	p.skipSpace()
 	out, err := p.value(dst, 0)
 	if err != nil {
@@ -41,19 +79,41 @@ func AppendNormalized(dst, src []byte) ([]byte, error) {
 	return out, nil
 }
 
-type parser struct {
-	src []byte
-	pos int
-}
-
-// SyntaxError says where the JSON is broken.
+// SyntaxError says where the JSON is broken or refused.
 type SyntaxError struct {
 	Offset int
-	Msg    string
+	// Path names the value at fault, like a.b[2] ("" for the whole text).
+	Path string
+	Msg  string
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+	if e.Path == "" {
+		return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+	}
+	return fmt.Sprintf("invalid JSON at byte %d (at %s): %s", e.Offset, e.Path, e.Msg)
+}
+
+// inside prefixes the path of a *SyntaxError with the key or index of the
+// member it was found in, as the error travels up.
+func inside(err error, key string, index int) error {
+	var e *SyntaxError
+	if !errors.As(err, &e) {
+		return err
+	}
+	step := key
+	if index >= 0 {
+		step = "[" + strconv.Itoa(index) + "]"
+	}
+	switch {
+	case e.Path == "":
+		e.Path = step
+	case e.Path[0] == '[':
+		e.Path = step + e.Path
+	default:
+		e.Path = step + "." + e.Path
+	}
+	return e
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -72,8 +132,8 @@ func (p *parser) skipSpace() {
 }
 
 func (p *parser) value(dst []byte, depth int) ([]byte, error) {
-	if depth > MaxDepth {
-		return nil, p.errorf("nested deeper than %d levels", MaxDepth)
+	if depth > p.maxDepth {
+		return nil, p.errorf("nested deeper than %d levels", p.maxDepth)
 	}
 	if p.pos >= len(p.src) {
 		return nil, p.errorf("unexpected end of input")
@@ -107,6 +167,9 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		return append(dst, '}'), nil
 	}
 	var seen keySet
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
+	indexes := false // a key is an array index, so the members move
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
@@ -117,9 +180,17 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		if dst, err = p.string(dst); err != nil {
 			return nil, err
 		}
-		key := string(dst[start:])
-		if seen.add(key) {
-			return nil, p.errorf("duplicate key %s", key)
+		literal := dst[start:]
+		key := string(literal[1 : len(literal)-1])
+		if seen.add(string(literal)) {
+			return nil, inside(p.errorf("duplicate key %s", literal), key, -1)
+		}
+		if p.scan {
+			dst = dst[:start] // only the verdict is wanted
+		} else {
+			p.members = append(p.members, start, len(dst))
+			_, isIndex := arrayIndex(literal)
+			indexes = indexes || isIndex
 		}
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
@@ -129,7 +200,10 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		dst = append(dst, ':')
 		p.skipSpace()
 		if dst, err = p.value(dst, depth+1); err != nil {
-			return nil, err
+			return nil, inside(err, key, -1)
+		}
+		if p.scan {
+			dst = dst[:start]
 		}
 		p.skipSpace()
 		if p.pos >= len(p.src) {
@@ -141,11 +215,68 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 			dst = append(dst, ',')
 		case '}':
 			p.pos++
+			if indexes {
+				dst = p.reorder(dst, p.members[base:])
+			}
 			return append(dst, '}'), nil
 		default:
 			return nil, p.errorf("expected ',' or '}' in an object")
 		}
 	}
+}
+
+// arrayIndex reports whether a normalised key literal ("...") is an array
+// index as JavaScript defines it: a canonical decimal from 0 to 2^32-2.
+func arrayIndex(literal []byte) (uint32, bool) {
+	digits := literal[1 : len(literal)-1]
+	if len(digits) == 0 || len(digits) > 10 || len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n > math.MaxUint32-1 {
+		return 0, false
+	}
+	return uint32(n), true
+}
+
+// reorder rewrites the members of an object, which run to the end of dst,
+// in JavaScript's property order: array indexes ascending, then the other
+// keys as given. marks holds each member's start and key end (see members).
+func (p *parser) reorder(dst []byte, marks []int) []byte {
+	type member struct {
+		index      uint32
+		start, end int // in p.tmp, without the comma
+	}
+	first := marks[0]
+	p.tmp = append(p.tmp[:0], dst[first:]...)
+	var indexed, named []member
+	for i := 0; i < len(marks); i += 2 {
+		m := member{start: marks[i] - first, end: len(dst) - first}
+		if i+2 < len(marks) {
+			m.end = marks[i+2] - first - 1
+		}
+		var ok bool
+		if m.index, ok = arrayIndex(dst[marks[i]:marks[i+1]]); ok {
+			indexed = append(indexed, m)
+		} else {
+			named = append(named, m)
+		}
+	}
+	slices.SortFunc(indexed, func(a, b member) int { return cmp.Compare(a.index, b.index) })
+	dst = dst[:first]
+	for i, m := range append(indexed, named...) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, p.tmp[m.start:m.end]...)
+	}
+	return dst
 }
 
 func (p *parser) array(dst []byte, depth int) ([]byte, error) {
@@ -156,11 +287,15 @@ func (p *parser) array(dst []byte, depth int) ([]byte, error) {
 		p.pos++
 		return append(dst, ']'), nil
 	}
-	for {
+	for i := 0; ; i++ {
 		p.skipSpace()
+		start := len(dst)
 		var err error
 		if dst, err = p.value(dst, depth+1); err != nil {
-			return nil, err
+			return nil, inside(err, "", i)
+		}
+		if p.scan {
+			dst = dst[:start]
 		}
 		p.skipSpace()
 		if p.pos >= len(p.src) {
@@ -331,6 +466,9 @@ func (p *parser) number(dst []byte) ([]byte, error) {
 		}
 	}
 	lit := p.src[start:p.pos]
+	if p.scan {
+		return dst, nil // Check converts no number
+	}
 	if integer && intDigits <= 15 {
 		if string(lit) == "-0" {
 			return append(dst, '0'), nil
