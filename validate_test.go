@@ -1,6 +1,10 @@
 package hookd
 
 import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +86,105 @@ func TestCheckTimeoutDoesNotWrap(t *testing.T) {
 	if d := CheckTimeout(&v, "t", 30); d != 30*time.Second || v.Err() != nil {
 		t.Errorf("CheckTimeout(30) = %s, %v", d, v.Err())
 	}
+}
+
+// FuzzCheckEndpointURL: a URL that passes is one the dispatcher can send
+// to, is storable text, and is public unless private targets are allowed.
+func FuzzCheckEndpointURL(f *testing.F) {
+	for _, s := range []string{"https://example.com/webhooks?x=1", "http://127.0.0.1:8080/h", "https://[::ffff:10.0.0.1]/",
+		"https://user:pw@example.com/", "https://example.com/#f", "https://api.localhost./", "https://100.64.0.1/",
+		"https://[fe80::1%25eth0]/", "https://0x7f000001/", "https://example.com:99999/", "https://exa mple.com/",
+		"https://example.com/\x00", "https://\xff.com/", "https:example.com", "//example.com/x", "HTTPS://EXAMPLE.COM"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, raw string, allowPrivate bool) {
+		var v Validation
+		CheckEndpointURL(&v, "url", raw, allowPrivate)
+		if v.Err() != nil {
+			return
+		}
+		if len(raw) > MaxURLLength || textProblem(raw) != "" {
+			t.Fatalf("%q accepted: over the limit or not storable text", raw)
+		}
+		req, err := http.NewRequest(http.MethodPost, raw, nil)
+		if err != nil {
+			t.Fatalf("%q accepted, but a request to it cannot be made: %v", raw, err)
+		}
+		if req.URL.User != nil || req.URL.Fragment != "" || req.URL.Hostname() == "" {
+			t.Fatalf("%q accepted with credentials, a fragment or no host", raw)
+		}
+		if allowPrivate {
+			return
+		}
+		if req.URL.Scheme != "https" {
+			t.Fatalf("%q accepted without https", raw)
+		}
+		host := strings.TrimSuffix(strings.ToLower(req.URL.Hostname()), ".")
+		if addr, err := netip.ParseAddr(host); err == nil && !PublicAddr(addr) {
+			t.Fatalf("%q accepted: %s is not public", raw, addr)
+		}
+		if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+			t.Fatalf("%q accepted: localhost", raw)
+		}
+		var loose Validation
+		if CheckEndpointURL(&loose, "url", raw, true); loose.Err() != nil {
+			t.Fatalf("%q passes the strict check but not the loose one: %v", raw, loose.Err())
+		}
+	})
+}
+
+// FuzzCheckHeaders: headers that pass go out on the wire exactly as given,
+// one value per name, and none of them is hookd's own.
+func FuzzCheckHeaders(f *testing.F) {
+	f.Add("X-Token", "a", "x-token", "b")
+	f.Add("Authorization", "Bearer a\tb", "X-Api-Key", "ünïcode")
+	f.Add("Content-Type", "x", "Webhook-Id", "y")
+	f.Add("X-A", " padded ", "X-B", "a\r\nX-Injected: 1")
+	f.Add("X A", "v", "", "v")
+	f.Add("Host", "evil", "Transfer-Encoding", "chunked")
+	f.Add("X-\xff", "v", "X-Nul", "a\x00b")
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		h := map[string]string{n1: v1, n2: v2}
+		var v Validation
+		CheckHeaders(&v, "headers", h, []string{"webhook-", "x-hookd-"})
+		if v.Err() != nil {
+			return
+		}
+		if n1 != n2 && strings.EqualFold(n1, n2) {
+			t.Fatalf("%q and %q accepted together", n1, n2)
+		}
+		req, err := http.NewRequest(http.MethodPost, "http://receiver.test/", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, value := range h {
+			canon := http.CanonicalHeaderKey(name)
+			if reservedHeaders[canon] || strings.HasPrefix(strings.ToLower(name), "webhook-") || strings.HasPrefix(strings.ToLower(name), "x-hookd-") {
+				t.Fatalf("%q accepted: hookd sets it", name)
+			}
+			if len(name) > MaxHeaderNameLength || len(value) > MaxHeaderValueLength || textProblem(value) != "" {
+				t.Fatalf("%q: %q accepted beyond the limits or not storable", name, value)
+			}
+			req.Header.Set(name, value)
+		}
+		var wire bytes.Buffer
+		if err := req.Write(&wire); err != nil {
+			t.Fatalf("accepted headers %q cannot be sent: %v", h, err)
+		}
+		got, err := http.ReadRequest(bufio.NewReader(&wire))
+		if err != nil {
+			t.Fatalf("accepted headers %q make an unreadable request: %v", h, err)
+		}
+		for name, value := range h {
+			// A receiver sees the value without the white space around it.
+			if vs := got.Header.Values(name); len(vs) != 1 || vs[0] != strings.Trim(value, " \t") {
+				t.Fatalf("header %q: sent %q, received %q", name, value, vs)
+			}
+		}
+		got.Header.Del("User-Agent") // what net/http adds; both are reserved
+		got.Header.Del("Content-Length")
+		if len(got.Header) != len(req.Header) {
+			t.Fatalf("sent %d headers %q, received %d: %q", len(req.Header), req.Header, len(got.Header), got.Header)
+		}
+	})
 }

@@ -237,3 +237,58 @@ func TestManyKeysIsLinear(t *testing.T) {
 		t.Fatalf("the duplicate among 100,000 keys was not found: %v", err)
 	}
 }
+
+// FuzzCheck holds Check to encoding/json: it accepts nothing encoding/json
+// refuses, and refuses what encoding/json accepts only for invalid UTF-8
+// or a key given twice, which it names.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":2}`, `{"a":{"b":[{"c":1,"\u0063":2}]}}`, "{\"s\":\"\xff\"}", `{"n":1e400}`,
+		`[1,2,{"x":null}]`, `{"\ud800":1,"\udbff":2}`, `"`, `{"a":1}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		err := Check(in)
+		valid := json.Valid(in)
+		if err == nil {
+			if !valid || !utf8.Valid(in) {
+				t.Fatalf("Check accepts %q: encoding/json valid %v, UTF-8 %v", in, valid, utf8.Valid(in))
+			}
+			return
+		}
+		var e *SyntaxError
+		if !errors.As(err, &e) {
+			t.Fatalf("Check(%q) = %T %v", in, err, err)
+		}
+		if !valid {
+			return
+		}
+		switch {
+		case strings.HasPrefix(e.Msg, "invalid UTF-8"):
+			if utf8.Valid(in) {
+				t.Fatalf("Check(%q) says invalid UTF-8", in)
+			}
+		case strings.HasPrefix(e.Msg, "duplicate key"):
+			if e.Path == "" || !hasDuplicate(readTree(t, in)) {
+				t.Fatalf("Check(%q) = %v, but encoding/json sees no key twice", in, err)
+			}
+		default:
+			t.Fatalf("Check refuses %q, which encoding/json accepts: %v", in, err)
+		}
+	})
+}
+
+func hasDuplicate(n *tree) bool {
+	seen := map[string]bool{}
+	for _, m := range n.Members {
+		if seen[m.Key] || hasDuplicate(m.Value) {
+			return true
+		}
+		seen[m.Key] = true
+	}
+	for _, it := range n.Items {
+		if hasDuplicate(it) {
+			return true
+		}
+	}
+	return false
+}
