@@ -167,8 +167,7 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		return append(dst, '}'), nil
 	}
 	var seen keySet
-	base := len(p.members)
-	defer func() { p.members = p.members[:base] }()
+	base := len(p.members) // p.members[base:] are this object's; an error ends the parse
 	indexes := false // a key is an array index, so the members move
 	for {
 		p.skipSpace()
@@ -180,15 +179,15 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		if dst, err = p.string(dst); err != nil {
 			return nil, err
 		}
-		literal := dst[start:]
-		key := string(literal[1 : len(literal)-1])
-		if seen.add(string(literal)) {
-			return nil, inside(p.errorf("duplicate key %s", literal), key, -1)
+		keyEnd := len(dst)
+		literal := dst[start:keyEnd]
+		// The key names the place of an error; dst keeps it until the
+		// value is read, in scan mode too.
+		if seen.add(literal) {
+			return nil, inside(p.errorf("duplicate key %s", literal), string(literal[1:len(literal)-1]), -1)
 		}
-		if p.scan {
-			dst = dst[:start] // only the verdict is wanted
-		} else {
-			p.members = append(p.members, start, len(dst))
+		if !p.scan {
+			p.members = append(p.members, start, keyEnd)
 			_, isIndex := arrayIndex(literal)
 			indexes = indexes || isIndex
 		}
@@ -199,11 +198,13 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		p.pos++
 		dst = append(dst, ':')
 		p.skipSpace()
-		if dst, err = p.value(dst, depth+1); err != nil {
-			return nil, inside(err, key, -1)
+		out, err := p.value(dst, depth+1)
+		if err != nil {
+			return nil, inside(err, string(dst[start+1:keyEnd-1]), -1)
 		}
+		dst = out
 		if p.scan {
-			dst = dst[:start]
+			dst = dst[:start] // only the verdict is wanted
 		}
 		p.skipSpace()
 		if p.pos >= len(p.src) {
@@ -218,6 +219,7 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 			if indexes {
 				dst = p.reorder(dst, p.members[base:])
 			}
+			p.members = p.members[:base]
 			return append(dst, '}'), nil
 		default:
 			return nil, p.errorf("expected ',' or '}' in an object")
@@ -545,29 +547,35 @@ func AppendEnvelope(dst []byte, id, eventType string, at time.Time, data []byte)
 // keySet finds duplicate keys: a short list scanned for the usual small
 // object, a map once an object grows, so a huge one costs linear time.
 type keySet struct {
-	list []string
+	list [16]string // in place: most objects need no allocation but their keys
+	n    int
 	set  map[string]struct{}
 }
 
-// add records key and reports whether it was there already.
-func (k *keySet) add(key string) bool {
+// add records key and reports whether it was there already. key may be
+// scratch that changes later: it is copied when kept.
+func (k *keySet) add(key []byte) bool {
 	if k.set != nil {
-		_, dup := k.set[key]
-		k.set[key] = struct{}{}
-		return dup
+		if _, dup := k.set[string(key)]; dup {
+			return true
+		}
+		k.set[string(key)] = struct{}{}
+		return false
 	}
-	for _, have := range k.list {
-		if have == key {
+	for _, have := range k.list[:k.n] {
+		if have == string(key) {
 			return true
 		}
 	}
-	k.list = append(k.list, key)
-	if len(k.list) > 16 {
-		k.set = make(map[string]struct{}, 2*len(k.list))
-		for _, have := range k.list {
-			k.set[have] = struct{}{}
-		}
-		k.list = nil
+	if k.n < len(k.list) {
+		k.list[k.n] = string(key)
+		k.n++
+		return false
 	}
+	k.set = make(map[string]struct{}, 4*len(k.list))
+	for _, have := range k.list {
+		k.set[have] = struct{}{}
+	}
+	k.set[string(key)] = struct{}{}
 	return false
 }
