@@ -168,7 +168,7 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 	}
 	var seen keySet
 	base := len(p.members) // p.members[base:] are this object's; an error ends the parse
-	indexes := false // a key is an array index, so the members move
+	indexes := false       // a key is an array index, so the members move
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
