@@ -208,7 +208,7 @@ func (s *Server) handle(pattern string, act action, h handler) {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := checkURLText(r); err != nil {
+		if err := CheckURLText(r); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -32,10 +32,11 @@ type list[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// checkURLText refuses a request whose path or query holds text no store
+// CheckURLText refuses a request whose path or query holds text no store
 // can keep (hookd.CheckText), before any of it reaches one: such a path
-// names nothing (404), such a query parameter is invalid (422).
-func checkURLText(r *http.Request) error {
+// names nothing (404), such a query parameter is invalid (422). The API
+// and the dashboard both apply it.
+func CheckURLText(r *http.Request) error {
 	var v hookd.Validation
 	if !hookd.CheckText(&v, "path", r.URL.Path) {
 		return hookd.Errorf(hookd.ENOTFOUND, "no such object: the path holds a NUL byte or invalid UTF-8")

@@ -268,6 +268,14 @@ func TestDashboardRefusesText(t *testing.T) {
 				}
 			})
 		}
+		// Pages whose path names no object that can exist.
+		for _, path := range []string{"/dashboard/t/a%00b", "/dashboard/t/a%FFb", "/dashboard/t/" + ten + "/endpoints/ep%00",
+			"/dashboard/t/" + ten + "/deliveries/dlv%FF%FE"} {
+			t.Run("page "+path, func(t *testing.T) {
+				operator.t = t
+				operator.get(path, 404)
+			})
+		}
 		if after := f.state(ten); after != before {
 			t.Errorf("refused forms changed what is stored:\nbefore %s\n after %s", before, after)
 		}
