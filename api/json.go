@@ -89,9 +89,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	return decodeBody(body, v)
 }
 
-// readBody reads the whole request body, at most limit bytes.
+// readBody reads the whole request body, at most limit bytes. The buffer
+// starts at the announced length, up to 64 KiB: a client cannot make the
+// server reserve more than that by announcing a length it never sends.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+1))
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit, 64<<10)+1))
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
