@@ -77,3 +77,43 @@ func FuzzParseEvent(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeBody measures what the body rules (jsonx.Check) add to
+// encoding/json's decode of a publish body.
+func BenchmarkDecodeBody(b *testing.B) {
+	small := []byte(`{"id":"evt-1","type":"contact.created","data":{"contact_id":"c_9f2a","email":"grace@example.com","name":"Grace Hopper","tags":["vip","b2b"],"score":4.5}}`)
+	var batch bytes.Buffer
+	batch.WriteString(`{"events":[`)
+	for i := 0; batch.Len() < 1<<20; i++ {
+		if i > 0 {
+			batch.WriteByte(',')
+		}
+		batch.Write(small)
+	}
+	batch.WriteString(`]}`)
+	for _, c := range []struct {
+		name string
+		body []byte
+		into func() any
+	}{
+		{"event", small, func() any { return new(eventInput) }},
+		{"batch-1MiB", batch.Bytes(), func() any { return new(batchInput) }},
+	} {
+		b.Run(c.name+"/encoding-json", func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			for b.Loop() {
+				if err := json.Unmarshal(c.body, c.into()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/decodeBody", func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			for b.Loop() {
+				if err := decodeBody(c.body, c.into()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -61,30 +62,81 @@ type parser struct {
 	scan bool
 	// members is a stack of the output offsets of the members of the
 	// objects being read, outermost first: where each member starts and
-	// where its key ends. tmp is scratch for reordering.
+	// where its key ends.
 	members []int
-	tmp     []byte
+	// moves lists the objects whose members are out of JavaScript's order;
+	// render writes them in order once the whole value is read.
+	moves []reordered
 }
 
+// reordered is an object whose members go out in another order.
+type reordered struct {
+	start, end int    // the object in the first output, braces included
+	order      []span // the members, in JavaScript's order
+}
+
+type span struct{ start, end int }
+
 func (p *parser) document(dst []byte) ([]byte, error) {
+	base := len(dst)
 	p.skipSpace()
 	out, err := p.value(dst, 0)
 	if err != nil {
+		var e *SyntaxError
+		if errors.As(err, &e) {
+			e.Path = pathOf(e.steps)
+		}
 		return nil, err
 	}
 	p.skipSpace()
 	if p.pos != len(p.src) {
 		return nil, p.errorf("unexpected data after the JSON value")
 	}
+	if len(p.moves) > 0 {
+		out = p.render(out, base)
+	}
 	return out, nil
+}
+
+// render rewrites out[base:] with the members of every object in p.moves
+// in their order. It copies each byte once, however deep the objects that
+// move are nested (reordering each object in place would copy a deep one
+// once per level).
+func (p *parser) render(out []byte, base int) []byte {
+	slices.SortFunc(p.moves, func(a, b reordered) int { return cmp.Compare(a.start, b.start) })
+	first := out[base:]
+	rendered := p.renderRange(make([]byte, 0, len(first)), first, 0, len(first), base)
+	return append(out[:base], rendered...)
+}
+
+// renderRange appends src[a:b] to dst, writing the objects that move in
+// their order. Offsets in p.moves are shifted by base from src's.
+func (p *parser) renderRange(dst, src []byte, a, b, base int) []byte {
+	for {
+		i, _ := slices.BinarySearchFunc(p.moves, a+base, func(m reordered, at int) int { return cmp.Compare(m.start, at) })
+		if i == len(p.moves) || p.moves[i].start-base >= b {
+			return append(dst, src[a:b]...)
+		}
+		m := p.moves[i]
+		dst = append(append(dst, src[a:m.start-base]...), '{')
+		for j, s := range m.order {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = p.renderRange(dst, src, s.start-base, s.end-base, base)
+		}
+		dst = append(dst, '}')
+		a = m.end - base
+	}
 }
 
 // SyntaxError says where the JSON is broken or refused.
 type SyntaxError struct {
 	Offset int
 	// Path names the value at fault, like a.b[2] ("" for the whole text).
-	Path string
-	Msg  string
+	Path  string
+	Msg   string
+	steps []string // the path as the error travels up, innermost first
 }
 
 func (e *SyntaxError) Error() string {
@@ -94,26 +146,41 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d (at %s): %s", e.Offset, e.Path, e.Msg)
 }
 
-// inside prefixes the path of a *SyntaxError with the key or index of the
-// member it was found in, as the error travels up.
+// inside records the key or index of the member an error was found in, as
+// the error travels up; document makes the path of them once, so a deep
+// error costs linear time.
 func inside(err error, key string, index int) error {
 	var e *SyntaxError
 	if !errors.As(err, &e) {
 		return err
 	}
-	step := key
-	if index >= 0 {
-		step = "[" + strconv.Itoa(index) + "]"
-	}
 	switch {
-	case e.Path == "":
-		e.Path = step
-	case e.Path[0] == '[':
-		e.Path = step + e.Path
+	case index >= 0:
+		e.steps = append(e.steps, "["+strconv.Itoa(index)+"]")
+	case key == "":
+		e.steps = append(e.steps, `""`)
 	default:
-		e.Path = step + "." + e.Path
+		e.steps = append(e.steps, key)
 	}
 	return e
+}
+
+// pathOf joins steps (innermost first) into a path like a.b[2]. A path of
+// more than 64 steps keeps the outer and inner 32, around "...".
+func pathOf(steps []string) string {
+	const keep = 32
+	var b strings.Builder
+	for i := len(steps) - 1; i >= 0; i-- {
+		if len(steps) > 2*keep && i == len(steps)-1-keep {
+			b.WriteString("...")
+			i = keep
+		}
+		if b.Len() > 0 && steps[i][0] != '[' {
+			b.WriteByte('.')
+		}
+		b.WriteString(steps[i])
+	}
+	return b.String()
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -217,7 +284,7 @@ func (p *parser) object(dst []byte, depth int) ([]byte, error) {
 		case '}':
 			p.pos++
 			if indexes {
-				dst = p.reorder(dst, p.members[base:])
+				p.order(dst, p.members[base:])
 			}
 			p.members = p.members[:base]
 			return append(dst, '}'), nil
@@ -247,38 +314,41 @@ func arrayIndex(literal []byte) (uint32, bool) {
 	return uint32(n), true
 }
 
-// reorder rewrites the members of an object, which run to the end of dst,
-// in JavaScript's property order: array indexes ascending, then the other
-// keys as given. marks holds each member's start and key end (see members).
-func (p *parser) reorder(dst []byte, marks []int) []byte {
+// order records an object for render when its members, which run to the
+// end of dst, are not in JavaScript's property order: array indexes
+// ascending, then the other keys as given. marks holds each member's start
+// and key end (see members).
+func (p *parser) order(dst []byte, marks []int) {
+	end := len(dst)
 	type member struct {
-		index      uint32
-		start, end int // in p.tmp, without the comma
+		index uint32
+		span
 	}
-	first := marks[0]
-	p.tmp = append(p.tmp[:0], dst[first:]...)
 	var indexed, named []member
+	inOrder := true
 	for i := 0; i < len(marks); i += 2 {
-		m := member{start: marks[i] - first, end: len(dst) - first}
+		m := member{span: span{start: marks[i], end: end}}
 		if i+2 < len(marks) {
-			m.end = marks[i+2] - first - 1
+			m.end = marks[i+2] - 1 // before the comma
 		}
 		var ok bool
 		if m.index, ok = arrayIndex(dst[marks[i]:marks[i+1]]); ok {
+			inOrder = inOrder && len(named) == 0 && (len(indexed) == 0 || indexed[len(indexed)-1].index < m.index)
 			indexed = append(indexed, m)
 		} else {
 			named = append(named, m)
 		}
 	}
-	slices.SortFunc(indexed, func(a, b member) int { return cmp.Compare(a.index, b.index) })
-	dst = dst[:first]
-	for i, m := range append(indexed, named...) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, p.tmp[m.start:m.end]...)
+	if inOrder {
+		return
 	}
-	return dst
+	slices.SortFunc(indexed, func(a, b member) int { return cmp.Compare(a.index, b.index) })
+	// The object runs from its { to past the } that follows.
+	r := reordered{start: marks[0] - 1, end: end + 1, order: make([]span, 0, len(indexed)+len(named))}
+	for _, m := range append(indexed, named...) {
+		r.order = append(r.order, m.span)
+	}
+	p.moves = append(p.moves, r)
 }
 
 func (p *parser) array(dst []byte, depth int) ([]byte, error) {

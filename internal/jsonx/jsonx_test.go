@@ -77,11 +77,20 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestErrorPath names the offending value for the caller.
+// TestErrorPath names the offending value for the caller, shortly.
 func TestErrorPath(t *testing.T) {
 	_, err := AppendNormalized(nil, []byte(`{"a":[{"b":1e999}]}`))
 	if err == nil || !strings.Contains(err.Error(), "(at a[0].b)") {
 		t.Fatalf("error %v does not name a[0].b", err)
+	}
+	var e *SyntaxError
+	if err := Check([]byte(`{"a":{"":1,"":2}}`)); !errors.As(err, &e) || e.Path != `a.""` {
+		t.Errorf("an empty key: %v, want the path a.\"\"", err)
+	}
+	deep := strings.Repeat(`{"k":[`, 100) + `{"x":1,"x":2}` + strings.Repeat(`]}`, 100)
+	if err := Check([]byte(deep)); !errors.As(err, &e) || len(e.Path) > 300 ||
+		!strings.HasPrefix(e.Path, "k[0].k[0]") || !strings.HasSuffix(e.Path, "k[0].x") || !strings.Contains(e.Path, "...") {
+		t.Errorf("a deep error's path: %v", err)
 	}
 }
 
@@ -214,6 +223,9 @@ func TestMatchesJavaScript(t *testing.T) {
 		`{"01":1,"-1":2,"1.0":3,"1":4,"00":5,"0":6," 1":7,"1 ":8,"+1":9,"1e2":10,"":11,"-0":12}`,
 		`{"\u0032":"two","\u0031":"one","x":"\u0030","10000000000":1,"99999999999999999999":2}`,
 		`[{"3":3,"2":2},{"b":{"5":5,"4":4}},{"7":7}]`,
+		// Objects that move inside objects that move, many levels deep.
+		strings.Repeat(`{"b":[1,{"9":0,"8":1}],"1":{"x":0,"0":0},"0":`, 40) + `"bottom"` + strings.Repeat(`}`, 40),
+		strings.Repeat(`{"0":{"k":{"2":2,"1":1}},"a":`, 30) + `{"1":[{"3":0,"b":1}],"z":0}` + strings.Repeat(`}`, 30),
 	}
 	for _, in := range inputs {
 		want, err := exec.Command(node, "-e", "process.stdout.write(JSON.stringify(JSON.parse(process.argv[1])))", in).Output()
@@ -335,6 +347,31 @@ func BenchmarkAppendNormalized(b *testing.B) {
 		var err error
 		if out, err = AppendNormalized(out[:0], body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDeepReorder: objects that move, nested to the limit, above 1 MiB
+// of data; each byte is written once more, not once per level.
+func BenchmarkDeepReorder(b *testing.B) {
+	body := []byte(strings.Repeat(`{"b":1,"0":`, MaxDepth-1) + `"` + strings.Repeat("x", 1<<20) + `"` + strings.Repeat("}", MaxDepth-1))
+	b.SetBytes(int64(len(body)))
+	var out []byte
+	for b.Loop() {
+		var err error
+		if out, err = AppendNormalized(out[:0], body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDeepError: a duplicate key under encoding/json's whole depth; the
+// path is built once.
+func BenchmarkDeepError(b *testing.B) {
+	body := []byte(strings.Repeat("[", 9990) + `{"a":1,"a":1}` + strings.Repeat("]", 9990))
+	for b.Loop() {
+		if Check(body) == nil {
+			b.Fatal("accepted")
 		}
 	}
 }
