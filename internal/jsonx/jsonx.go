@@ -65,17 +65,28 @@ type parser struct {
 	// where its key ends.
 	members []int
 	// moves lists the objects whose members are out of JavaScript's order;
-	// render writes them in order once the whole value is read.
-	moves []reordered
+	// render writes them in order once the whole value is read. spans
+	// holds their members in that order; indexed and named are scratch.
+	moves          []reordered
+	spans          []span
+	indexed, named []member
 }
 
 // reordered is an object whose members go out in another order.
 type reordered struct {
-	start, end int    // the object in the first output, braces included
-	order      []span // the members, in JavaScript's order
+	start, end int // the object in the first output, braces included
+	from, to   int // its members, in JavaScript's order: spans[from:to]
+	next       int // the first of moves after this object (set by render)
 }
 
 type span struct{ start, end int }
+
+// member is a member of an object being ordered: where it is, and its
+// array index if its key is one.
+type member struct {
+	index uint32
+	span
+}
 
 func (p *parser) document(dst []byte) ([]byte, error) {
 	base := len(dst)
@@ -104,6 +115,19 @@ func (p *parser) document(dst []byte) ([]byte, error) {
 // once per level).
 func (p *parser) render(out []byte, base int) []byte {
 	slices.SortFunc(p.moves, func(a, b reordered) int { return cmp.Compare(a.start, b.start) })
+	// Link each object to the next one that is not inside it, so the
+	// objects of one range are walked without a search each.
+	var open []int
+	for i := range p.moves {
+		for len(open) > 0 && p.moves[open[len(open)-1]].end <= p.moves[i].start {
+			p.moves[open[len(open)-1]].next = i
+			open = open[:len(open)-1]
+		}
+		open = append(open, i)
+	}
+	for _, i := range open {
+		p.moves[i].next = len(p.moves)
+	}
 	first := out[base:]
 	rendered := p.renderRange(make([]byte, 0, len(first)), first, 0, len(first), base)
 	return append(out[:base], rendered...)
@@ -112,14 +136,11 @@ func (p *parser) render(out []byte, base int) []byte {
 // renderRange appends src[a:b] to dst, writing the objects that move in
 // their order. Offsets in p.moves are shifted by base from src's.
 func (p *parser) renderRange(dst, src []byte, a, b, base int) []byte {
-	for {
-		i, _ := slices.BinarySearchFunc(p.moves, a+base, func(m reordered, at int) int { return cmp.Compare(m.start, at) })
-		if i == len(p.moves) || p.moves[i].start-base >= b {
-			return append(dst, src[a:b]...)
-		}
+	i, _ := slices.BinarySearchFunc(p.moves, a+base, func(m reordered, at int) int { return cmp.Compare(m.start, at) })
+	for ; i < len(p.moves) && p.moves[i].start-base < b; i = p.moves[i].next {
 		m := p.moves[i]
 		dst = append(append(dst, src[a:m.start-base]...), '{')
-		for j, s := range m.order {
+		for j, s := range p.spans[m.from:m.to] {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
@@ -128,6 +149,7 @@ func (p *parser) renderRange(dst, src []byte, a, b, base int) []byte {
 		dst = append(dst, '}')
 		a = m.end - base
 	}
+	return append(dst, src[a:b]...)
 }
 
 // SyntaxError says where the JSON is broken or refused.
@@ -320,11 +342,7 @@ func arrayIndex(literal []byte) (uint32, bool) {
 // and key end (see members).
 func (p *parser) order(dst []byte, marks []int) {
 	end := len(dst)
-	type member struct {
-		index uint32
-		span
-	}
-	var indexed, named []member
+	indexed, named := p.indexed[:0], p.named[:0]
 	inOrder := true
 	for i := 0; i < len(marks); i += 2 {
 		m := member{span: span{start: marks[i], end: end}}
@@ -339,15 +357,20 @@ func (p *parser) order(dst []byte, marks []int) {
 			named = append(named, m)
 		}
 	}
+	p.indexed, p.named = indexed, named
 	if inOrder {
 		return
 	}
 	slices.SortFunc(indexed, func(a, b member) int { return cmp.Compare(a.index, b.index) })
 	// The object runs from its { to past the } that follows.
-	r := reordered{start: marks[0] - 1, end: end + 1, order: make([]span, 0, len(indexed)+len(named))}
-	for _, m := range append(indexed, named...) {
-		r.order = append(r.order, m.span)
+	r := reordered{start: marks[0] - 1, end: end + 1, from: len(p.spans)}
+	for _, m := range indexed {
+		p.spans = append(p.spans, m.span)
 	}
+	for _, m := range named {
+		p.spans = append(p.spans, m.span)
+	}
+	r.to = len(p.spans)
 	p.moves = append(p.moves, r)
 }
 

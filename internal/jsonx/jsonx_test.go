@@ -126,12 +126,12 @@ func FuzzAppendNormalized(f *testing.F) {
 // tree is a JSON value as encoding/json reads it, object members in order.
 type tree struct {
 	Scalar  any // string, float64, bool or nil (or "number <digits>"), when neither list is set
-	Members []member
+	Members []treeMember
 	Items   []*tree
 	Object  bool
 }
 
-type member struct {
+type treeMember struct {
 	Key   string
 	Value *tree
 }
@@ -150,7 +150,7 @@ func readTree(t *testing.T, src []byte) *tree {
 			n := &tree{Object: true}
 			for dec.More() {
 				k, _ := dec.Token()
-				n.Members = append(n.Members, member{Key: k.(string), Value: read()})
+				n.Members = append(n.Members, treeMember{Key: k.(string), Value: read()})
 			}
 			_, _ = dec.Token()
 			return n
@@ -184,7 +184,7 @@ func (n *tree) jsOrder() {
 		v, err := strconv.ParseUint(k, 10, 32)
 		return v, err == nil && strconv.FormatUint(v, 10) == k && v < 1<<32-1
 	}
-	slices.SortStableFunc(n.Members, func(a, b member) int {
+	slices.SortStableFunc(n.Members, func(a, b treeMember) int {
 		ia, aok := index(a.Key)
 		ib, bok := index(b.Key)
 		switch {
@@ -314,23 +314,27 @@ func hasDuplicate(n *tree) bool {
 	return false
 }
 
-// benchBody is about 1 MiB of event data: objects with named and
-// index-like keys, strings with escapes, numbers.
-func benchBody() []byte {
+// benchBody is about 1 MiB of event data: objects with named keys, and
+// with moves, index-like ones after them, strings with escapes, numbers.
+func benchBody(moves bool) []byte {
 	var b strings.Builder
 	b.WriteString(`{"items":[`)
+	extra := `"x":true,"y":null`
+	if moves {
+		extra = `"2":true,"1":null`
+	}
 	for i := 0; b.Len() < 1<<20; i++ {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, `{"id":"item-%d","name":"Zo\u00eb \"%d\"","price":%d.50,"tags":["a","b"],"2":true,"1":null}`, i, i, i)
+		fmt.Fprintf(&b, `{"id":"item-%d","name":"Zo\u00eb \"%d\"","price":%d.50,"tags":["a","b"],%s}`, i, i, i, extra)
 	}
 	b.WriteString(`]}`)
 	return []byte(b.String())
 }
 
 func BenchmarkCheck(b *testing.B) {
-	body := benchBody()
+	body := benchBody(true)
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		if err := Check(body); err != nil {
@@ -339,7 +343,10 @@ func BenchmarkCheck(b *testing.B) {
 	}
 }
 
-func BenchmarkAppendNormalized(b *testing.B) { benchNormalize(b, benchBody()) }
+func BenchmarkAppendNormalized(b *testing.B) {
+	b.Run("named-keys", func(b *testing.B) { benchNormalize(b, benchBody(false)) })
+	b.Run("index-keys-moved", func(b *testing.B) { benchNormalize(b, benchBody(true)) })
+}
 
 func benchNormalize(b *testing.B, body []byte) {
 	b.SetBytes(int64(len(body)))
