@@ -1,10 +1,12 @@
 package hookd
 
 import (
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,9 +18,13 @@ const (
 	MaxDescriptionLength = 2000
 	MaxURLLength         = 2048
 	MaxHeaders           = 20
+	MaxHeaderNameLength  = 256
 	MaxHeaderValueLength = 4096
-	MinTimeout           = time.Second
-	MaxTimeout           = 60 * time.Second
+	// MaxIdempotencyKeyLength bounds the Idempotency-Key header; a batch
+	// stores it with a "#<index>" suffix per event.
+	MaxIdempotencyKeyLength = 256
+	MinTimeout              = time.Second
+	MaxTimeout              = 60 * time.Second
 	// DefaultTimeout is a request's timeout when neither the endpoint nor
 	// the deployment sets one. Stores size the lease of an endpoint without
 	// its own timeout from it; dispatchers with a longer deployment timeout
@@ -35,9 +41,32 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$`)
 // event type name: 1–128 letters, digits and _ . : -, starting alphanumeric.
 func ValidID(s string) bool { return idPattern.MatchString(s) }
 
+// CheckText refuses a string no store can keep as text: one with a NUL byte
+// (PostgreSQL's text type cannot hold it) or with invalid UTF-8 (it would be
+// refused, or altered on the way out as JSON). Every check of a user-given
+// string starts with it; it reports whether s passed.
+func CheckText(v *Validation, field, s string) bool {
+	if p := textProblem(s); p != "" {
+		v.Add(field, "%s", p)
+		return false
+	}
+	return true
+}
+
+func textProblem(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "must not contain NUL bytes"
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	}
+	return ""
+}
+
 // CheckName validates a required, bounded, single-line name.
 func CheckName(v *Validation, field, name string) {
 	switch {
+	case !CheckText(v, field, name):
 	case strings.TrimSpace(name) == "":
 		v.Add(field, "is required")
 	case utf8.RuneCountInString(name) > MaxNameLength:
@@ -49,7 +78,7 @@ func CheckName(v *Validation, field, name string) {
 
 // CheckDescription validates an optional, bounded description.
 func CheckDescription(v *Validation, field, desc string) {
-	if utf8.RuneCountInString(desc) > MaxDescriptionLength {
+	if CheckText(v, field, desc) && utf8.RuneCountInString(desc) > MaxDescriptionLength {
 		v.Add(field, "must be at most %d characters", MaxDescriptionLength)
 	}
 }
@@ -65,6 +94,9 @@ func CheckEndpointURL(v *Validation, field, raw string, allowPrivate bool) {
 	}
 	if len(raw) > MaxURLLength {
 		v.Add(field, "must be at most %d characters", MaxURLLength)
+		return
+	}
+	if !CheckText(v, field, raw) {
 		return
 	}
 	u, err := url.Parse(raw)
@@ -124,19 +156,32 @@ var reservedHeaders = map[string]bool{
 
 // CheckHeaders validates custom request headers. reservedPrefixes are the
 // header-name prefixes hookd signs with (lower case), e.g. "webhook-" and "x-hookd-".
+// Names that differ only in case are one HTTP header, so they are refused
+// together rather than one of them going out at random.
 func CheckHeaders(v *Validation, field string, h map[string]string, reservedPrefixes []string) {
 	if len(h) > MaxHeaders {
 		v.Add(field, "at most %d headers", MaxHeaders)
 		return
 	}
-	for name, value := range h {
-		f := field + "." + name
+	first := make(map[string]string, len(h)) // lower-case name: the name given
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		value := h[name]
+		f := headerField(field, name)
+		if len(name) > MaxHeaderNameLength {
+			v.Add(f, "name must be at most %d characters", MaxHeaderNameLength)
+			continue
+		}
 		if name == "" || !validHeaderName(name) {
 			v.Add(f, "is not a valid header name")
 			continue
 		}
 		canon := http.CanonicalHeaderKey(name)
 		lower := strings.ToLower(name)
+		if other, dup := first[lower]; dup {
+			v.Add(f, "is the same header as %q (names are case-insensitive); give it once", other)
+			continue
+		}
+		first[lower] = name
 		if reservedHeaders[canon] || strings.HasPrefix(lower, "content-") {
 			v.Add(f, "is set by hookd and cannot be overridden")
 			continue
@@ -146,12 +191,25 @@ func CheckHeaders(v *Validation, field string, h map[string]string, reservedPref
 				v.Add(f, "is a signature header name and cannot be overridden")
 			}
 		}
+		// The messages never quote the value: it is often a secret.
 		if len(value) > MaxHeaderValueLength {
 			v.Add(f, "value must be at most %d bytes", MaxHeaderValueLength)
+		} else if p := textProblem(value); p != "" {
+			v.Add(f, "value %s", p)
 		} else if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
 			v.Add(f, "value must not contain line breaks or other control characters")
 		}
 	}
+}
+
+// headerField names a header in an error: field.name, with a name too long
+// to be one cut short so the error stays small.
+func headerField(field, name string) string {
+	const shown = 64
+	if len(name) > MaxHeaderNameLength {
+		name = strings.ToValidUTF8(name[:shown], "") + "..."
+	}
+	return field + "." + name
 }
 
 func validHeaderName(s string) bool {
@@ -185,10 +243,27 @@ func CheckEventTypes(v *Validation, field string, types []string) {
 	}
 }
 
-// CheckTimeout validates a per-endpoint timeout.
-func CheckTimeout(v *Validation, field string, d time.Duration) {
-	if d < MinTimeout || d > MaxTimeout {
-		v.Add(field, "must be between %d and %d seconds", int(MinTimeout.Seconds()), int(MaxTimeout.Seconds()))
+// CheckTimeout validates a per-endpoint timeout in whole seconds and returns
+// it as a duration (0 when invalid). The range is checked before the
+// conversion, so a huge number cannot wrap around into the range.
+func CheckTimeout(v *Validation, field string, seconds int64) time.Duration {
+	low, high := int64(MinTimeout/time.Second), int64(MaxTimeout/time.Second)
+	if seconds < low || seconds > high {
+		v.Add(field, "must be between %d and %d seconds", low, high)
+		return 0
+	}
+	return time.Duration(seconds) * time.Second
+}
+
+// CheckIdempotencyKey validates an Idempotency-Key header: bounded, and
+// text a store can keep (HTTP lets a header carry any byte but a few).
+func CheckIdempotencyKey(v *Validation, field, key string) {
+	switch {
+	case len(key) > MaxIdempotencyKeyLength:
+		v.Add(field, "must be at most %d characters", MaxIdempotencyKeyLength)
+	case !CheckText(v, field, key):
+	case strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		v.Add(field, "must not contain control characters")
 	}
 }
 

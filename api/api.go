@@ -198,6 +198,10 @@ func (s *Server) handle(pattern string, act action, h handler) {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := CheckURLText(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

@@ -47,6 +47,9 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if in.Tenant != "" {
+		if !hookd.ValidID(in.Tenant) { // no such tenant can exist; the store is not asked
+			return hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
+		}
 		_, err := s.store.Tenant(r.Context(), in.Tenant)
 		if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 			return hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)

@@ -99,8 +99,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		u.RetrySchedule = &schedule
 	}
 	if in.TimeoutSeconds != nil {
-		d := time.Duration(*in.TimeoutSeconds) * time.Second
-		hookd.CheckTimeout(&v, "timeout_seconds", d)
+		d := hookd.CheckTimeout(&v, "timeout_seconds", int64(*in.TimeoutSeconds))
 		u.Timeout = &d
 	}
 	if in.MaxInFlight != nil {

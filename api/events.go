@@ -89,16 +89,26 @@ func envelope(id, eventType string, at time.Time, data []byte) []byte {
 	return jsonx.AppendEnvelope(make([]byte, 0, len(data)+len(id)+len(eventType)+80), id, eventType, at, data)
 }
 
-func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
+// parseEvent turns the body of a single publish into the event to store:
+// every rule of a publish but the store's own (tenant, type, idempotency).
+func (s *Server) parseEvent(ctx context.Context, body []byte, key string, now time.Time) (hookd.NewEvent, error) {
 	var in eventInput
-	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
+	if err := decodeBody(body, &in); err != nil {
+		return hookd.NewEvent{}, err
+	}
+	return s.toNewEvent(ctx, &in, key, "", now)
+}
+
+func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, s.cfg.MaxPayloadBytes+64<<10)
+	if err != nil {
 		return err
 	}
 	key, err := idempotencyKey(r)
 	if err != nil {
 		return err
 	}
-	ev, err := s.toNewEvent(r.Context(), &in, key, "", time.Now())
+	ev, err := s.parseEvent(r.Context(), body, key, time.Now())
 	if err != nil {
 		return err
 	}
@@ -175,10 +185,9 @@ func renameField(err error, from, to string) error {
 
 func idempotencyKey(r *http.Request) (string, error) {
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 256 {
-		return "", hookd.Invalid("Idempotency-Key", "must be at most 256 characters")
-	}
-	return key, nil
+	var v hookd.Validation
+	hookd.CheckIdempotencyKey(&v, "Idempotency-Key", key)
+	return key, v.Err()
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
@@ -203,6 +212,9 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.EventType == "" {
 		return hookd.Invalid("event_type", "is required")
+	}
+	if !hookd.ValidID(in.EventType) { // no such type can exist; the store is not asked
+		return hookd.Invalid("event_type", "event type %q is not in the catalogue", in.EventType)
 	}
 	et, err := s.store.EventType(r.Context(), in.EventType)
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/jsonx"
 )
 
 func encoder(w io.Writer) *json.Encoder {
@@ -28,6 +30,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 type list[T any] struct {
 	Data       []T     `json:"data"`
 	NextCursor *string `json:"next_cursor"`
+}
+
+// CheckURLText refuses a request whose path or query holds text no store
+// can keep (hookd.CheckText), before any of it reaches one: such a path
+// names nothing (404), such a query parameter is invalid (422). The API
+// and the dashboard both apply it.
+func CheckURLText(r *http.Request) error {
+	var v hookd.Validation
+	if !hookd.CheckText(&v, "path", r.URL.Path) {
+		return hookd.Errorf(hookd.ENOTFOUND, "no such object: the path holds a NUL byte or invalid UTF-8")
+	}
+	for name, values := range r.URL.Query() {
+		if hookd.CheckText(&v, "query parameter", name) {
+			for _, value := range values {
+				hookd.CheckText(&v, name, value)
+			}
+		}
+	}
+	return v.Err()
 }
 
 // page reads ?limit= and ?cursor=; the store is asked for one extra item to
@@ -59,30 +80,62 @@ func paged[T any](items []T, p hookd.Page, id func(T) string) list[T] {
 	return out
 }
 
-// decode reads a JSON request body into v: one object, no unknown fields,
-// at most limit bytes.
+// decode reads a JSON request body of at most limit bytes into v (see decodeBody).
 func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	return decodeBody(body, v)
+}
+
+// readBody reads the whole request body, at most limit bytes. The buffer
+// starts at the announced length, up to 64 KiB: a client cannot make the
+// server reserve more than that by announcing a length it never sends.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit, 64<<10)+1))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, hookd.Errorf(hookd.ETOOLARGE, "request body is larger than the limit of %d bytes", limit)
+		}
+		return nil, hookd.Errorf(hookd.EMALFORMED, "the request body could not be read: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeBody reads a JSON request body into v: one object, no unknown
+// fields, and, at any depth, no key given twice and no invalid UTF-8
+// (encoding/json would keep the last of two keys and replace bad bytes
+// without a word; the caller would not know what was stored).
+func decodeBody(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err, limit)
+		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return hookd.Errorf(hookd.EMALFORMED, "request body must hold exactly one JSON object")
 	}
+	// Well-formed for encoding/json, so what Check finds is about content.
+	var refused *jsonx.SyntaxError
+	if err := jsonx.Check(body); errors.As(err, &refused) {
+		if refused.Path == "" {
+			return hookd.Errorf(hookd.EINVALID, "request body: %s (at byte %d)", refused.Msg, refused.Offset)
+		}
+		return hookd.Invalid(refused.Path, "%s (at byte %d)", refused.Msg, refused.Offset)
+	} else if err != nil {
+		return err
+	}
 	return nil
 }
 
-func decodeError(err error, limit int64) error {
+func decodeError(err error) error {
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, io.EOF):
 		return hookd.Errorf(hookd.EMALFORMED, "request body is empty; a JSON object is required")
-	case errors.As(err, &tooBig):
-		return hookd.Errorf(hookd.ETOOLARGE, "request body is larger than the limit of %d bytes", limit)
 	case errors.As(err, &syntax):
 		return hookd.Errorf(hookd.EMALFORMED, "malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -44,10 +44,12 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 	var v hookd.Validation
 	ttl := defaultPortalLinkTTL
 	if in.ExpiresIn != nil {
-		ttl = time.Duration(*in.ExpiresIn) * time.Second
-		if ttl < minPortalLinkTTL || ttl > maxPortalLinkTTL {
-			v.Add("expires_in", "must be between %d and %d seconds", int(minPortalLinkTTL/time.Second), int(maxPortalLinkTTL/time.Second))
+		// Seconds are checked before the conversion, which could overflow.
+		low, high := int64(minPortalLinkTTL/time.Second), int64(maxPortalLinkTTL/time.Second)
+		if *in.ExpiresIn < low || *in.ExpiresIn > high {
+			v.Add("expires_in", "must be between %d and %d seconds", low, high)
 		}
+		ttl = time.Duration(*in.ExpiresIn) * time.Second
 	}
 	role := hookd.RoleAdmin
 	if in.Role != nil {

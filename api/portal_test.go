@@ -16,7 +16,9 @@ import (
 	"github.com/hookd/hookd/sqlite"
 )
 
-func TestPortalLinks(t *testing.T) {
+// testDB opens a SQLite store in a temporary directory, with a zero key.
+func testDB(t testing.TB) (*sqlite.DB, *secretbox.Box) {
+	t.Helper()
 	box, err := secretbox.New(make([]byte, secretbox.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +27,12 @@ func TestPortalLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db, box
+}
+
+func TestPortalLinks(t *testing.T) {
+	db, box := testDB(t)
 	if err := db.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}

@@ -200,6 +200,10 @@ func (h *Handler) page(pattern string, fn handler) {
 			return
 		}
 		c := &call{w: w, r: r, who: who}
+		if err := api.CheckURLText(r); err != nil {
+			h.fail(c, err)
+			return
+		}
 		changes := r.Method != http.MethodGet && r.Method != http.MethodHead
 		if changes {
 			// Forms are small; an event type's example is the largest field.

@@ -356,12 +356,11 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	f.Timeout = strings.TrimSpace(r.PostFormValue("timeout_seconds"))
 	var timeout time.Duration // 0: the deployment's
 	if f.Timeout != "" {
-		n, err := strconv.Atoi(f.Timeout)
-		timeout = time.Duration(n) * time.Second
+		n, err := strconv.ParseInt(f.Timeout, 10, 64)
 		if err != nil {
 			v.Add("timeout_seconds", "must be a whole number of seconds")
 		} else {
-			hookd.CheckTimeout(&v, "timeout_seconds", timeout)
+			timeout = hookd.CheckTimeout(&v, "timeout_seconds", n)
 		}
 	}
 	u.Timeout = &timeout
