@@ -25,8 +25,9 @@ const (
 	// lengthen their lease grace to match.
 	DefaultTimeout     = 30 * time.Second
 	DefaultMaxInFlight = 10
-	MaxMaxInFlight     = 1000
-	MaxRateLimit       = 10000
+	// MaxMaxInFlight bounds the deployment's --max-endpoint-in-flight.
+	MaxMaxInFlight = 1000
+	MaxRateLimit   = 10000
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$`)
@@ -189,13 +190,6 @@ func CheckEventTypes(v *Validation, field string, types []string) {
 func CheckTimeout(v *Validation, field string, d time.Duration) {
 	if d < MinTimeout || d > MaxTimeout {
 		v.Add(field, "must be between %d and %d seconds", int(MinTimeout.Seconds()), int(MaxTimeout.Seconds()))
-	}
-}
-
-// CheckMaxInFlight validates a per-endpoint concurrency bound.
-func CheckMaxInFlight(v *Validation, field string, n int) {
-	if n < 1 || n > MaxMaxInFlight {
-		v.Add(field, "must be between 1 and %d", MaxMaxInFlight)
 	}
 }
 

@@ -342,13 +342,16 @@ func TestSignInWithKey(t *testing.T) {
 }
 
 func TestEndpointForm(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *api.Config) { c.MaxEndpointInFlight = 8 })
 	u := e.user().signedIn("a", hookd.RoleAdmin)
 	csrf := u.csrf("/dashboard/t/a/endpoints/new")
+	if form := u.get("/dashboard/t/a/endpoints/new"); !strings.Contains(form.body, `max="8" value="8"`) {
+		t.Error("the new endpoint form does not offer the deployment's max_in_flight bound (8) as its maximum and default")
+	}
 	bad := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {""}, "url": {"http://127.0.0.1/x"},
-		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}, "max_in_flight": {"0"}, "rate_limit_per_second": {"x"}})
+		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}, "max_in_flight": {"9"}, "rate_limit_per_second": {"x"}})
 	for _, want := range []string{"is required", "must use https", "cannot be overridden", "soon", "between 1 and 60", "choose at least one event type",
-		"between 1 and 1000", "must be a whole number"} {
+		"between 1 and 8", "must be a whole number"} {
 		if !strings.Contains(bad.body, want) {
 			t.Errorf("the form does not say %q", want)
 		}

@@ -17,6 +17,7 @@ import (
 // Config holds the deployment-wide delivery settings.
 type Config struct {
 	Workers         int            // requests in flight at once in this process
+	TenantInFlight  int            // fleet-wide cap of a tenant without its own; 0: hookd.DefaultTenantMaxInFlight(Workers)
 	Schedule        hookd.Schedule // retry schedule for endpoints without their own
 	Jitter          float64        // spread of each retry wait, as a fraction (0.1: ±10%); 0 for exact schedules
 	Timeout         time.Duration  // request timeout for endpoints without their own
@@ -58,7 +59,10 @@ func DefaultHeaderNames(prefix string) HeaderNames {
 
 func (c *Config) setDefaults() {
 	if c.Workers <= 0 {
-		c.Workers = 256
+		c.Workers = hookd.DefaultWorkers
+	}
+	if c.TenantInFlight <= 0 {
+		c.TenantInFlight = hookd.DefaultTenantMaxInFlight(c.Workers)
 	}
 	if c.Schedule == nil {
 		c.Schedule = hookd.DefaultSchedule
@@ -216,7 +220,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 		if free == 0 {
 			return
 		}
-		jobs, err := d.store.ClaimDeliveries(ctx, time.Now(), free, d.cfg.LeaseGrace)
+		jobs, err := d.store.ClaimDeliveries(ctx, time.Now(), free, d.cfg.LeaseGrace, d.cfg.TenantInFlight)
 		if err != nil {
 			// A failed claim leased nothing (its transaction did not
 			// commit): every slot goes back.

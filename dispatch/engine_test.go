@@ -232,8 +232,8 @@ type flakyClaims struct {
 	failures atomic.Int32
 }
 
-func (f *flakyClaims) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration) ([]*hookd.Job, error) {
-	jobs, err := f.Store.ClaimDeliveries(ctx, now, limit, grace)
+func (f *flakyClaims) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration, tenantMax int) ([]*hookd.Job, error) {
+	jobs, err := f.Store.ClaimDeliveries(ctx, now, limit, grace, tenantMax)
 	if err == nil && len(jobs) > 0 && f.failures.Add(-1) >= 0 {
 		return jobs, errors.New("injected: the claim failed after leasing")
 	}

@@ -1,0 +1,19 @@
+-- Fairness between tenants: a per-tenant in-flight cap the claim enforces,
+-- and what the claim and the test-event limit count.
+
+-- +goose Up
+ALTER TABLE tenants ADD COLUMN max_in_flight INTEGER; -- NULL: the deployment's --tenant-max-in-flight
+
+-- The claim counts each due tenant's live leases.
+CREATE INDEX deliveries_leased_by_tenant ON deliveries (tenant_id, next_attempt_at) WHERE lease_token IS NOT NULL;
+
+-- Test events are limited per endpoint (its recent test deliveries) and per
+-- tenant (its recent test events, which outlive a deleted endpoint).
+CREATE INDEX deliveries_tests ON deliveries (endpoint_id, created_at) WHERE test = 1;
+CREATE INDEX events_tests ON events (tenant_id, created_at) WHERE test = 1;
+
+-- +goose Down
+DROP INDEX events_tests;
+DROP INDEX deliveries_tests;
+DROP INDEX deliveries_leased_by_tenant;
+ALTER TABLE tenants DROP COLUMN max_in_flight;
