@@ -38,20 +38,38 @@ func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
 
 func newEngineStore(t testing.TB) *engine {
 	t.Helper()
+	return newEngine(t, openSQLite(t))
+}
+
+// openSQLite opens a store on a new SQLite file.
+func openSQLite(t testing.TB) hookd.Store {
+	t.Helper()
 	box, _ := secretbox.New(make([]byte, secretbox.KeySize))
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ctx := t.Context()
-	if err := db.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "T"}); err != nil {
+	return db
+}
+
+// newEngine sets up tenant "t" and event type "x" in store.
+func newEngine(t testing.TB, store hookd.Store) *engine {
+	t.Helper()
+	if err := store.CreateEventType(t.Context(), &hookd.EventType{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateEventType(ctx, &hookd.EventType{Name: "x"}); err != nil {
+	e := &engine{store: store}
+	return e.neighbour(t, "t")
+}
+
+// neighbour creates another tenant in the same store.
+func (e *engine) neighbour(t testing.TB, id string) *engine {
+	t.Helper()
+	if err := e.store.CreateTenant(t.Context(), &hookd.Tenant{ID: id, Name: id}); err != nil {
 		t.Fatal(err)
 	}
-	return &engine{store: db, tenant: "t"}
+	return &engine{store: e.store, tenant: id}
 }
 
 func (e *engine) endpoint(t testing.TB, url string, maxInFlight int) string {
@@ -165,11 +183,13 @@ func TestPoisonResultDoesNotStallRecording(t *testing.T) {
 	}
 }
 
-// deliverAll publishes n events to a healthy endpoint (after blackHoled
-// deliveries to an endpoint that never answers, when >0) and returns the
-// healthy endpoint's delivery rate.
-func deliverAll(b *testing.B, n, blackHoled int) float64 {
-	e := newEngineStore(b)
+// deliverAll measures the delivery rate of a healthy endpoint of tenant t
+// receiving n events. Before, arrange (when not nil) gives the store
+// neighbours with work due, whose endpoints may post to hole (which accepts
+// and never answers), and says how many requests the hole must hold before
+// the healthy events are published: the rate is measured beside
+// neighbours at their limits, from the first publish to the last delivery.
+func deliverAll(b *testing.B, e *engine, n int, arrange func(e *engine, hole string) (held int)) float64 {
 	var got atomic.Int64
 	done := make(chan struct{})
 	healthy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
@@ -179,7 +199,11 @@ func deliverAll(b *testing.B, n, blackHoled int) float64 {
 	}))
 	defer healthy.Close()
 	quit := make(chan struct{})
+	var holding atomic.Int64
 	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that a closed connection cancels r.Context()
+		holding.Add(1)
+		defer holding.Add(-1)
 		select {
 		case <-r.Context().Done():
 		case <-quit:
@@ -187,26 +211,32 @@ func deliverAll(b *testing.B, n, blackHoled int) float64 {
 	}))
 	defer hole.Close()
 	defer close(quit) // runs first: lets the held requests end
-	if blackHoled > 0 {
-		e.endpoint(b, hole.URL, hookd.DefaultMaxInFlight)
-		e.publish(b, blackHoled)
+	held := 0
+	if arrange != nil {
+		held = arrange(e, hole.URL)
 	}
-	// The healthy endpoint gets the next events (and the black hole too).
 	e.endpoint(b, healthy.URL, hookd.DefaultMaxInFlight)
-	for left := n; left > 0; left -= 500 {
-		e.publish(b, min(left, 500))
-	}
-	start := time.Now()
 	d := New(e.store, Config{AllowPrivate: true, PollInterval: 50 * time.Millisecond, ShutdownTimeout: time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	for deadline := time.Now().Add(time.Minute); holding.Load() < int64(held); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("the black hole holds %d requests, want %d", holding.Load(), held)
+		}
+	}
+	start := time.Now()
+	for left := n; left > 0; left -= 500 {
+		e.publish(b, min(left, 500))
+	}
 	<-done
-	elapsed := time.Since(start)
-	cancel()
-	<-stopped
-	return float64(n) / elapsed.Seconds()
+	rate := float64(n) / time.Since(start).Seconds()
+	if h := holding.Load(); h > int64(held) {
+		b.Fatalf("the black hole held %d requests, more than the %d its senders may", h, held)
+	}
+	return rate
 }
 
 // BenchmarkIsolation measures a healthy endpoint's delivery rate alone and
@@ -217,8 +247,13 @@ func BenchmarkIsolation(b *testing.B) {
 	const n = 2000
 	var alone, beside float64
 	for b.Loop() {
-		alone += deliverAll(b, n, 0)
-		beside += deliverAll(b, n, 1000)
+		alone += deliverAll(b, newEngineStore(b), n, nil)
+		// The black hole gets the healthy endpoint's events too.
+		beside += deliverAll(b, newEngineStore(b), n, func(e *engine, hole string) int {
+			e.endpoint(b, hole, hookd.DefaultMaxInFlight)
+			e.publish(b, 1000)
+			return hookd.DefaultMaxInFlight
+		})
 	}
 	b.ReportMetric(alone/float64(b.N), "healthy_per_s")
 	b.ReportMetric(beside/float64(b.N), "beside_black_hole_per_s")
