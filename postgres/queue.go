@@ -32,15 +32,18 @@ import (
 //     one tenant at once.
 //  3. qTenantLoads and qCandidates, new statements and so new snapshots,
 //     read each locked tenant's and endpoint's exact room (cap minus live
-//     leases, committed by whoever held the lock before), the endpoints'
-//     rate-limit buckets and delivery settings; ShareClaims splits the
-//     batch between them.
+//     leases, committed by whoever held the lock before; a tenant's count
+//     those of its deleted endpoints' requests too, orphaned_leases), the
+//     endpoints' rate-limit buckets and delivery settings; ShareClaims
+//     splits the batch between them.
 //  4. qLease leases each endpoint's share of due rows, FOR UPDATE SKIP
 //     LOCKED, and returns them with their event payloads.
 const (
 	qDueEndpoints = `WITH held AS (
-			SELECT tenant_id, count(*) AS n FROM deliveries
-			WHERE lease_token IS NOT NULL AND next_attempt_at > $1 GROUP BY tenant_id),
+			SELECT tenant_id, count(*) AS n FROM (
+				SELECT tenant_id FROM deliveries WHERE lease_token IS NOT NULL AND next_attempt_at > $1
+				UNION ALL SELECT tenant_id FROM orphaned_leases WHERE lease_end > $1) l
+			GROUP BY tenant_id),
 		due AS (
 			SELECT c.id, c.tenant_id, c.oldest, coalesce(h.n, 0) AS held,
 				row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.oldest, c.id) AS rank
@@ -56,6 +59,7 @@ const (
 	qLockTenants = `SELECT id FROM tenants WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 	qTenantLoads = `SELECT t.id, coalesce(t.max_in_flight, 0), (SELECT count(*) FROM deliveries l
 			WHERE l.tenant_id = t.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2)
+			+ (SELECT count(*) FROM orphaned_leases o WHERE o.tenant_id = t.id AND o.lease_end > $2)
 		FROM tenants t WHERE t.id = ANY($1)`
 	qLockEndpoints = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 	qCandidates    = `SELECT e.id, e.tenant_id, e.max_in_flight - (SELECT count(*) FROM deliveries l

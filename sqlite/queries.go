@@ -22,9 +22,11 @@ const (
 				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
 		FROM endpoints e)
 		WHERE oldest <= ?1 AND room > 0 ORDER BY oldest`
-	// qTenantLoad is a due tenant's own cap (0: none) and its live leases.
+	// qTenantLoad is a due tenant's own cap (0: none) and its live leases,
+	// with those of its deleted endpoints' requests.
 	qTenantLoad = `SELECT COALESCE(max_in_flight, 0), (SELECT COUNT(*) FROM deliveries
-		WHERE tenant_id = ?1 AND lease_token IS NOT NULL AND next_attempt_at > ?2) FROM tenants WHERE id = ?1`
+		WHERE tenant_id = ?1 AND lease_token IS NOT NULL AND next_attempt_at > ?2)
+		+ (SELECT COUNT(*) FROM orphaned_leases WHERE tenant_id = ?1 AND lease_end > ?2) FROM tenants WHERE id = ?1`
 	qSpendTokens = `UPDATE endpoints SET rate_tokens = ?, rate_updated_at = ? WHERE id = ?`
 	qLease       = `UPDATE deliveries SET lease_token = ?, next_attempt_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ? AND status IN ('pending', 'retrying')

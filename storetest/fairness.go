@@ -152,6 +152,30 @@ var fairnessTests = []testCase{
 		f.publishMany(healthy.ID, 5)
 		f.diff("then only the healthy tenant", map[string]int{healthy.ID: 4}, jobsByTenant(f.claimCapped(T, 100, 4)))
 	}},
+	{"DeletedEndpointsRequestsStillCount", func(f *fixture) {
+		// Deleting an endpoint whose requests are in flight does not free
+		// the tenant's cap: those requests hold workers until their lease
+		// ends.
+		ten := f.tenant()
+		first := f.endpoint(ten.ID, withMaxInFlight(10))
+		f.publishMany(ten.ID, 3)
+		T := f.at(time.Minute)
+		if n := len(f.claimCapped(T, 100, 3)); n != 3 {
+			f.Fatalf("claimed %d, want 3 (the cap)", n)
+		}
+		f.must(f.s.DeleteEndpoint(f.ctx, ten.ID, first.ID), "DeleteEndpoint")
+		f.endpoint(ten.ID, withMaxInFlight(10))
+		f.publishMany(ten.ID, 3)
+		if n := len(f.claimCapped(T, 100, 3)); n != 0 {
+			f.Errorf("after deleting the busy endpoint a new one got %d, want 0 (its requests still run)", n)
+		}
+		other, _ := f.tenantWithEndpoint()
+		f.publishMany(other.ID, 1)
+		f.diff("other tenants are not held back", map[string]int{other.ID: 1}, jobsByTenant(f.claimCapped(T, 100, 3)))
+		if n := jobsByTenant(f.claimCapped(T.Add(defaultLease+time.Millisecond), 100, 3))[ten.ID]; n != 3 {
+			f.Errorf("once the deleted endpoint's leases ran out: %d, want 3", n)
+		}
+	}},
 	{"TestEventsLimitedPerEndpoint", func(f *fixture) {
 		ten := f.tenant()
 		busy, calm := f.endpoint(ten.ID), f.endpoint(ten.ID)
