@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,13 +184,25 @@ func TestPoisonResultDoesNotStallRecording(t *testing.T) {
 	}
 }
 
+// delivered is what deliverAll measured: the healthy endpoint's deliveries
+// per second, and the process's CPU time per delivery (steadier than the
+// rate on a shared machine).
+type delivered struct{ perSecond, cpuPerDelivery float64 }
+
+// processCPU is the process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // deliverAll measures the delivery rate of a healthy endpoint of tenant t
 // receiving n events. Before, arrange (when not nil) gives the store
 // neighbours with work due, whose endpoints may post to hole (which accepts
 // and never answers), and says how many requests the hole must hold before
 // the healthy events are published: the rate is measured beside
 // neighbours at their limits, from the first publish to the last delivery.
-func deliverAll(b *testing.B, e *engine, n int, arrange func(e *engine, hole string) (held int)) float64 {
+func deliverAll(b *testing.B, e *engine, n int, arrange func(e *engine, hole string) (held int)) delivered {
 	var got atomic.Int64
 	done := make(chan struct{})
 	healthy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
@@ -227,16 +240,30 @@ func deliverAll(b *testing.B, e *engine, n int, arrange func(e *engine, hole str
 			b.Fatalf("the black hole holds %d requests, want %d", holding.Load(), held)
 		}
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	for left := n; left > 0; left -= 500 {
 		e.publish(b, min(left, 500))
 	}
 	<-done
-	rate := float64(n) / time.Since(start).Seconds()
+	m := delivered{perSecond: float64(n) / time.Since(start).Seconds(), cpuPerDelivery: float64(processCPU()-cpu) / float64(n)}
 	if h := holding.Load(); h > int64(held) {
 		b.Fatalf("the black hole held %d requests, more than the %d its senders may", h, held)
 	}
-	return rate
+	return m
+}
+
+// report reports the rates alone and beside (sums over the loop's runs),
+// their ratio, and the ratio of CPU per delivery.
+func report(b *testing.B, alone, beside delivered, besideName string) {
+	b.ReportMetric(alone.perSecond/float64(b.N), "healthy_per_s")
+	b.ReportMetric(beside.perSecond/float64(b.N), besideName+"_per_s")
+	b.ReportMetric(beside.perSecond/alone.perSecond, "ratio")
+	b.ReportMetric(alone.cpuPerDelivery/beside.cpuPerDelivery, "cpu_ratio")
+}
+
+func (d *delivered) add(m delivered) {
+	d.perSecond += m.perSecond
+	d.cpuPerDelivery += m.cpuPerDelivery
 }
 
 // BenchmarkIsolation measures a healthy endpoint's delivery rate alone and
@@ -245,19 +272,17 @@ func deliverAll(b *testing.B, e *engine, n int, arrange func(e *engine, hole str
 // in-flight limit of workers, so the ratio should stay near 1.
 func BenchmarkIsolation(b *testing.B) {
 	const n = 2000
-	var alone, beside float64
+	var alone, beside delivered
 	for b.Loop() {
-		alone += deliverAll(b, newEngineStore(b), n, nil)
+		alone.add(deliverAll(b, newEngineStore(b), n, nil))
 		// The black hole gets the healthy endpoint's events too.
-		beside += deliverAll(b, newEngineStore(b), n, func(e *engine, hole string) int {
+		beside.add(deliverAll(b, newEngineStore(b), n, func(e *engine, hole string) int {
 			e.endpoint(b, hole, hookd.DefaultMaxInFlight)
 			e.publish(b, 1000)
 			return hookd.DefaultMaxInFlight
-		})
+		}))
 	}
-	b.ReportMetric(alone/float64(b.N), "healthy_per_s")
-	b.ReportMetric(beside/float64(b.N), "beside_black_hole_per_s")
-	b.ReportMetric(beside/alone, "ratio")
+	report(b, alone, beside, "beside_black_hole")
 }
 
 // flakyClaims fails its first claims after they leased work, as a store

@@ -4,8 +4,11 @@
 -- +goose Up
 ALTER TABLE tenants ADD COLUMN max_in_flight INTEGER; -- NULL: the deployment's --tenant-max-in-flight
 
--- The claim counts each due tenant's live leases.
+-- The claim counts each due tenant's and endpoint's live leases: with
+-- next_attempt_at (the lease's end) in the index, from the index alone.
 CREATE INDEX deliveries_leased_by_tenant ON deliveries (tenant_id, next_attempt_at) WHERE lease_token IS NOT NULL;
+DROP INDEX deliveries_leased;
+CREATE INDEX deliveries_leased ON deliveries (endpoint_id, next_attempt_at) WHERE lease_token IS NOT NULL;
 
 -- Leases of deliveries whose endpoint was deleted while their requests ran:
 -- those requests still hold workers until their lease ends, so the claim
@@ -25,5 +28,7 @@ CREATE INDEX events_tests ON events (tenant_id, created_at) WHERE test = 1;
 DROP INDEX events_tests;
 DROP INDEX deliveries_tests;
 DROP TABLE orphaned_leases;
+DROP INDEX deliveries_leased;
+CREATE INDEX deliveries_leased ON deliveries (endpoint_id) WHERE lease_token IS NOT NULL;
 DROP INDEX deliveries_leased_by_tenant;
 ALTER TABLE tenants DROP COLUMN max_in_flight;
