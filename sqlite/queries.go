@@ -21,7 +21,7 @@ const (
 			(SELECT MIN(d.next_attempt_at) FROM deliveries d
 				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
 		FROM endpoints e)
-		WHERE oldest <= ?1 AND room > 0 ORDER BY oldest`
+		WHERE oldest <= ?1 ORDER BY oldest` // room > 0 is checked in Go: here it would count twice
 	// qTenantLoad is a due tenant's own cap (0: none) and its live leases,
 	// with those of its deleted endpoints' requests.
 	qTenantLoad = `SELECT COALESCE(max_in_flight, 0), (SELECT COUNT(*) FROM deliveries

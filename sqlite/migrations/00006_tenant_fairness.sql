@@ -4,11 +4,13 @@
 -- +goose Up
 ALTER TABLE tenants ADD COLUMN max_in_flight INTEGER; -- NULL: the deployment's --tenant-max-in-flight
 
--- The claim counts each due tenant's and endpoint's live leases: with
--- next_attempt_at (the lease's end) in the index, from the index alone.
-CREATE INDEX deliveries_leased_by_tenant ON deliveries (tenant_id, next_attempt_at) WHERE lease_token IS NOT NULL;
+-- The claim counts each due tenant's and endpoint's live leases from these
+-- indexes alone: next_attempt_at is the lease's end, and lease_token is in
+-- them only so that SQLite need not read the row to check the condition
+-- (they hold the deliveries in flight only, so they stay small).
+CREATE INDEX deliveries_leased_by_tenant ON deliveries (tenant_id, next_attempt_at, lease_token) WHERE lease_token IS NOT NULL;
 DROP INDEX deliveries_leased;
-CREATE INDEX deliveries_leased ON deliveries (endpoint_id, next_attempt_at) WHERE lease_token IS NOT NULL;
+CREATE INDEX deliveries_leased ON deliveries (endpoint_id, next_attempt_at, lease_token) WHERE lease_token IS NOT NULL;
 
 -- Leases of deliveries whose endpoint was deleted while their requests ran:
 -- those requests still hold workers until their lease ends, so the claim
