@@ -128,8 +128,8 @@ func (b *bounded) Tenants(ctx context.Context, p Page) ([]*Tenant, error) {
 	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Tenant, error) { return b.s.Tenants(ctx, p) })
 }
 
-func (b *bounded) RenameTenant(ctx context.Context, id, name string) (*Tenant, error) {
-	return within(b, ctx, normalCall, func(ctx context.Context) (*Tenant, error) { return b.s.RenameTenant(ctx, id, name) })
+func (b *bounded) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (*Tenant, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) (*Tenant, error) { return b.s.UpdateTenant(ctx, id, u) })
 }
 
 func (b *bounded) DeleteTenant(ctx context.Context, id string) error {
@@ -218,8 +218,10 @@ func (b *bounded) ReplayDelivery(ctx context.Context, tenantID, id string) (*Del
 	return within(b, ctx, normalCall, func(ctx context.Context) (*Delivery, error) { return b.s.ReplayDelivery(ctx, tenantID, id) })
 }
 
-func (b *bounded) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*Job, error) {
-	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Job, error) { return b.s.ClaimDeliveries(ctx, now, limit, leaseGrace) })
+func (b *bounded) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration, tenantMaxInFlight int) ([]*Job, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Job, error) {
+		return b.s.ClaimDeliveries(ctx, now, limit, leaseGrace, tenantMaxInFlight)
+	})
 }
 
 func (b *bounded) RecordAttempts(ctx context.Context, results []AttemptResult) ([]string, error) {

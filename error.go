@@ -3,6 +3,7 @@ package hookd
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status in the api package, and nowhere else.
@@ -14,6 +15,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no or unknown credentials: 401
 	EFORBIDDEN    = "forbidden"    // known credentials, not allowed: 403
 	ETOOLARGE     = "too_large"    // over a size limit: 413
+	ERATELIMITED  = "rate_limited" // too many requests of a kind; try again after Error.RetryAfter: 429
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; try again: 503
 	EINTERNAL     = "internal"     // a bug or an unexpected failure: 500
 )
@@ -30,6 +32,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// RetryAfter is when an ERATELIMITED request may be tried again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -37,6 +41,12 @@ func (e *Error) Error() string {
 		return e.Message
 	}
 	return fmt.Sprintf("%s: %s: %s", e.Message, e.Fields[0].Field, e.Fields[0].Message)
+}
+
+// RetryAfterSeconds is RetryAfter in whole seconds, rounded up (a
+// Retry-After header's value).
+func (e *Error) RetryAfterSeconds() int {
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
 // Errorf returns a domain error with the given code.

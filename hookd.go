@@ -15,10 +15,21 @@ var Version = "0.1.0"
 // Tenant is one customer of the operator. Every endpoint, event and delivery
 // belongs to exactly one tenant.
 type Tenant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// MaxInFlight bounds the tenant's requests in flight at once, across
+	// every endpoint, worker and node; 0 means the deployment's default
+	// (the API shows the value in force).
+	MaxInFlight int       `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// TenantUpdate holds the fields a PATCH may change; nil means unchanged.
+type TenantUpdate struct {
+	Name *string
+	// MaxInFlight 0 restores the deployment default.
+	MaxInFlight *int
 }
 
 // EventType is one entry of the operator's catalogue.

@@ -28,7 +28,7 @@ type TenantStore interface {
 	CreateTenant(ctx context.Context, t *Tenant) error // ECONFLICT when the id is taken
 	Tenant(ctx context.Context, id string) (*Tenant, error)
 	Tenants(ctx context.Context, p Page) ([]*Tenant, error) // by id, ascending
-	RenameTenant(ctx context.Context, id, name string) (*Tenant, error)
+	UpdateTenant(ctx context.Context, id string, u TenantUpdate) (*Tenant, error)
 	// DeleteTenant removes the tenant and everything it owns.
 	DeleteTenant(ctx context.Context, id string) error
 }
@@ -76,7 +76,8 @@ type EventStore interface {
 	// is not in the catalogue; ENOTFOUND when the tenant does not exist.
 	PublishEvents(ctx context.Context, tenantID string, events []NewEvent) ([]PublishResult, error)
 	// PublishTestEvent stores a test event with one delivery to one endpoint,
-	// due at once even when the endpoint is disabled.
+	// due at once even when the endpoint is disabled. ERATELIMITED when the
+	// endpoint or its tenant sent too many lately (CheckTestEventRate).
 	PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev NewEvent) (*Delivery, error)
 	Event(ctx context.Context, tenantID, id string) (*Event, error)
 }
@@ -133,10 +134,13 @@ type AttemptResult struct {
 // QueueStore is the delivery queue the dispatcher drives.
 type QueueStore interface {
 	// ClaimDeliveries leases up to limit due deliveries to one worker, never
-	// letting an endpoint have more than its MaxInFlight leased at once. A
-	// lease lasts the endpoint's timeout plus leaseGrace; when it runs out
-	// (the worker died) the delivery is due again.
-	ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*Job, error)
+	// letting an endpoint have more than its MaxInFlight leased at once, nor
+	// a tenant more than its MaxInFlight (tenantMaxInFlight for tenants
+	// without their own; 0: no bound), and sharing the batch between
+	// tenants and endpoints as ShareClaims does. A lease lasts the
+	// endpoint's timeout plus leaseGrace; when it runs out (the worker died)
+	// the delivery is due again.
+	ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration, tenantMaxInFlight int) ([]*Job, error)
 	// RecordAttempts stores attempts and applies their outcomes in one
 	// transaction: delivery state, endpoint counters, auto-disable. It
 	// returns the ids of endpoints it disabled.

@@ -31,8 +31,9 @@ const (
 	// lengthen their lease grace to match.
 	DefaultTimeout     = 30 * time.Second
 	DefaultMaxInFlight = 10
-	MaxMaxInFlight     = 1000
-	MaxRateLimit       = 10000
+	// MaxMaxInFlight bounds the deployment's --max-endpoint-in-flight.
+	MaxMaxInFlight = 1000
+	MaxRateLimit   = 10000
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$`)
@@ -264,13 +265,6 @@ func CheckIdempotencyKey(v *Validation, field, key string) {
 	case !CheckText(v, field, key):
 	case strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		v.Add(field, "must not contain control characters")
-	}
-}
-
-// CheckMaxInFlight validates a per-endpoint concurrency bound.
-func CheckMaxInFlight(v *Validation, field string, n int) {
-	if n < 1 || n > MaxMaxInFlight {
-		v.Add(field, "must be between 1 and %d", MaxMaxInFlight)
 	}
 }
 

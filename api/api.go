@@ -19,7 +19,14 @@ type Config struct {
 	MaxPayloadBytes       int64 // per event
 	MaxBatchBodyBytes     int64 // a whole batch request
 	MaxEndpointsPerTenant int
-	MaxBatchEvents        int
+	// MaxEndpointInFlight bounds an endpoint's max_in_flight; 0:
+	// hookd.DefaultMaxEndpointInFlight of the default worker count.
+	MaxEndpointInFlight int
+	// TenantMaxInFlight is the in-flight cap of tenants without their own
+	// (as the dispatchers apply it), shown on them; 0:
+	// hookd.DefaultTenantMaxInFlight of the default worker count.
+	TenantMaxInFlight int
+	MaxBatchEvents    int
 	// ReservedHeaderPrefixes are lower-case header-name prefixes that custom
 	// endpoint headers may not use, because hookd signs with them.
 	ReservedHeaderPrefixes []string
@@ -73,6 +80,12 @@ func New(store hookd.Store, notifier Notifier, cfg Config, logger *slog.Logger) 
 	}
 	if cfg.MaxEndpointsPerTenant <= 0 {
 		cfg.MaxEndpointsPerTenant = 100
+	}
+	if cfg.MaxEndpointInFlight <= 0 {
+		cfg.MaxEndpointInFlight = hookd.DefaultMaxEndpointInFlight(hookd.DefaultWorkers)
+	}
+	if cfg.TenantMaxInFlight <= 0 {
+		cfg.TenantMaxInFlight = hookd.DefaultTenantMaxInFlight(hookd.DefaultWorkers)
 	}
 	if cfg.DefaultSchedule == nil {
 		cfg.DefaultSchedule = hookd.DefaultSchedule

@@ -103,7 +103,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		u.Timeout = &d
 	}
 	if in.MaxInFlight != nil {
-		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight)
+		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight, s.cfg.MaxEndpointInFlight)
 		u.MaxInFlight = in.MaxInFlight
 	}
 	if in.RateLimit != nil {
@@ -148,7 +148,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := s.check(&in, &u); err != nil {
 		return err
 	}
-	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.DefaultMaxInFlight, Headers: map[string]string{}}
+	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
+		Headers: map[string]string{}}
 	e.Apply(u)
 	if in.Enabled != nil && !*in.Enabled {
 		e.Enabled, e.DisabledReason = false, hookd.DisabledManual

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/hookd/hookd"
 )
@@ -16,6 +17,7 @@ var statusOf = map[string]int{
 	hookd.EUNAUTHORIZED: http.StatusUnauthorized,
 	hookd.EFORBIDDEN:    http.StatusForbidden,
 	hookd.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hookd.ERATELIMITED:  http.StatusTooManyRequests,
 	hookd.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	hookd.EINTERNAL:     http.StatusInternalServerError,
 }
@@ -40,6 +42,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail, p.Errors = e.Message, e.Fields
 		if len(e.Fields) > 0 && e.Message == "validation failed" {
 			p.Detail = e.Error()
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
 		}
 	} else {
 		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -74,7 +74,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 	e := &hookd.Endpoint{
 		TenantID: tenantID, Name: in.Name, URL: listen.URL(session.ID), EventTypes: in.EventTypes,
 		Description: "Temporary endpoint of a hookd listen session; removed when it disconnects.",
-		Headers:     map[string]string{}, Enabled: true, MaxInFlight: hookd.DefaultMaxInFlight,
+		Headers:     map[string]string{}, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
 	}
 	if err := s.store.CreateEndpoint(r.Context(), e, in.Secret); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/hookd/hookd"
@@ -10,6 +11,36 @@ import (
 type tenantInput struct {
 	ID   *string `json:"id"`
 	Name *string `json:"name"`
+	// MaxInFlight: absent keeps (on create: the default), null restores
+	// the deployment default.
+	MaxInFlight json.RawMessage `json:"max_in_flight"`
+}
+
+// tenantView is a tenant as the API shows it: with the cap in force.
+type tenantView struct {
+	*hookd.Tenant
+	MaxInFlight int `json:"max_in_flight"`
+}
+
+func (s *Server) tenantView(t *hookd.Tenant) tenantView {
+	v := tenantView{Tenant: t, MaxInFlight: t.MaxInFlight}
+	if v.MaxInFlight == 0 {
+		v.MaxInFlight = s.cfg.TenantMaxInFlight
+	}
+	return v
+}
+
+// maxInFlight reads the max_in_flight of a tenant input: given says it was
+// sent; n is nil for null (the deployment default).
+func (in *tenantInput) maxInFlight() (given bool, n *int, err error) {
+	if len(in.MaxInFlight) == 0 || isJSONNull(in.MaxInFlight) {
+		return len(in.MaxInFlight) > 0, nil, nil
+	}
+	n = new(int)
+	if err := json.Unmarshal(in.MaxInFlight, n); err != nil {
+		return true, nil, hookd.Invalid("max_in_flight", "must be a whole number, or null for the deployment default")
+	}
+	return true, n, nil
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
@@ -21,14 +52,18 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if in.Name != nil {
 		name = *in.Name
 	}
-	t, err := NewTenant(in.ID, name)
+	_, maxInFlight, err := in.maxInFlight()
+	if err != nil {
+		return err
+	}
+	t, err := NewTenant(in.ID, name, maxInFlight)
 	if err != nil {
 		return err
 	}
 	if err := s.store.CreateTenant(r.Context(), t); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, t)
+	writeJSON(w, http.StatusCreated, s.tenantView(t))
 	return nil
 }
 
@@ -50,7 +85,11 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	} else if tenants, err = s.store.Tenants(r.Context(), p); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, paged(tenants, p, func(t *hookd.Tenant) string { return t.ID }))
+	views := make([]tenantView, len(tenants))
+	for i, t := range tenants {
+		views[i] = s.tenantView(t)
+	}
+	writeJSON(w, http.StatusOK, paged(views, p, func(v tenantView) string { return v.ID }))
 	return nil
 }
 
@@ -59,7 +98,7 @@ func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, http.StatusOK, s.tenantView(t))
 	return nil
 }
 
@@ -68,23 +107,34 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, 64<<10); err != nil {
 		return err
 	}
+	given, maxInFlight, err := in.maxInFlight()
+	if err != nil {
+		return err
+	}
 	var v hookd.Validation
 	if in.ID != nil {
 		v.Add("id", "cannot be changed")
 	}
-	if in.Name == nil {
-		v.Add("name", "is required")
-	} else {
+	u := hookd.TenantUpdate{Name: in.Name}
+	if in.Name != nil {
 		hookd.CheckName(&v, "name", *in.Name)
+	} else if !given {
+		v.Add("name", "is required (unless max_in_flight is given)")
+	}
+	if maxInFlight != nil {
+		hookd.CheckTenantMaxInFlight(&v, "max_in_flight", *maxInFlight)
+		u.MaxInFlight = maxInFlight
+	} else if given {
+		u.MaxInFlight = new(int) // 0: the deployment default
 	}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	t, err := s.store.RenameTenant(r.Context(), r.PathValue("tenant"), *in.Name)
+	t, err := s.store.UpdateTenant(r.Context(), r.PathValue("tenant"), u)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, http.StatusOK, s.tenantView(t))
 	return nil
 }
 
@@ -97,11 +147,16 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 // NewTenant validates a new tenant: id is the operator's own (nil: one is
-// generated) and must be a valid id; the name is required. The API and the
+// generated) and must be a valid id; the name is required; maxInFlight is
+// its own in-flight cap (nil: the deployment default). The API and the
 // dashboard both apply it.
-func NewTenant(id *string, name string) (*hookd.Tenant, error) {
+func NewTenant(id *string, name string, maxInFlight *int) (*hookd.Tenant, error) {
 	var v hookd.Validation
 	t := &hookd.Tenant{ID: ids.New(ids.Tenant), Name: name}
+	if maxInFlight != nil {
+		hookd.CheckTenantMaxInFlight(&v, "max_in_flight", *maxInFlight)
+		t.MaxInFlight = *maxInFlight
+	}
 	if id != nil {
 		if !hookd.ValidID(*id) {
 			v.Add("id", "must be 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")

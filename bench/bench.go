@@ -386,7 +386,9 @@ type session struct {
 func (s *session) tenant(ctx context.Context) (string, error) {
 	s.phases++
 	id := fmt.Sprintf("bench-%s-%s-%d", s.run, s.name, s.phases)
-	if err := s.api.createTenant(ctx, id); err != nil {
+	// Each scenario's tenant may use every worker: the bench measures the
+	// server, not the per-tenant cap (--tenant-max-in-flight).
+	if err := s.api.createTenant(ctx, id, s.workers()); err != nil {
 		return "", err
 	}
 	s.tenants = append(s.tenants, id)

@@ -118,8 +118,9 @@ func (c *client) ensureEventType(ctx context.Context) error {
 	return err
 }
 
-func (c *client) createTenant(ctx context.Context, id string) error {
-	return c.doJSON(ctx, "POST", "/v1/tenants", map[string]any{"id": id, "name": "hookd bench " + id}, nil)
+// createTenant creates a tenant allowed maxInFlight requests at once.
+func (c *client) createTenant(ctx context.Context, id string, maxInFlight int) error {
+	return c.doJSON(ctx, "POST", "/v1/tenants", map[string]any{"id": id, "name": "hookd bench " + id, "max_in_flight": maxInFlight}, nil)
 }
 
 func (c *client) deleteTenant(ctx context.Context, id string) error {

@@ -75,6 +75,8 @@ func Spawn(ctx context.Context, o SpawnOptions) (*Server, error) {
 	if o.Workers > 0 {
 		args = append(args, "--workers", strconv.Itoa(o.Workers))
 	}
+	// The bench's own --max-in-flight (up to 1000) sets its endpoints'.
+	args = append(args, "--max-endpoint-in-flight", "1000")
 	if o.MaxEndpointsPerTenant > 0 {
 		args = append(args, "--max-endpoints-per-tenant", strconv.Itoa(o.MaxEndpointsPerTenant))
 	}

@@ -47,7 +47,7 @@ func (h *Handler) createTenant(c *call) error {
 	if v.Form.ID != "" {
 		id = &v.Form.ID
 	}
-	t, err := api.NewTenant(id, v.Form.Name)
+	t, err := api.NewTenant(id, v.Form.Name, nil)
 	if err == nil {
 		err = h.store.CreateTenant(c.r.Context(), t)
 	}

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -283,7 +284,12 @@ func (h *Handler) fail(c *call, err error) {
 		hookd.ENOTFOUND: http.StatusNotFound, hookd.ECONFLICT: http.StatusConflict,
 		hookd.EUNAUTHORIZED: http.StatusUnauthorized, hookd.EFORBIDDEN: http.StatusForbidden,
 		hookd.ETOOLARGE: http.StatusRequestEntityTooLarge, hookd.EUNAVAILABLE: http.StatusServiceUnavailable,
+		hookd.ERATELIMITED: http.StatusTooManyRequests,
 	}[code]
+	var e *hookd.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		c.w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
+	}
 	msg := err.Error()
 	if status == 0 {
 		h.logger.Error("dashboard request failed", "method", c.r.Method, "path", c.r.URL.Path, "err", err)

@@ -342,13 +342,16 @@ func TestSignInWithKey(t *testing.T) {
 }
 
 func TestEndpointForm(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *api.Config) { c.MaxEndpointInFlight = 8 })
 	u := e.user().signedIn("a", hookd.RoleAdmin)
 	csrf := u.csrf("/dashboard/t/a/endpoints/new")
+	if form := u.get("/dashboard/t/a/endpoints/new"); !strings.Contains(form.body, `max="8" value="8"`) {
+		t.Error("the new endpoint form does not offer the deployment's max_in_flight bound (8) as its maximum and default")
+	}
 	bad := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {""}, "url": {"http://127.0.0.1/x"},
-		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}, "max_in_flight": {"0"}, "rate_limit_per_second": {"x"}})
+		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}, "max_in_flight": {"9"}, "rate_limit_per_second": {"x"}})
 	for _, want := range []string{"is required", "must use https", "cannot be overridden", "soon", "between 1 and 60", "choose at least one event type",
-		"between 1 and 1000", "must be a whole number"} {
+		"between 1 and 8", "must be a whole number"} {
 		if !strings.Contains(bad.body, want) {
 			t.Errorf("the form does not say %q", want)
 		}
@@ -510,5 +513,41 @@ func TestSparkline(t *testing.T) {
 	}
 	if n := strings.Count(svg, "<rect"); n != 24 {
 		t.Errorf("%d bars, want 24", n)
+	}
+}
+
+// TestTestEventLimit: the dashboard's test button and the API's test route
+// share one limit per endpoint (the store's count): past it, the button
+// answers 429 with Retry-After and sends nothing.
+func TestTestEventLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.user().signedIn("a", hookd.RoleAdmin)
+	csrf := admin.csrf("/dashboard/t/a/endpoints/" + e.epA.ID)
+	button := func() page {
+		return admin.post("/dashboard/t/a/endpoints/"+e.epA.ID+"/test", url.Values{"csrf": {csrf}, "event_type": {"contact.created"}})
+	}
+	for range hookd.TestEventsPerEndpoint / 2 {
+		if p := button(); p.status != http.StatusSeeOther {
+			t.Fatalf("test button: %d, want 303", p.status)
+		}
+	}
+	for range hookd.TestEventsPerEndpoint - hookd.TestEventsPerEndpoint/2 {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/tenants/a/endpoints/"+e.epA.ID+"/test", strings.NewReader(`{"event_type":"contact.created"}`))
+		req.Header.Set("Authorization", "Bearer "+e.adminKey)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("API test route: %d, want 202", resp.StatusCode)
+		}
+	}
+	before, _ := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: "a"}, hookd.Page{Limit: 100})
+	p := button()
+	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "test events per endpoint") {
+		t.Errorf("test button past the limit: %d, Retry-After %q; want 429 saying why", p.status, p.header.Get("Retry-After"))
+	}
+	after, _ := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: "a"}, hookd.Page{Limit: 100})
+	if len(after) != len(before) {
+		t.Errorf("the refused test event created %d deliveries", len(after)-len(before))
 	}
 }

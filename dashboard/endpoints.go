@@ -197,6 +197,8 @@ type endpointForm struct {
 	DefaultTimeout  int
 	DefaultScheme   string
 	Schemes         []string
+	// MaxInFlightLimit is the deployment's bound on max_in_flight.
+	MaxInFlightLimit int
 }
 
 type typeChoice struct {
@@ -227,6 +229,8 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		DefaultTimeout:  int(h.cfg.API.DefaultTimeout / time.Second),
 		DefaultScheme:   string(h.cfg.API.SignatureScheme),
 		Schemes:         []string{string(signature.Standard), string(signature.Timestamped), string(signature.Body)},
+
+		MaxInFlightLimit: h.cfg.API.MaxEndpointInFlight,
 	}
 	f.Tenant, f.Nav = c.tenant, "tenant"
 	types, err := h.store.EventTypes(c.r.Context())
@@ -238,7 +242,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 	}
 	if e == nil {
 		f.Title, f.AllTypes = "Add endpoint", true
-		f.MaxInFlight, f.RateLimit = strconv.Itoa(hookd.DefaultMaxInFlight), "0"
+		f.MaxInFlight, f.RateLimit = strconv.Itoa(hookd.NewEndpointMaxInFlight(h.cfg.API.MaxEndpointInFlight)), "0"
 		f.Headers = []headerRow{{}, {}}
 		return f, nil
 	}
@@ -365,7 +369,9 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	}
 	u.Timeout = &timeout
 
-	u.MaxInFlight = formInt(&v, r, "max_in_flight", &f.MaxInFlight, hookd.DefaultMaxInFlight, hookd.CheckMaxInFlight)
+	maxInFlight := h.cfg.API.MaxEndpointInFlight
+	u.MaxInFlight = formInt(&v, r, "max_in_flight", &f.MaxInFlight, hookd.NewEndpointMaxInFlight(maxInFlight),
+		func(v *hookd.Validation, field string, n int) { hookd.CheckMaxInFlight(v, field, n, maxInFlight) })
 	u.RateLimit = formInt(&v, r, "rate_limit_per_second", &f.RateLimit, 0, hookd.CheckRateLimit)
 
 	f.Scheme = r.PostFormValue("signature_scheme")
@@ -447,7 +453,7 @@ func (h *Handler) createEndpoint(c *call) error {
 	if err == nil {
 		secret, err = signature.NewSecret()
 	}
-	e := &hookd.Endpoint{TenantID: c.tenant.ID, Enabled: true, MaxInFlight: hookd.DefaultMaxInFlight}
+	e := &hookd.Endpoint{TenantID: c.tenant.ID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(h.cfg.API.MaxEndpointInFlight)}
 	if err == nil {
 		e.Apply(u)
 		err = h.store.CreateEndpoint(ctx, e, secret)

@@ -17,6 +17,7 @@ import (
 // Config holds the deployment-wide delivery settings.
 type Config struct {
 	Workers         int            // requests in flight at once in this process
+	TenantInFlight  int            // fleet-wide cap of a tenant without its own; 0: hookd.DefaultTenantMaxInFlight(Workers)
 	Schedule        hookd.Schedule // retry schedule for endpoints without their own
 	Jitter          float64        // spread of each retry wait, as a fraction (0.1: ±10%); 0 for exact schedules
 	Timeout         time.Duration  // request timeout for endpoints without their own
@@ -48,7 +49,10 @@ func DefaultHeaderNames(prefix string) HeaderNames {
 
 func (c *Config) setDefaults() {
 	if c.Workers <= 0 {
-		c.Workers = 256
+		c.Workers = hookd.DefaultWorkers
+	}
+	if c.TenantInFlight <= 0 {
+		c.TenantInFlight = hookd.DefaultTenantMaxInFlight(c.Workers)
 	}
 	if c.Schedule == nil {
 		c.Schedule = hookd.DefaultSchedule
@@ -192,7 +196,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			return
 		}
 		claimCtx, cancel := context.WithTimeout(ctx, storeCallTimeout)
-		jobs, err := d.store.ClaimDeliveries(claimCtx, time.Now(), free, d.cfg.LeaseGrace)
+		jobs, err := d.store.ClaimDeliveries(claimCtx, time.Now(), free, d.cfg.LeaseGrace, d.cfg.TenantInFlight)
 		cancel()
 		if err != nil {
 			// A failed claim leased nothing (its transaction did not

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,20 +40,38 @@ func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
 
 func newEngineStore(t testing.TB) *engine {
 	t.Helper()
+	return newEngine(t, openSQLite(t))
+}
+
+// openSQLite opens a store on a new SQLite file.
+func openSQLite(t testing.TB) hookd.Store {
+	t.Helper()
 	box, _ := secretbox.New(make([]byte, secretbox.KeySize))
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ctx := t.Context()
-	if err := db.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "T"}); err != nil {
+	return db
+}
+
+// newEngine sets up tenant "t" and event type "x" in store.
+func newEngine(t testing.TB, store hookd.Store) *engine {
+	t.Helper()
+	if err := store.CreateEventType(t.Context(), &hookd.EventType{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateEventType(ctx, &hookd.EventType{Name: "x"}); err != nil {
+	e := &engine{store: store}
+	return e.neighbour(t, "t")
+}
+
+// neighbour creates another tenant in the same store.
+func (e *engine) neighbour(t testing.TB, id string) *engine {
+	t.Helper()
+	if err := e.store.CreateTenant(t.Context(), &hookd.Tenant{ID: id, Name: id}); err != nil {
 		t.Fatal(err)
 	}
-	return &engine{store: db, tenant: "t"}
+	return &engine{store: e.store, tenant: id}
 }
 
 func (e *engine) endpoint(t testing.TB, url string, maxInFlight int) string {
@@ -238,11 +257,25 @@ func TestPoisonResultDoesNotStallRecording(t *testing.T) {
 	}
 }
 
-// deliverAll publishes n events to a healthy endpoint (after blackHoled
-// deliveries to an endpoint that never answers, when >0) and returns the
-// healthy endpoint's delivery rate.
-func deliverAll(b *testing.B, n, blackHoled int) float64 {
-	e := newEngineStore(b)
+// delivered is what deliverAll measured: the healthy endpoint's deliveries
+// per second, and the process's CPU time per delivery (steadier than the
+// rate on a shared machine).
+type delivered struct{ perSecond, cpuPerDelivery float64 }
+
+// processCPU is the process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// deliverAll measures the delivery rate of a healthy endpoint of tenant t
+// receiving n events. Before, arrange (when not nil) gives the store
+// neighbours with work due, whose endpoints may post to hole (which accepts
+// and never answers), and says how many requests the hole must hold before
+// the healthy events are published: the rate is measured beside
+// neighbours at their limits, from the first publish to the last delivery.
+func deliverAll(b *testing.B, e *engine, n int, arrange func(e *engine, hole string) (held int)) delivered {
 	var got atomic.Int64
 	done := make(chan struct{})
 	healthy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
@@ -252,7 +285,11 @@ func deliverAll(b *testing.B, n, blackHoled int) float64 {
 	}))
 	defer healthy.Close()
 	quit := make(chan struct{})
+	var holding atomic.Int64
 	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that a closed connection cancels r.Context()
+		holding.Add(1)
+		defer holding.Add(-1)
 		select {
 		case <-r.Context().Done():
 		case <-quit:
@@ -260,26 +297,46 @@ func deliverAll(b *testing.B, n, blackHoled int) float64 {
 	}))
 	defer hole.Close()
 	defer close(quit) // runs first: lets the held requests end
-	if blackHoled > 0 {
-		e.endpoint(b, hole.URL, hookd.DefaultMaxInFlight)
-		e.publish(b, blackHoled)
+	held := 0
+	if arrange != nil {
+		held = arrange(e, hole.URL)
 	}
-	// The healthy endpoint gets the next events (and the black hole too).
 	e.endpoint(b, healthy.URL, hookd.DefaultMaxInFlight)
-	for left := n; left > 0; left -= 500 {
-		e.publish(b, min(left, 500))
-	}
-	start := time.Now()
 	d := New(e.store, Config{AllowPrivate: true, PollInterval: 50 * time.Millisecond, ShutdownTimeout: time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	for deadline := time.Now().Add(time.Minute); holding.Load() < int64(held); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("the black hole holds %d requests, want %d", holding.Load(), held)
+		}
+	}
+	start, cpu := time.Now(), processCPU()
+	for left := n; left > 0; left -= 500 {
+		e.publish(b, min(left, 500))
+	}
 	<-done
-	elapsed := time.Since(start)
-	cancel()
-	<-stopped
-	return float64(n) / elapsed.Seconds()
+	m := delivered{perSecond: float64(n) / time.Since(start).Seconds(), cpuPerDelivery: float64(processCPU()-cpu) / float64(n)}
+	if h := holding.Load(); h > int64(held) {
+		b.Fatalf("the black hole held %d requests, more than the %d its senders may", h, held)
+	}
+	return m
+}
+
+// report reports the rates alone and beside (sums over the loop's runs),
+// their ratio, and the ratio of CPU per delivery.
+func report(b *testing.B, alone, beside delivered, besideName string) {
+	b.ReportMetric(alone.perSecond/float64(b.N), "healthy_per_s")
+	b.ReportMetric(beside.perSecond/float64(b.N), besideName+"_per_s")
+	b.ReportMetric(beside.perSecond/alone.perSecond, "ratio")
+	b.ReportMetric(alone.cpuPerDelivery/beside.cpuPerDelivery, "cpu_ratio")
+}
+
+func (d *delivered) add(m delivered) {
+	d.perSecond += m.perSecond
+	d.cpuPerDelivery += m.cpuPerDelivery
 }
 
 // BenchmarkIsolation measures a healthy endpoint's delivery rate alone and
@@ -288,14 +345,17 @@ func deliverAll(b *testing.B, n, blackHoled int) float64 {
 // in-flight limit of workers, so the ratio should stay near 1.
 func BenchmarkIsolation(b *testing.B) {
 	const n = 2000
-	var alone, beside float64
+	var alone, beside delivered
 	for b.Loop() {
-		alone += deliverAll(b, n, 0)
-		beside += deliverAll(b, n, 1000)
+		alone.add(deliverAll(b, newEngineStore(b), n, nil))
+		// The black hole gets the healthy endpoint's events too.
+		beside.add(deliverAll(b, newEngineStore(b), n, func(e *engine, hole string) int {
+			e.endpoint(b, hole, hookd.DefaultMaxInFlight)
+			e.publish(b, 1000)
+			return hookd.DefaultMaxInFlight
+		}))
 	}
-	b.ReportMetric(alone/float64(b.N), "healthy_per_s")
-	b.ReportMetric(beside/float64(b.N), "beside_black_hole_per_s")
-	b.ReportMetric(beside/alone, "ratio")
+	report(b, alone, beside, "beside_black_hole")
 }
 
 // flakyClaims fails its first claims after they leased work, as a store
@@ -305,8 +365,8 @@ type flakyClaims struct {
 	failures atomic.Int32
 }
 
-func (f *flakyClaims) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration) ([]*hookd.Job, error) {
-	jobs, err := f.Store.ClaimDeliveries(ctx, now, limit, grace)
+func (f *flakyClaims) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration, tenantMax int) ([]*hookd.Job, error) {
+	jobs, err := f.Store.ClaimDeliveries(ctx, now, limit, grace, tenantMax)
 	if err == nil && len(jobs) > 0 && f.failures.Add(-1) >= 0 {
 		return jobs, errors.New("injected: the claim failed after leasing")
 	}

@@ -156,10 +156,12 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 	t.Parallel()
 	key := newKey(t)
 	const workers, maxInFlight, events = 32, 24, 2000
-	w := fmt.Sprint(workers)
-	n1 := pgNode(t, "serve", dbURL, key, "--workers", w)
-	n2 := pgNode(t, "serve", dbURL, key, "--workers", w)
-	n3 := pgNode(t, "serve", dbURL, key, "--workers", w)
+	// The endpoint's bound, not the tenant's, is the one under test.
+	w := []string{"--workers", fmt.Sprint(workers), "--max-endpoint-in-flight", fmt.Sprint(maxInFlight),
+		"--tenant-max-in-flight", fmt.Sprint(3 * workers)}
+	n1 := pgNode(t, "serve", dbURL, key, w...)
+	n2 := pgNode(t, "serve", dbURL, key, w...)
+	n3 := pgNode(t, "serve", dbURL, key, w...)
 	f := &fixture{t: t, h: n1, admin: n1.admin(), seq: new(atomic.Int64)}
 	f.admin.must(t, 201, "POST", "/v1/event-types", map[string]any{"name": typeCreated}, nil)
 	ten := f.tenant()

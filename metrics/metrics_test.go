@@ -57,7 +57,7 @@ func TestStoreMetrics(t *testing.T) {
 	}
 	want(scrape(), "hookd_events_published_total 2", "hookd_deliveries_due 2", "hookd_deliveries_in_flight 0")
 
-	jobs, err := s.ClaimDeliveries(ctx, time.Now(), 10, time.Minute)
+	jobs, err := s.ClaimDeliveries(ctx, time.Now(), 10, time.Minute, 0)
 	must(err)
 	want(scrape(), "hookd_claim_batch_size_count 1", "hookd_claim_batch_size_sum 2", "hookd_deliveries_in_flight 2", "hookd_deliveries_due 0")
 
@@ -71,6 +71,6 @@ func TestStoreMetrics(t *testing.T) {
 		`hookd_attempt_duration_seconds_bucket{le="0.025"} 1`, "hookd_deliveries_in_flight 0")
 
 	db.Close() // now every operation fails
-	_, _ = s.ClaimDeliveries(ctx, time.Now(), 10, time.Minute)
+	_, _ = s.ClaimDeliveries(ctx, time.Now(), 10, time.Minute, 0)
 	want(scrape(), `hookd_db_errors_total{op="claim"} 1`)
 }

@@ -36,8 +36,8 @@ func (s *observed) PublishEvents(ctx context.Context, tenantID string, events []
 	return res, nil
 }
 
-func (s *observed) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*hookd.Job, error) {
-	jobs, err := s.Store.ClaimDeliveries(ctx, now, limit, leaseGrace)
+func (s *observed) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration, tenantMaxInFlight int) ([]*hookd.Job, error) {
+	jobs, err := s.Store.ClaimDeliveries(ctx, now, limit, leaseGrace, tenantMaxInFlight)
 	if !s.m.failed("claim", err) && len(jobs) > 0 {
 		s.m.claimBatch.Observe(float64(len(jobs)))
 	}

@@ -49,7 +49,7 @@ func BenchmarkClaimRecord256(b *testing.B) {
 	b.StartTimer()
 	start := time.Now()
 	for range b.N {
-		jobs, err := db.ClaimDeliveries(ctx, time.Now(), batch, time.Minute)
+		jobs, err := db.ClaimDeliveries(ctx, time.Now(), batch, time.Minute, 0)
 		if err != nil || len(jobs) != batch {
 			b.Fatalf("claimed %d: %v", len(jobs), err)
 		}

@@ -55,7 +55,30 @@ func TestInFlightLimitAcrossNodes(t *testing.T) {
 	const limit, events = 3, 120
 	dbs, _ := nodes(t, 4, limit)
 	publishN(t, dbs[0], events)
+	claimAcrossNodes(t, dbs, events, limit, 0)
+}
 
+// TestTenantLimitAcrossNodes: the same with three endpoints of one tenant,
+// each allowing 10, and the tenants' cap at 4 (the deployment default; the
+// tenant has none of its own): the tenant never has more than 4 leased.
+func TestTenantLimitAcrossNodes(t *testing.T) {
+	const limit, events = 4, 120
+	dbs, _ := nodes(t, 4, 10)
+	for range 2 {
+		ep := &hookd.Endpoint{TenantID: "t", Name: "e", URL: "https://example.com/hook", EventTypes: []string{"*"},
+			Enabled: true, MaxInFlight: 10, Timeout: 5 * time.Second}
+		if err := dbs[0].CreateEndpoint(t.Context(), ep, "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publishN(t, dbs[0], events/3)
+	claimAcrossNodes(t, dbs, events, limit, limit)
+}
+
+// claimAcrossNodes has every node claim (10 at a time) and record until all
+// events deliveries were claimed, checking that no more than limit are ever
+// leased at once and none twice.
+func claimAcrossNodes(t *testing.T, dbs []*postgres.DB, events, limit, tenantMax int) {
 	var mu sync.Mutex
 	claimed := map[string]int{}
 	var wg sync.WaitGroup
@@ -66,7 +89,7 @@ func TestInFlightLimitAcrossNodes(t *testing.T) {
 			ctx := context.Background()
 			for {
 				now := time.Now()
-				jobs, err := db.ClaimDeliveries(ctx, now, 10, time.Minute)
+				jobs, err := db.ClaimDeliveries(ctx, now, 10, time.Minute, tenantMax)
 				if err != nil {
 					t.Error(err)
 					return
@@ -77,7 +100,7 @@ func TestInFlightLimitAcrossNodes(t *testing.T) {
 					return
 				}
 				if inFlight > limit {
-					t.Errorf("%d deliveries leased at once, max_in_flight %d", inFlight, limit)
+					t.Errorf("%d deliveries leased at once, limit %d", inFlight, limit)
 				}
 				mu.Lock()
 				for _, j := range jobs {

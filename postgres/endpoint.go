@@ -137,11 +137,11 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 
 // DeleteEndpoint removes an endpoint with its deliveries and attempts.
 func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	n, err := db.deleteEndpoints(ctx, "delete endpoint", `e.tenant_id = $1 AND e.id = $2`, tenantID, id)
 	if err != nil {
-		return db.fail("delete endpoint", err)
+		return err
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return notFound("endpoint", id)
 	}
 	return nil
@@ -149,11 +149,8 @@ func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 
 // DeleteEndpointsByURLPrefix removes the endpoints whose URL starts with prefix.
 func (db *DB) DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM endpoints WHERE starts_with(url, $1)`, prefix)
-	if err != nil {
-		return 0, db.fail("delete endpoints by url", err)
-	}
-	return int(tag.RowsAffected()), nil
+	n, err := db.deleteEndpoints(ctx, "delete endpoints by url", `starts_with(e.url, $1)`, prefix)
+	return int(n), err
 }
 
 // EnableEndpoint re-enables an endpoint, makes its paused deliveries due now

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -19,27 +20,49 @@ import (
 // How a claim works, and why it holds across nodes:
 //
 //  1. qDueEndpoints finds endpoints with due work, oldest work first, whose
-//     room looks positive (a hint: this snapshot may predate other claims).
-//  2. qLockEndpoints locks those endpoint rows in id order (every
-//     transaction that locks several endpoints does so in id order, so
-//     nodes never deadlock). Two nodes never lease for one endpoint at once.
-//  3. qCandidates, a new statement and so a new snapshot, reads each
-//     locked endpoint's exact room (max_in_flight minus live leases,
-//     committed by whoever held the lock before), its rate-limit bucket and
-//     its delivery settings; ShareClaims splits the batch between them.
+//     room and whose tenant's room look positive (a hint: this snapshot may
+//     predate other claims). Of those it keeps as many as the claim has
+//     slots, picked as the levelling would fill them: a tenant's r-th
+//     endpoint ranks as if it were its held+r-th request, so a tenant with
+//     many endpoints, or many requests in flight, cannot fill the list.
+//  2. qLockTenants locks their tenants' rows in id order, then
+//     qLockEndpoints the endpoint rows in id order (every transaction that
+//     locks several tenants or endpoints does so in id order, tenants
+//     before endpoints, so nodes never deadlock). Two nodes never lease for
+//     one tenant at once.
+//  3. qTenantLoads and qCandidates, new statements and so new snapshots,
+//     read each locked tenant's and endpoint's exact room (cap minus live
+//     leases, committed by whoever held the lock before; a tenant's count
+//     those of its deleted endpoints' requests too, orphaned_leases), the
+//     endpoints' rate-limit buckets and delivery settings; ShareClaims
+//     splits the batch between them.
 //  4. qLease leases each endpoint's share of due rows, FOR UPDATE SKIP
 //     LOCKED, and returns them with their event payloads.
 const (
-	qDueEndpoints = `SELECT id FROM (
-		SELECT e.id, e.max_in_flight,
-			(SELECT min(d.next_attempt_at) FROM deliveries d
-				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
-		FROM endpoints e) c
-		WHERE oldest <= $1 AND max_in_flight > (SELECT count(*) FROM deliveries l
-			WHERE l.endpoint_id = c.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $1)
-		ORDER BY oldest LIMIT $2`
+	qDueEndpoints = `WITH held AS (
+			SELECT tenant_id, count(*) AS n FROM (
+				SELECT tenant_id FROM deliveries WHERE lease_token IS NOT NULL AND next_attempt_at > $1
+				UNION ALL SELECT tenant_id FROM orphaned_leases WHERE lease_end > $1) l
+			GROUP BY tenant_id),
+		due AS (
+			SELECT c.id, c.tenant_id, c.oldest, coalesce(h.n, 0) AS held,
+				row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.oldest, c.id) AS rank
+			FROM (SELECT e.id, e.tenant_id, e.max_in_flight,
+					(SELECT min(d.next_attempt_at) FROM deliveries d
+						WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
+				FROM endpoints e) c
+			JOIN tenants t ON t.id = c.tenant_id LEFT JOIN held h ON h.tenant_id = c.tenant_id
+			WHERE c.oldest <= $1 AND c.max_in_flight > (SELECT count(*) FROM deliveries l
+				WHERE l.endpoint_id = c.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $1)
+				AND coalesce(t.max_in_flight, $3) > coalesce(h.n, 0))
+		SELECT id, tenant_id FROM (SELECT * FROM due ORDER BY held + rank, oldest LIMIT $2) picked ORDER BY oldest`
+	qLockTenants = `SELECT id FROM tenants WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+	qTenantLoads = `SELECT t.id, coalesce(t.max_in_flight, 0), (SELECT count(*) FROM deliveries l
+			WHERE l.tenant_id = t.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2)
+			+ (SELECT count(*) FROM orphaned_leases o WHERE o.tenant_id = t.id AND o.lease_end > $2)
+		FROM tenants t WHERE t.id = ANY($1)`
 	qLockEndpoints = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
-	qCandidates    = `SELECT e.id, e.max_in_flight - (SELECT count(*) FROM deliveries l
+	qCandidates    = `SELECT e.id, e.tenant_id, e.max_in_flight - (SELECT count(*) FROM deliveries l
 			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2),
 		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme
 		FROM endpoints e WHERE e.id = ANY($1)`
@@ -61,6 +84,7 @@ const (
 // candidate is a locked endpoint with due work: its room and what a job to
 // it needs.
 type candidate struct {
+	tenantID  string
 	room      int
 	timeout   time.Duration
 	rateLimit int
@@ -69,28 +93,38 @@ type candidate struct {
 }
 
 // ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint
-// across every node, sharing the batch fairly between endpoints.
-func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*hookd.Job, error) {
+// and per tenant across every node, sharing the batch fairly between
+// tenants and then endpoints (hookd.ShareClaims).
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration, tenantMaxInFlight int) ([]*hookd.Job, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	now = ts(now)
+	hint := tenantMaxInFlight // the hint's cap of tenants without their own
+	if hint <= 0 {
+		hint = math.MaxInt32
+	}
 	var jobs []*hookd.Job
 	err := db.inTx(ctx, "claim deliveries", func(tx pgx.Tx) error {
 		jobs = nil
-		rows, err := tx.Query(ctx, qDueEndpoints, now, limit)
+		rows, err := tx.Query(ctx, qDueEndpoints, now, limit, hint)
+		var tenants []string
 		due, err := collect(rows, err, func(r pgx.Rows) (string, error) {
-			var id string
-			return id, r.Scan(&id)
+			var id, tenant string
+			err := r.Scan(&id, &tenant)
+			if !slices.Contains(tenants, tenant) {
+				tenants = append(tenants, tenant)
+			}
+			return id, err
 		})
 		if err != nil || len(due) == 0 {
 			return err
 		}
-		cands, err := db.lockCandidates(ctx, tx, due, now)
+		cands, loads, err := db.lockCandidates(ctx, tx, tenants, due, now, tenantMaxInFlight)
 		if err != nil {
 			return err
 		}
-		return db.lease(ctx, tx, due, cands, now, limit, leaseGrace, &jobs)
+		return db.lease(ctx, tx, due, cands, loads, now, limit, leaseGrace, &jobs)
 	})
 	if err != nil {
 		return nil, err
@@ -98,10 +132,23 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 	return jobs, nil
 }
 
-// lockCandidates locks the endpoints and reads their room, settings and
-// secrets, in one round trip.
-func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, due []string, now time.Time) (map[string]*candidate, error) {
+// lockCandidates locks the tenants and endpoints and reads their room, the
+// endpoints' settings and secrets, in one round trip.
+func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, tenants, due []string, now time.Time,
+	tenantMaxInFlight int) (map[string]*candidate, map[string]hookd.TenantLoad, error) {
 	var b pgx.Batch
+	b.Queue(qLockTenants, tenants)
+	loads := map[string]hookd.TenantLoad{}
+	b.Queue(qTenantLoads, tenants, now).Query(func(rows pgx.Rows) error {
+		_, err := collect(rows, nil, func(r pgx.Rows) (struct{}, error) {
+			var id string
+			var own, held int
+			err := r.Scan(&id, &own, &held)
+			loads[id] = hookd.NewTenantLoad(held, own, tenantMaxInFlight)
+			return struct{}{}, err
+		})
+		return err
+	})
 	b.Queue(qLockEndpoints, due)
 	cands := map[string]*candidate{}
 	var scanErr error
@@ -113,7 +160,7 @@ func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, due []string, now t
 			var schedule []int64
 			var timeoutMs int64
 			var updated time.Time
-			if err := r.Scan(&id, &c.room, &timeoutMs, &c.rateLimit, &c.tokens, &updated,
+			if err := r.Scan(&id, &c.tenantID, &c.room, &timeoutMs, &c.rateLimit, &c.tokens, &updated,
 				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme); err != nil {
 				return struct{}{}, err
 			}
@@ -142,20 +189,20 @@ func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, due []string, now t
 		return err
 	})
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return nil, fmt.Errorf("lock endpoints: %w", err)
+		return nil, nil, fmt.Errorf("lock endpoints: %w", err)
 	}
-	return cands, scanErr
+	return cands, loads, scanErr
 }
 
 // lease leases each endpoint's share of its due deliveries.
-func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[string]*candidate, now time.Time,
-	limit int, leaseGrace time.Duration, jobs *[]*hookd.Job) error {
+func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[string]*candidate, loads map[string]hookd.TenantLoad,
+	now time.Time, limit int, leaseGrace time.Duration, jobs *[]*hookd.Job) error {
 	due = slices.DeleteFunc(due, func(id string) bool { return cands[id] == nil || cands[id].room <= 0 })
-	room := make([]int, len(due))
+	in := make([]hookd.ClaimCandidate, len(due))
 	for i, id := range due {
-		room[i] = cands[id].room
+		in[i] = hookd.ClaimCandidate{TenantID: cands[id].tenantID, Room: cands[id].room}
 	}
-	takes := hookd.ShareClaims(room, limit)
+	takes := hookd.ShareClaims(in, loads, limit)
 	var endpointIDs []string
 	var take []int32
 	var leaseEnd []time.Time

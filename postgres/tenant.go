@@ -13,8 +13,8 @@ import (
 func (db *DB) CreateTenant(ctx context.Context, t *hookd.Tenant) error {
 	now := ts(db.now())
 	tag, err := db.pool.Exec(ctx,
-		`INSERT INTO tenants (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3) ON CONFLICT (id) DO NOTHING`,
-		t.ID, t.Name, now)
+		`INSERT INTO tenants (id, name, max_in_flight, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO NOTHING`,
+		t.ID, t.Name, ownCap(t.MaxInFlight), now)
 	if err != nil {
 		return db.fail("create tenant", err)
 	}
@@ -25,11 +25,19 @@ func (db *DB) CreateTenant(ctx context.Context, t *hookd.Tenant) error {
 	return nil
 }
 
-const tenantColumns = `id, name, created_at, updated_at`
+const tenantColumns = `id, name, coalesce(max_in_flight, 0), created_at, updated_at`
+
+// ownCap is a tenant's max_in_flight column: NULL for the deployment default.
+func ownCap(n int) *int {
+	if n <= 0 {
+		return nil
+	}
+	return &n
+}
 
 func scanTenant(row pgx.Row) (*hookd.Tenant, error) {
 	var t hookd.Tenant
-	return &t, row.Scan(&t.ID, &t.Name, &t.CreatedAt, &t.UpdatedAt)
+	return &t, row.Scan(&t.ID, &t.Name, &t.MaxInFlight, &t.CreatedAt, &t.UpdatedAt)
 }
 
 // Tenant reads one tenant.
@@ -49,14 +57,19 @@ func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error
 	return out, db.fail("list tenants", err)
 }
 
-// RenameTenant changes a tenant's name.
-func (db *DB) RenameTenant(ctx context.Context, id, name string) (*hookd.Tenant, error) {
-	t, err := scanTenant(db.pool.QueryRow(ctx, `UPDATE tenants SET name = $1, updated_at = $2 WHERE id = $3 RETURNING `+tenantColumns,
-		name, ts(db.now()), id))
+// UpdateTenant changes a tenant's name or in-flight cap.
+func (db *DB) UpdateTenant(ctx context.Context, id string, u hookd.TenantUpdate) (*hookd.Tenant, error) {
+	var cap *int
+	if u.MaxInFlight != nil {
+		cap = ownCap(*u.MaxInFlight)
+	}
+	t, err := scanTenant(db.pool.QueryRow(ctx, `UPDATE tenants SET name = coalesce($1, name),
+		max_in_flight = CASE WHEN $2 THEN $3 ELSE max_in_flight END, updated_at = $4 WHERE id = $5 RETURNING `+tenantColumns,
+		u.Name, u.MaxInFlight != nil, cap, ts(db.now()), id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("tenant", id)
 	}
-	return t, db.fail("rename tenant", err)
+	return t, db.fail("update tenant", err)
 }
 
 // DeleteTenant removes a tenant; foreign keys cascade to all it owns.

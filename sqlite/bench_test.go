@@ -134,7 +134,7 @@ func benchCycle(b *testing.B, timeClaim, timeRecord bool) {
 		var jobs []*hookd.Job
 		timed(timeClaim, func() {
 			var err error
-			jobs, err = db.ClaimDeliveries(ctx, time.Now(), 100, time.Minute)
+			jobs, err = db.ClaimDeliveries(ctx, time.Now(), 100, time.Minute, 0)
 			if err != nil || len(jobs) == 0 {
 				b.Fatalf("claimed %d: %v", len(jobs), err)
 			}

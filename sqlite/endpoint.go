@@ -151,24 +151,36 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 
 // DeleteEndpoint removes an endpoint with its deliveries and attempts.
 func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
-	if err != nil {
-		return fmt.Errorf("delete endpoint: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("endpoint", id)
-	}
-	return nil
+	return db.inTx(ctx, "delete endpoint", func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.keepLeases(ctx, tx, `e.tenant_id = ? AND e.id = ?`, tenantID, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err != nil {
+			return fmt.Errorf("delete endpoint: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("endpoint", id)
+		}
+		return nil
+	})
 }
 
 // DeleteEndpointsByURLPrefix removes the endpoints whose URL starts with prefix.
 func (db *DB) DeleteEndpointsByURLPrefix(ctx context.Context, prefix string) (int, error) {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM endpoints WHERE substr(url, 1, length(?1)) = ?1`, prefix)
-	if err != nil {
-		return 0, fmt.Errorf("delete endpoints by url: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	var n int64
+	err := db.inTx(ctx, "delete endpoints by url", func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.keepLeases(ctx, tx, `substr(e.url, 1, length(?)) = ?`, prefix, prefix); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE substr(url, 1, length(?1)) = ?1`, prefix)
+		if err != nil {
+			return fmt.Errorf("delete endpoints by url: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
 }
 
 // EnableEndpoint re-enables an endpoint, makes its paused deliveries due now

@@ -215,6 +215,9 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if err := p.checkType(ev.Type, 0, 1); err != nil {
 			return err
 		}
+		if err := db.checkTestRate(ctx, tx, tenantID, endpointID); err != nil {
+			return err
+		}
 		id := ev.ID
 		if id == "" {
 			id = ids.NewAt(ids.Event, ev.CreatedAt)

@@ -14,14 +14,19 @@ const (
 	qInsertDelivery = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	qDueEndpoints = `SELECT id, room, timeout_ms, rate_limit, rate_tokens, rate_updated_at FROM (
-		SELECT e.id, e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at,
+	qDueEndpoints = `SELECT id, tenant_id, room, timeout_ms, rate_limit, rate_tokens, rate_updated_at FROM (
+		SELECT e.id, e.tenant_id, e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at,
 			e.max_in_flight - (SELECT COUNT(*) FROM deliveries l
 				WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > ?1) AS room,
 			(SELECT MIN(d.next_attempt_at) FROM deliveries d
 				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
 		FROM endpoints e)
-		WHERE oldest <= ?1 AND room > 0 ORDER BY oldest`
+		WHERE oldest <= ?1 ORDER BY oldest` // room > 0 is checked in Go: here it would count twice
+	// qTenantLoad is a due tenant's own cap (0: none) and its live leases,
+	// with those of its deleted endpoints' requests.
+	qTenantLoad = `SELECT COALESCE(max_in_flight, 0), (SELECT COUNT(*) FROM deliveries
+		WHERE tenant_id = ?1 AND lease_token IS NOT NULL AND next_attempt_at > ?2)
+		+ (SELECT COUNT(*) FROM orphaned_leases WHERE tenant_id = ?1 AND lease_end > ?2) FROM tenants WHERE id = ?1`
 	qSpendTokens = `UPDATE endpoints SET rate_tokens = ?, rate_updated_at = ? WHERE id = ?`
 	qLease       = `UPDATE deliveries SET lease_token = ?, next_attempt_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ? AND status IN ('pending', 'retrying')
@@ -54,7 +59,7 @@ const (
 
 var hotQueries = []string{
 	qTenantExists, qEventTypeExists, qSubscribers, qEventByKey, qEventByID, qInsertEvent, qInsertNewEvent, qInsertDelivery,
-	qDueEndpoints, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
+	qDueEndpoints, qTenantLoad, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
 	qInsertAttempt, qRecordDelivery, qEndpointEnabled, qHealthSuccess, qHealthFailed, qHealthRetrying, qFailureStreak,
 	qSavepoint, qRollbackTo, qRelease,
 }

@@ -17,6 +17,7 @@ import (
 // candidate is an endpoint with due work and room for more requests.
 type candidate struct {
 	id        string
+	tenantID  string
 	room      int
 	timeoutMs int64
 	take      int
@@ -26,10 +27,10 @@ type candidate struct {
 	tokens    float64
 }
 
-// ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint,
-// sharing the batch fairly between endpoints so one endpoint's backlog
-// cannot crowd the others out.
-func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration) ([]*hookd.Job, error) {
+// ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint
+// and per tenant, sharing the batch fairly between tenants and then
+// endpoints (hookd.ShareClaims), so no one's backlog crowds the others out.
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, leaseGrace time.Duration, tenantMaxInFlight int) ([]*hookd.Job, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -39,7 +40,11 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		if err != nil {
 			return err
 		}
-		share(cands, limit)
+		loads, err := db.tenantLoads(ctx, tx, cands, ms(now), tenantMaxInFlight)
+		if err != nil {
+			return err
+		}
+		share(cands, loads, limit)
 		token := newLeaseToken()
 		ep := map[string]*hookd.Job{}
 		for _, c := range cands {
@@ -108,7 +113,7 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 	cands, err := collect(rows, func(row interface{ Scan(...any) error }) (*candidate, error) {
 		var c candidate
 		var updated int64
-		if err := row.Scan(&c.id, &c.room, &c.timeoutMs, &c.rateLimit, &c.tokens, &updated); err != nil {
+		if err := row.Scan(&c.id, &c.tenantID, &c.room, &c.timeoutMs, &c.rateLimit, &c.tokens, &updated); err != nil {
 			return nil, err
 		}
 		if c.rateLimit > 0 {
@@ -124,13 +129,29 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 	return slices.DeleteFunc(cands, func(c *candidate) bool { return c.room <= 0 }), nil
 }
 
-// share splits limit between the candidates (hookd.ShareClaims).
-func share(cands []*candidate, limit int) {
-	room := make([]int, len(cands))
-	for i, c := range cands {
-		room[i] = c.room
+// tenantLoads reads the cap and live leases of each tenant with a candidate.
+func (db *DB) tenantLoads(ctx context.Context, tx *sql.Tx, cands []*candidate, now int64, tenantMaxInFlight int) (map[string]hookd.TenantLoad, error) {
+	loads := map[string]hookd.TenantLoad{}
+	for _, c := range cands {
+		if _, ok := loads[c.tenantID]; ok {
+			continue
+		}
+		var own, held int
+		if err := db.queryRow(ctx, tx, qTenantLoad, c.tenantID, now).Scan(&own, &held); err != nil {
+			return nil, fmt.Errorf("read tenant load: %w", err)
+		}
+		loads[c.tenantID] = hookd.NewTenantLoad(held, own, tenantMaxInFlight)
 	}
-	for i, take := range hookd.ShareClaims(room, limit) {
+	return loads, nil
+}
+
+// share splits limit between the candidates (hookd.ShareClaims).
+func share(cands []*candidate, loads map[string]hookd.TenantLoad, limit int) {
+	in := make([]hookd.ClaimCandidate, len(cands))
+	for i, c := range cands {
+		in[i] = hookd.ClaimCandidate{TenantID: c.tenantID, Room: c.room}
+	}
+	for i, take := range hookd.ShareClaims(in, loads, limit) {
 		cands[i].take = take
 	}
 }

@@ -13,8 +13,8 @@ import (
 func (db *DB) CreateTenant(ctx context.Context, t *hookd.Tenant) error {
 	now := db.now()
 	res, err := db.write.ExecContext(ctx,
-		`INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		t.ID, t.Name, ms(now), ms(now))
+		`INSERT INTO tenants (id, name, max_in_flight, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		t.ID, t.Name, ownCap(t.MaxInFlight), ms(now), ms(now))
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
@@ -25,12 +25,20 @@ func (db *DB) CreateTenant(ctx context.Context, t *hookd.Tenant) error {
 	return nil
 }
 
-const tenantColumns = `id, name, created_at, updated_at`
+const tenantColumns = `id, name, COALESCE(max_in_flight, 0), created_at, updated_at`
+
+// ownCap is a tenant's max_in_flight column: NULL for the deployment default.
+func ownCap(n int) any {
+	if n <= 0 {
+		return nil
+	}
+	return n
+}
 
 func scanTenant(row interface{ Scan(...any) error }) (*hookd.Tenant, error) {
 	var t hookd.Tenant
 	var created, updated int64
-	if err := row.Scan(&t.ID, &t.Name, &created, &updated); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.MaxInFlight, &created, &updated); err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.UpdatedAt = fromMs(created), fromMs(updated)
@@ -62,11 +70,20 @@ func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error
 	return collect(rows, scanTenant, "list tenants")
 }
 
-// RenameTenant changes a tenant's name.
-func (db *DB) RenameTenant(ctx context.Context, id, name string) (*hookd.Tenant, error) {
-	res, err := db.write.ExecContext(ctx, `UPDATE tenants SET name = ?, updated_at = ? WHERE id = ?`, name, ms(db.now()), id)
+// UpdateTenant changes a tenant's name or in-flight cap.
+func (db *DB) UpdateTenant(ctx context.Context, id string, u hookd.TenantUpdate) (*hookd.Tenant, error) {
+	var name, cap any // NULL keeps the column
+	if u.Name != nil {
+		name = *u.Name
+	}
+	if u.MaxInFlight != nil {
+		cap = ownCap(*u.MaxInFlight)
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE tenants SET name = COALESCE(?, name),
+		max_in_flight = CASE WHEN ? THEN ? ELSE max_in_flight END, updated_at = ? WHERE id = ?`,
+		name, u.MaxInFlight != nil, cap, ms(db.now()), id)
 	if err != nil {
-		return nil, fmt.Errorf("rename tenant: %w", err)
+		return nil, fmt.Errorf("update tenant: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, notFound("tenant", id)

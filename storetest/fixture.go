@@ -323,7 +323,13 @@ func (f *fixture) wantStatus(tenantID, deliveryID, want string) {
 
 func (f *fixture) claim(at time.Time, limit int) []*hookd.Job {
 	f.Helper()
-	jobs, err := f.s.ClaimDeliveries(f.ctx, at, limit, leaseGrace)
+	return f.claimCapped(at, limit, 0)
+}
+
+// claimCapped claims with tenantMax as the cap of tenants without their own.
+func (f *fixture) claimCapped(at time.Time, limit, tenantMax int) []*hookd.Job {
+	f.Helper()
+	jobs, err := f.s.ClaimDeliveries(f.ctx, at, limit, leaseGrace, tenantMax)
 	f.must(err, "ClaimDeliveries")
 	if len(jobs) > limit {
 		f.Fatalf("ClaimDeliveries: %d jobs over limit %d", len(jobs), limit)

@@ -38,8 +38,8 @@ var tenantTests = []testCase{
 	{"UnknownIsNotFound", func(f *fixture) {
 		_, err := f.s.Tenant(f.ctx, "ten_missing")
 		f.wantCode(err, hookd.ENOTFOUND, "Tenant")
-		_, err = f.s.RenameTenant(f.ctx, "ten_missing", "x")
-		f.wantCode(err, hookd.ENOTFOUND, "RenameTenant")
+		_, err = f.s.UpdateTenant(f.ctx, "ten_missing", hookd.TenantUpdate{Name: ptr("x")})
+		f.wantCode(err, hookd.ENOTFOUND, "UpdateTenant")
 		f.wantCode(f.s.DeleteTenant(f.ctx, "ten_missing"), hookd.ENOTFOUND, "DeleteTenant")
 	}},
 	{"ListByIDAscendingPaged", func(f *fixture) {
@@ -60,11 +60,11 @@ var tenantTests = []testCase{
 	}},
 	{"Rename", func(f *fixture) {
 		ten := f.tenant()
-		got, err := f.s.RenameTenant(f.ctx, ten.ID, "Renamed Inc")
-		f.must(err, "RenameTenant")
+		got, err := f.s.UpdateTenant(f.ctx, ten.ID, hookd.TenantUpdate{Name: ptr("Renamed Inc")})
+		f.must(err, "UpdateTenant")
 		want := *ten
 		want.Name = "Renamed Inc"
-		f.diff("RenameTenant result", &want, got, ignoreUpdatedAt)
+		f.diff("UpdateTenant result", &want, got, ignoreUpdatedAt)
 		if got.UpdatedAt.Before(ten.UpdatedAt.Truncate(time.Millisecond)) {
 			f.Errorf("UpdatedAt went back: %v before %v", got.UpdatedAt, ten.UpdatedAt)
 		}

@@ -50,6 +50,8 @@ type serveCmd struct {
 	OperationalWebhookSecret string        `env:"HOOKD_OPERATIONAL_WEBHOOK_SECRET" help:"Signing secret (whsec_...) of the operational webhook."`
 	Retention                string        `default:"30d" env:"HOOKD_RETENTION" help:"How long delivered and failed deliveries, their attempts and events are kept (e.g. 30d, 72h; 0 keeps everything). Idempotency keys are remembered as long."`
 	Workers                  int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
+	TenantMaxInFlight        int           `env:"HOOKD_TENANT_MAX_IN_FLIGHT" help:"Most delivery requests of one tenant in flight at once, across every node, for tenants without their own max_in_flight. Default: half of --workers, so one tenant whose receivers never answer leaves the other half to everyone else."`
+	MaxEndpointInFlight      int           `env:"HOOKD_MAX_ENDPOINT_IN_FLIGHT" help:"Largest max_in_flight an endpoint may set (1-1000). Default: a quarter of --workers."`
 	NoWorkers                bool          `env:"HOOKD_NO_WORKERS" help:"Serve the API only; deliveries are left to other nodes (hookd worker or serve) on the same PostgreSQL database."`
 	MaxPayloadSize           int64         `default:"1048576" env:"HOOKD_MAX_PAYLOAD_SIZE" help:"Largest event payload, in bytes."`
 	MaxEndpointsPerTenant    int           `default:"100" env:"HOOKD_MAX_ENDPOINTS_PER_TENANT" help:"Most endpoints one tenant may have."`
@@ -84,6 +86,10 @@ func (c *serveCmd) Run() error {
 		return fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
 	}
 	names, signer, err := c.wireFormat()
+	if err != nil {
+		return err
+	}
+	tenantInFlight, maxEndpointInFlight, err := c.inFlightLimits()
 	if err != nil {
 		return err
 	}
@@ -135,6 +141,7 @@ func (c *serveCmd) Run() error {
 	hub := listen.NewHub()
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
+		TenantInFlight:  tenantInFlight,
 		Schedule:        schedule,
 		Jitter:          c.RetryJitter,
 		Timeout:         c.Timeout,
@@ -151,6 +158,8 @@ func (c *serveCmd) Run() error {
 		AllowPrivateTargets:    c.AllowPrivateTargets,
 		MaxPayloadBytes:        c.MaxPayloadSize,
 		MaxEndpointsPerTenant:  c.MaxEndpointsPerTenant,
+		MaxEndpointInFlight:    maxEndpointInFlight,
+		TenantMaxInFlight:      tenantInFlight,
 		ReservedHeaderPrefixes: reservedHeaderPrefixes(names, signer),
 		DefaultSchedule:        schedule,
 		DefaultTimeout:         c.Timeout,
