@@ -198,8 +198,10 @@ func TestRefusedResultIsRecordedDegraded(t *testing.T) {
 	if got.Load() != 10 {
 		t.Fatalf("the receiver got %d requests for 10 deliveries", got.Load())
 	}
-	if store.refused.Load() < 4 {
-		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the split", store.refused.Load())
+	// Whether the poisoned result shared a batch depends on when results
+	// reach the recorder; the split itself is TestPoisonResultDoesNotStallRecording's.
+	if store.refused.Load() < 3 {
+		t.Fatalf("the poisoned result was refused %d times; the test did not exercise the retries before degrading", store.refused.Load())
 	}
 	ds, err := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: e.tenant}, hookd.Page{Limit: 100})
 	if err != nil {
