@@ -187,7 +187,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && secs > 0 {
-		return min(time.Duration(secs)*time.Second, hookd.MaxRetryAfter)
+		// Compared in seconds: a receiver's huge value would overflow a Duration.
+		return time.Duration(min(secs, int64(hookd.MaxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return min(t.Sub(now), hookd.MaxRetryAfter)

@@ -294,3 +294,14 @@ func TestHeaderLimitOverHTTP2(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRetryAfterHuge: delay-seconds a Duration cannot hold are capped,
+// never wrapped round to a negative or short wait.
+func TestParseRetryAfterHuge(t *testing.T) {
+	now := time.Now()
+	for _, v := range []string{"9300000000", "9223372036854775807", "86401"} {
+		if got := parseRetryAfter(v, now); got != hookd.MaxRetryAfter {
+			t.Errorf("Retry-After %s: got %s, want the cap %s", v, got, hookd.MaxRetryAfter)
+		}
+	}
+}
