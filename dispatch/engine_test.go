@@ -29,7 +29,8 @@ type engine struct {
 // startEngine runs a dispatcher over store until the test ends.
 func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
 	t.Helper()
-	d := New(store, Config{AllowPrivate: true, Workers: 16, PollInterval: 50 * time.Millisecond,
+	// The tenant may use every worker: these tests are about endpoints.
+	d := New(store, Config{AllowPrivate: true, Workers: 16, TenantInFlight: 16, PollInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -119,24 +120,31 @@ func (e *engine) waitStatus(t *testing.T, endpointID, status string, n int) {
 	}
 }
 
-// TestInFlightLimitHolds: a receiver counting concurrent requests never sees
-// more than the endpoint's max_in_flight, though many workers are free.
-func TestInFlightLimitHolds(t *testing.T) {
-	e := newEngineStore(t)
-	var now, peak atomic.Int32
+// peakServer is a receiver that takes 20 ms per request and tells the most
+// requests it had at once.
+func peakServer(t *testing.T) (url string, peak func() int32) {
+	var now, most atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		n := now.Add(1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		for p := most.Load(); n > p && !most.CompareAndSwap(p, n); p = most.Load() {
 		}
 		time.Sleep(20 * time.Millisecond)
 		now.Add(-1)
 	}))
-	defer srv.Close()
-	ep := e.endpoint(t, srv.URL, 3)
+	t.Cleanup(srv.Close)
+	return srv.URL, most.Load
+}
+
+// TestInFlightLimitHolds: a receiver counting concurrent requests never sees
+// more than the endpoint's max_in_flight, though many workers are free.
+func TestInFlightLimitHolds(t *testing.T) {
+	e := newEngineStore(t)
+	url, peak := peakServer(t)
+	ep := e.endpoint(t, url, 3)
 	e.publish(t, 40)
 	startEngine(t, e.store)
 	e.waitStatus(t, ep, hookd.StatusDelivered, 40)
-	if p := peak.Load(); p > 3 || p < 2 {
+	if p := peak(); p > 3 || p < 2 {
 		t.Fatalf("peak concurrency %d, want at most the limit of 3 (and the limit used)", p)
 	}
 }

@@ -1,14 +1,43 @@
 package dispatch
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/postgres"
 )
+
+// TestTenantCapHolds: three endpoints of one tenant, 10 in flight each, see
+// at most the tenant's default cap at once (half of the 16 workers), though
+// workers are free.
+func TestTenantCapHolds(t *testing.T) {
+	e := newEngineStore(t)
+	url, peak := peakServer(t)
+	var eps []string
+	for range 3 {
+		eps = append(eps, e.endpoint(t, url, 10))
+	}
+	e.publish(t, 30)
+	d := New(e.store, Config{AllowPrivate: true, Workers: 16, PollInterval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for _, ep := range eps {
+		e.waitStatus(t, ep, hookd.StatusDelivered, 30)
+	}
+	if p := peak(); p > 8 || p < 6 {
+		t.Fatalf("peak concurrency %d, want at most the tenant's cap of 8 (and the cap used)", p)
+	}
+}
 
 // hostileTenant gives the store a tenant at its limits: four endpoints at
 // the deployment's largest max_in_flight, together able to hold every
