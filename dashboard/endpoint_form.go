@@ -1,0 +1,264 @@
+package dashboard
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
+)
+
+// endpointForm is the add and edit form, with what was entered and what is
+// wrong with it.
+type endpointForm struct {
+	base
+	Endpoint    *hookd.Endpoint // editing; nil when adding
+	Name        string
+	URL         string
+	Description string
+	AllTypes    bool
+	Types       []typeChoice
+	Headers     []headerRow
+	Schedule    string
+	Timeout     string
+	Scheme      string
+	MaxInFlight string
+	RateLimit   string
+	Errors      map[string]string // field → message ("form": the whole form)
+	// Deployment defaults, shown as placeholders.
+	DefaultSchedule string
+	DefaultTimeout  int
+	DefaultScheme   string
+	Schemes         []string
+	// MaxInFlightLimit is the deployment's bound on max_in_flight.
+	MaxInFlightLimit int
+}
+
+type typeChoice struct {
+	Name, Description string
+	Checked           bool
+}
+
+// headerRow is one custom header. A saved value is never sent back to the
+// browser: its field stays empty, and empty means "keep".
+type headerRow struct {
+	Name  string
+	Value string
+	Saved bool
+}
+
+// Action is where the form posts.
+func (f *endpointForm) Action() string {
+	if f.Endpoint != nil {
+		return endpointURL(f.Tenant.ID, f.Endpoint.ID) + "/edit"
+	}
+	return tenantURL(f.Tenant.ID) + "/endpoints"
+}
+
+// newForm prepares the form, filled from e when editing.
+func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
+	f := &endpointForm{Endpoint: e, Errors: map[string]string{},
+		DefaultSchedule: strings.Join(h.cfg.API.DefaultSchedule.Strings(), ", "),
+		DefaultTimeout:  int(h.cfg.API.DefaultTimeout / time.Second),
+		DefaultScheme:   string(h.cfg.API.SignatureScheme),
+		Schemes:         []string{string(signature.Standard), string(signature.Timestamped), string(signature.Body)},
+
+		MaxInFlightLimit: h.cfg.API.MaxEndpointInFlight,
+	}
+	f.Tenant, f.Nav = c.tenant, "tenant"
+	types, err := h.store.EventTypes(c.r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		f.Types = append(f.Types, typeChoice{Name: t.Name, Description: t.Description})
+	}
+	if e == nil {
+		f.Title, f.AllTypes = "Add endpoint", true
+		f.MaxInFlight, f.RateLimit = strconv.Itoa(hookd.NewEndpointMaxInFlight(h.cfg.API.MaxEndpointInFlight)), "0"
+		f.Headers = []headerRow{{}, {}}
+		return f, nil
+	}
+	f.Title = "Edit " + e.Name
+	f.Name, f.URL, f.Description, f.Scheme = e.Name, e.URL, e.Description, e.SignatureScheme
+	f.AllTypes = contains(e.EventTypes, hookd.AllEventTypes)
+	for i := range f.Types {
+		f.Types[i].Checked = !f.AllTypes && e.Subscribes(f.Types[i].Name)
+	}
+	names := make([]string, 0, len(e.Headers))
+	for k := range e.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		f.Headers = append(f.Headers, headerRow{Name: k, Saved: true})
+	}
+	f.Headers = append(f.Headers, headerRow{})
+	if e.RetrySchedule != nil {
+		f.Schedule = strings.Join(e.RetrySchedule.Strings(), ", ")
+		if len(e.RetrySchedule) == 0 {
+			f.Schedule = "none"
+		}
+	}
+	if e.Timeout > 0 {
+		f.Timeout = strconv.Itoa(int(e.Timeout / time.Second))
+	}
+	f.MaxInFlight, f.RateLimit = strconv.Itoa(e.MaxInFlight), strconv.Itoa(e.RateLimit)
+	return f, nil
+}
+
+// readForm reads the posted form into f and checks it with the same rules
+// as the API, returning the change to store.
+func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, error) {
+	r := c.r
+	var v hookd.Validation
+	var u hookd.EndpointUpdate
+	f.Name = strings.TrimSpace(r.PostFormValue("name"))
+	f.URL = strings.TrimSpace(r.PostFormValue("url"))
+	f.Description = strings.TrimSpace(r.PostFormValue("description"))
+	hookd.CheckName(&v, "name", f.Name)
+	hookd.CheckEndpointURL(&v, "url", f.URL, h.cfg.API.AllowPrivateTargets)
+	hookd.CheckDescription(&v, "description", f.Description)
+	u.Name, u.URL, u.Description = &f.Name, &f.URL, &f.Description
+
+	chosen := r.PostForm["event_types"]
+	f.AllTypes = false
+	for _, t := range chosen {
+		if t == hookd.AllEventTypes {
+			f.AllTypes = true
+		}
+	}
+	types := chosen
+	if f.AllTypes {
+		types = []string{hookd.AllEventTypes}
+	}
+	for i := range f.Types {
+		f.Types[i].Checked = !f.AllTypes && contains(chosen, f.Types[i].Name)
+	}
+	if len(types) == 0 {
+		v.Add("event_types", "choose at least one event type, or all of them")
+	} else {
+		hookd.CheckEventTypes(&v, "event_types", types)
+	}
+	u.EventTypes = &types
+
+	headers := map[string]string{}
+	names, values := r.PostForm["header_name"], r.PostForm["header_value"]
+	f.Headers = nil
+	for i, name := range names {
+		name = strings.TrimSpace(name)
+		value := ""
+		if i < len(values) {
+			value = values[i]
+		}
+		if name == "" {
+			continue
+		}
+		stored, saved := "", false
+		if f.Endpoint != nil {
+			stored, saved = f.Endpoint.Headers[name]
+		}
+		f.Headers = append(f.Headers, headerRow{Name: name, Value: value, Saved: saved && value == ""})
+		switch {
+		case hasHeader(headers, name):
+			v.Add("headers."+name, "is listed twice")
+		case value == "" && saved:
+			headers[name] = stored // empty keeps the saved value
+		case value == "":
+			v.Add("headers."+name, "needs a value")
+		default:
+			headers[name] = value
+		}
+	}
+	f.Headers = append(f.Headers, headerRow{})
+	hookd.CheckHeaders(&v, "headers", headers, h.cfg.API.ReservedHeaderPrefixes)
+	u.Headers = &headers
+
+	f.Schedule = strings.TrimSpace(r.PostFormValue("retry_schedule"))
+	var schedule hookd.Schedule // nil: the deployment's
+	switch strings.ToLower(f.Schedule) {
+	case "":
+	case "none", "0":
+		schedule = hookd.Schedule{}
+	default:
+		steps := strings.FieldsFunc(f.Schedule, func(r rune) bool { return r == ',' || r == ' ' })
+		s, err := hookd.ScheduleFromStrings(steps)
+		if err != nil {
+			v.Add("retry_schedule", "%v", err)
+		}
+		schedule = s
+	}
+	u.RetrySchedule = &schedule
+
+	f.Timeout = strings.TrimSpace(r.PostFormValue("timeout_seconds"))
+	var timeout time.Duration // 0: the deployment's
+	if f.Timeout != "" {
+		n, err := strconv.ParseInt(f.Timeout, 10, 64)
+		if err != nil {
+			v.Add("timeout_seconds", "must be a whole number of seconds")
+		} else {
+			timeout = hookd.CheckTimeout(&v, "timeout_seconds", n)
+		}
+	}
+	u.Timeout = &timeout
+
+	maxInFlight := h.cfg.API.MaxEndpointInFlight
+	u.MaxInFlight = formInt(&v, r, "max_in_flight", &f.MaxInFlight, hookd.NewEndpointMaxInFlight(maxInFlight),
+		func(v *hookd.Validation, field string, n int) { hookd.CheckMaxInFlight(v, field, n, maxInFlight) })
+	u.RateLimit = formInt(&v, r, "rate_limit_per_second", &f.RateLimit, 0, hookd.CheckRateLimit)
+
+	f.Scheme = r.PostFormValue("signature_scheme")
+	if f.Scheme != "" {
+		if _, err := signature.ParseScheme(f.Scheme); err != nil {
+			v.Add("signature_scheme", "must be standard, timestamped or body (or the default)")
+		}
+	}
+	u.SignatureScheme = &f.Scheme
+	return u, v.Err()
+}
+
+// formInt reads a whole-number field (empty: def) into *shown and checks it.
+func formInt(v *hookd.Validation, r *http.Request, field string, shown *string, def int, check func(*hookd.Validation, string, int)) *int {
+	*shown = strings.TrimSpace(r.PostFormValue(field))
+	n := def
+	if *shown != "" {
+		var err error
+		if n, err = strconv.Atoi(*shown); err != nil {
+			v.Add(field, "must be a whole number")
+			return nil
+		}
+	}
+	check(v, field, n)
+	return &n
+}
+
+func hasHeader(h map[string]string, name string) bool {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// formError shows err on the form when it is about the input, and reports
+// whether it did.
+func (h *Handler) formError(c *call, f *endpointForm, err error) bool {
+	if !fieldErrors(err, f.Errors, "form") {
+		return false
+	}
+	h.render(c.w, c.r, c.who, http.StatusUnprocessableEntity, "endpoint_form", f)
+	return true
+}

@@ -1,0 +1,134 @@
+package dashboard
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
+)
+
+// shownSecret is a signing secret shown once, after a create, rotation or
+// reveal. It crosses the redirect sealed in a short-lived cookie, so it is
+// never in a URL and a reload does not show it again.
+type shownSecret struct {
+	EndpointID string     `json:"e"`
+	Kind       string     `json:"k"` // created, rotated, revealed
+	Secret     string     `json:"s"`
+	OldUntil   *time.Time `json:"o,omitempty"` // rotated: when the old secret stops signing
+	Expires    int64      `json:"x"`
+}
+
+func (h *Handler) showSecretOnce(c *call, s shownSecret) {
+	s.Expires = time.Now().Add(5 * time.Minute).Unix()
+	b, _ := json.Marshal(s)
+	v := base64.RawURLEncoding.EncodeToString(h.flashBox.Seal(b))
+	http.SetCookie(c.w, h.cookie(c.r, flashCookie, v, time.Now().Add(5*time.Minute)))
+}
+
+// takeSecret returns the secret waiting to be shown for an endpoint, once.
+func (h *Handler) takeSecret(c *call, endpointID string) *shownSecret {
+	ck, err := c.r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	http.SetCookie(c.w, h.cookie(c.r, flashCookie, "", time.Time{}))
+	sealed, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	if err != nil {
+		return nil
+	}
+	b, err := h.flashBox.Open(sealed)
+	if err != nil {
+		return nil
+	}
+	var s shownSecret
+	if json.Unmarshal(b, &s) != nil || s.EndpointID != endpointID || time.Now().Unix() > s.Expires {
+		return nil
+	}
+	return &s
+}
+
+type confirmView struct {
+	base
+	Endpoint *hookd.Endpoint
+	Overlaps []overlapChoice
+}
+
+type overlapChoice struct {
+	Seconds  int
+	Label    string
+	Selected bool
+}
+
+func (h *Handler) confirmPage(c *call, page, title string, overlaps []overlapChoice) error {
+	e, err := h.store.Endpoint(c.r.Context(), c.tenant.ID, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := &confirmView{Endpoint: e, Overlaps: overlaps}
+	v.Title, v.Tenant, v.Nav = title+" "+e.Name, c.tenant, "tenant"
+	h.render(c.w, c.r, c.who, 200, page, v)
+	return nil
+}
+
+// overlaps are the rotation choices: how long the old secret keeps signing.
+var overlaps = []overlapChoice{
+	{0, "Stop the old secret now", false},
+	{3600, "1 hour", false},
+	{86400, "24 hours (recommended)", true},
+	{3 * 86400, "3 days", false},
+	{7 * 86400, "7 days", false},
+}
+
+func (h *Handler) rotatePage(c *call) error {
+	return h.confirmPage(c, "rotate", "Rotate the secret of", overlaps)
+}
+
+func (h *Handler) deletePage(c *call) error {
+	return h.confirmPage(c, "delete", "Delete", nil)
+}
+
+func (h *Handler) rotateSecret(c *call) error {
+	id := c.r.PathValue("id")
+	seconds, err := strconv.Atoi(c.r.PostFormValue("overlap_seconds"))
+	valid := err == nil
+	if valid {
+		valid = false
+		for _, o := range overlaps {
+			valid = valid || o.Seconds == seconds
+		}
+	}
+	if !valid {
+		return hookd.Invalid("overlap_seconds", "choose how long the old secret keeps working")
+	}
+	secret, err := signature.NewSecret()
+	if err != nil {
+		return err
+	}
+	overlap := time.Duration(seconds) * time.Second
+	if err := h.store.RotateSecret(c.r.Context(), c.tenant.ID, id, secret, overlap); err != nil {
+		return err
+	}
+	until := time.Now().Add(overlap).UTC().Truncate(time.Second)
+	h.showSecretOnce(c, shownSecret{EndpointID: id, Kind: "rotated", Secret: secret, OldUntil: &until})
+	return c.redirect(endpointURL(c.tenant.ID, id))
+}
+
+func (h *Handler) revealSecret(c *call) error {
+	if !h.cfg.API.AllowSecretReveal {
+		return hookd.Errorf(hookd.EFORBIDDEN, "this server does not reveal secrets; rotate the secret to get a new one")
+	}
+	id := c.r.PathValue("id")
+	secrets, err := h.store.Secrets(c.r.Context(), c.tenant.ID, id)
+	if err != nil {
+		return err
+	}
+	if len(secrets) == 0 {
+		return hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
+	}
+	h.showSecretOnce(c, shownSecret{EndpointID: id, Kind: "revealed", Secret: secrets[0]})
+	return c.redirect(endpointURL(c.tenant.ID, id))
+}
