@@ -70,12 +70,8 @@ type Result struct {
 	PublishP50 float64 `json:"publish_p50_ms"`
 	PublishP99 float64 `json:"publish_p99_ms"`
 
-	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"` // the server's VmHWM
-	// CPUPer1000 is the server's user+system CPU seconds per 1,000
-	// deliveries over the measured phase; BenchCPUPer1000 the bench's own
-	// (publishers and sink), which shares the machine.
-	CPUPer1000      float64 `json:"cpu_seconds_per_1000_deliveries,omitempty"`
-	BenchCPUPer1000 float64 `json:"bench_cpu_seconds_per_1000_deliveries,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"` // the server's VmHWM (summed over --nodes)
+	CPU                    // CPU seconds per 1,000 deliveries, by process
 
 	// latency
 	TargetRate   float64 `json:"target_rate,omitempty"`
@@ -88,6 +84,17 @@ type Result struct {
 	HealthyAlonePerSecond float64 `json:"healthy_alone_per_second,omitempty"`
 	IsolationRatio        float64 `json:"isolation_ratio,omitempty"`
 	BlackholeConnections  int64   `json:"blackhole_connections,omitempty"`
+	// soak: each round, the last round's rate over the first's, and the
+	// server's --retention (0: it kept everything)
+	Rounds           []Round `json:"rounds,omitempty"`
+	SoakRatio        float64 `json:"soak_ratio,omitempty"`
+	RetentionSeconds float64 `json:"retention_seconds,omitempty"`
+
+	// Nodes is how many servers shared the database (--nodes), when more
+	// than one; ServerBinary the executable that served, when not the
+	// bench's own (--server-binary).
+	Nodes        int    `json:"nodes,omitempty"`
+	ServerBinary string `json:"server_binary,omitempty"`
 
 	Notes []string `json:"notes,omitempty"`
 }
@@ -142,13 +149,16 @@ func (r *runner) scenario(ctx context.Context, start Starter, name string) (res 
 			}
 		}
 	}()
-	s := &session{runner: r, srv: srv, api: newClient(srv.URL, srv.Key, r.cfg.Publishers), name: name}
+	s := &session{runner: r, srv: srv, api: newClient(srv.urls(), srv.Key, r.cfg.Publishers), name: name}
 	defer s.api.close()
 	if err := s.api.ensureEventType(ctx); err != nil {
 		return nil, err
 	}
 	defer s.cleanup()
 	res = r.newResult(name)
+	if len(srv.MoreNodes) > 0 {
+		res.Nodes = 1 + len(srv.MoreNodes)
+	}
 	switch name {
 	case Throughput:
 		err = s.throughput(ctx, res)
@@ -160,13 +170,15 @@ func (r *runner) scenario(ctx context.Context, start Starter, name string) (res 
 		err = s.isolation(ctx, res)
 	case Idle:
 		err = s.idle(ctx, res)
+	case Soak:
+		err = s.soak(ctx, res)
 	}
 	return res, err
 }
 
 func (r *runner) newResult(name string) *Result {
 	res := r.env
-	res.Scenario, res.Database = name, r.cfg.Database
+	res.Scenario, res.Database, res.ServerBinary = name, r.cfg.Database, r.cfg.ServerBinary
 	return &res
 }
 
@@ -281,8 +293,11 @@ func (s *session) workers() int {
 	if s.srv.Workers > 0 {
 		return s.srv.Workers
 	}
-	return 256
+	return defaultWorkers
 }
+
+// defaultWorkers is hookd serve's --workers default.
+const defaultWorkers = 256
 
 // published counts what a publishing phase got accepted.
 type published struct {
@@ -408,42 +423,6 @@ func counting(pub *published, g *Group, expected func() int) func() string {
 			line += fmt.Sprintf(", %d bad signatures, %d duplicates", c.Bad, c.Duplicates)
 		}
 		return line
-	}
-}
-
-// measure is a phase's server and bench resource use.
-type measure struct {
-	pid          int
-	server, self procStats
-	serverErr    error
-}
-
-func (s *session) startMeasure() *measure {
-	m := &measure{pid: s.srv.PID}
-	m.self, _ = readProc(os.Getpid())
-	if m.pid > 0 {
-		m.server, m.serverErr = readProc(m.pid)
-	}
-	return m
-}
-
-// finish fills the resource figures of res for deliveries.
-func (m *measure) finish(res *Result, deliveries int) {
-	self, err := readProc(os.Getpid())
-	if err == nil && deliveries > 0 {
-		res.BenchCPUPer1000 = round((self.cpu-m.self.cpu).Seconds()/(float64(deliveries)/1000), 4)
-	}
-	if m.pid <= 0 {
-		return
-	}
-	server, err := readProc(m.pid)
-	if err != nil || m.serverErr != nil {
-		res.Notes = append(res.Notes, fmt.Sprintf("server process figures unavailable: %v", errors.Join(err, m.serverErr)))
-		return
-	}
-	res.PeakRSSMiB = round(float64(server.peakRSS)/(1<<20), 1)
-	if deliveries > 0 {
-		res.CPUPer1000 = round((server.cpu-m.server.cpu).Seconds()/(float64(deliveries)/1000), 4)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,16 +21,22 @@ const eventType = "bench.event"
 // client talks to hookd's REST API.
 type client struct {
 	base string
-	auth string
-	hc   *http.Client
+	// nodes are the bases publishes go to in turn: base and any more nodes
+	// of the same deployment.
+	nodes []string
+	next  atomic.Uint64
+	auth  string
+	hc    *http.Client
 }
 
-func newClient(base, key string, conns int) *client {
-	return &client{
-		base: strings.TrimRight(base, "/"),
-		auth: "Bearer " + key,
-		hc:   &http.Client{Transport: newTransport(conns), Timeout: time.Minute},
+// newClient talks to bases[0], and publishes to each of bases in turn.
+func newClient(bases []string, key string, conns int) *client {
+	c := &client{auth: "Bearer " + key, hc: &http.Client{Transport: newTransport(conns), Timeout: time.Minute}}
+	for _, b := range bases {
+		c.nodes = append(c.nodes, strings.TrimRight(b, "/"))
 	}
+	c.base = c.nodes[0]
+	return c
 }
 
 // newTransport is a keep-alive transport for conns concurrent requests to
@@ -67,11 +74,15 @@ func statusOf(err error) int {
 
 // do sends body (raw JSON, or nil) and decodes a 2xx answer into out.
 func (c *client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	return c.doAt(ctx, c.base, method, path, body, out)
+}
+
+func (c *client) doAt(ctx context.Context, base, method, path string, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return err
 	}
@@ -220,9 +231,10 @@ type publishAnswer struct {
 // publish sends one publish request of n events and returns the deliveries
 // the server created.
 func (c *client) publish(ctx context.Context, tenant string, body []byte, n int) (int, error) {
+	base := c.nodes[int(c.next.Add(1)%uint64(len(c.nodes)))]
 	if n == 1 && !bytes.HasPrefix(body, []byte(`{"events"`)) {
 		var a publishAnswer
-		if err := c.do(ctx, "POST", "/v1/tenants/"+tenant+"/events", body, &a); err != nil {
+		if err := c.doAt(ctx, base, "POST", "/v1/tenants/"+tenant+"/events", body, &a); err != nil {
 			return 0, err
 		}
 		return a.Deliveries, nil
@@ -230,7 +242,7 @@ func (c *client) publish(ctx context.Context, tenant string, body []byte, n int)
 	var a struct {
 		Data []publishAnswer `json:"data"`
 	}
-	if err := c.do(ctx, "POST", "/v1/tenants/"+tenant+"/events/batch", body, &a); err != nil {
+	if err := c.doAt(ctx, base, "POST", "/v1/tenants/"+tenant+"/events/batch", body, &a); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -241,3 +253,14 @@ func (c *client) publish(ctx context.Context, tenant string, body []byte, n int)
 }
 
 func nullLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// hasDeliveries reports whether tenant has any delivery stored.
+func (c *client) hasDeliveries(ctx context.Context, tenant string) (bool, error) {
+	var a struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := c.do(ctx, "GET", "/v1/tenants/"+tenant+"/deliveries?limit=1", nil, &a); err != nil {
+		return false, err
+	}
+	return len(a.Data) > 0, nil
+}

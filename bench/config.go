@@ -30,6 +30,12 @@ type Config struct {
 	IdleEvents int           // idle: events
 	IdleGap    time.Duration // idle: pause before each
 
+	Rounds int // soak: throughput runs on one server and database
+	// Retention is the soak's server's --retention, which the bench waits
+	// for after each round; 0 when it keeps everything. The Starter passes
+	// it on; it is here so the soak knows what to wait for.
+	Retention time.Duration
+
 	PayloadBytes int // size of each delivered body, about
 	// CeilingRequests is how many requests measure the ceiling; 0: as
 	// many as the throughput scenario delivers, at least 20,000.
@@ -48,6 +54,9 @@ type Config struct {
 
 	// Database names the server's store in the results ("sqlite", ...).
 	Database string
+	// ServerBinary names the executable that serves, in the results, when
+	// it is not the bench's own.
+	ServerBinary string
 	// Progress receives a line a second while a scenario runs; nil for none.
 	Progress io.Writer
 }
@@ -68,6 +77,7 @@ var Defaults = Config{
 	Blackholed:      8,
 	IdleEvents:      20,
 	IdleGap:         200 * time.Millisecond,
+	Rounds:          5,
 	PayloadBytes:    450,
 	Drain:           10 * time.Second,
 	SinkAddr:        "127.0.0.1:0",
@@ -103,6 +113,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.FanoutEvents, d.FanoutEvents)
 	setInt(&c.Healthy, d.Healthy)
 	setInt(&c.IdleEvents, d.IdleEvents)
+	setInt(&c.Rounds, d.Rounds)
 	setInt(&c.PayloadBytes, d.PayloadBytes)
 	setInt(&c.ProfileSeconds, d.ProfileSeconds)
 	if c.Blackholed < 0 {
@@ -124,8 +135,8 @@ func (c *Config) Validate() error {
 	c.setDefaults()
 	var errs []error
 	for _, s := range c.Scenarios {
-		if !contains(Scenarios, s) {
-			errs = append(errs, fmt.Errorf("unknown scenario %q (want %s or all)", s, strings.Join(Scenarios, ", ")))
+		if !contains(Scenarios, s) && s != Soak {
+			errs = append(errs, fmt.Errorf("unknown scenario %q (want %s, %s or all)", s, strings.Join(Scenarios, ", "), Soak))
 		}
 	}
 	check := func(name string, v, limit int) {
@@ -147,6 +158,10 @@ func (c *Config) Validate() error {
 	check("rate", c.Rate, MaxRate)
 	check("payload bytes", c.PayloadBytes, 900<<10)
 	check("ceiling requests", c.CeilingRequests, MaxEvents)
+	check("rounds", c.Rounds, 1000)
+	if c.Retention < 0 {
+		errs = append(errs, fmt.Errorf("retention %s is negative", c.Retention))
+	}
 	return errors.Join(errs...)
 }
 

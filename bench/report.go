@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteJSON writes one JSON object per result, one per line.
@@ -58,14 +59,26 @@ func WriteTable(w io.Writer, results []*Result) error {
 				fmt.Sprintf("%d connections held by the black hole", r.BlackholeConnections))
 		case Idle:
 			parts = append(parts, fmt.Sprintf("%d single events; publish answer p50 %.2f ms", r.Events, r.PublishP50))
+		case Soak:
+			parts = append(parts, fmt.Sprintf("%d rounds, soak ratio %s (last round's rate over the first's), retention %s",
+				len(r.Rounds), ratio(r.SoakRatio), retention(r.RetentionSeconds)))
 		}
-		if r.BenchCPUPer1000 > 0 {
-			parts = append(parts, fmt.Sprintf("bench's own CPU %.3f s/1k", r.BenchCPUPer1000))
+		if r.Nodes > 1 {
+			parts = append(parts, fmt.Sprintf("%d nodes on one database", r.Nodes))
+		}
+		if r.ServerBinary != "" {
+			parts = append(parts, "server "+r.ServerBinary)
 		}
 		if r.PayloadBytes > 0 {
 			parts = append(parts, fmt.Sprintf("%d-byte bodies", r.PayloadBytes))
 		}
 		fmt.Fprintf(w, "%s: %s\n", r.Scenario, strings.Join(parts, "; "))
+		if line := cpuLine(r.CPU); line != "" {
+			fmt.Fprintf(w, "  CPU s/1k deliveries: %s\n", line)
+		}
+		if err := writeRounds(w, r.Rounds); err != nil {
+			return err
+		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "  note: %s\n", n)
 		}
@@ -109,4 +122,85 @@ func dec(v float64, places int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.*f", places, v)
+}
+
+// cpuLine lists the CPU figures that are known.
+func cpuLine(c CPU) string {
+	var parts []string
+	add := func(name string, v float64) { parts = append(parts, fmt.Sprintf("%s %.3f", name, v)) }
+	if c.CPUPer1000 != 0 {
+		add("server", c.CPUPer1000)
+	}
+	if c.DatabaseCPUPer1000 != nil {
+		add("database", *c.DatabaseCPUPer1000)
+		if c.DatabaseBackendsCPUPer1000 != 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" (its backends %.3f)", c.DatabaseBackendsCPUPer1000)
+		}
+		if c.CPUPer1000 != 0 {
+			add("server+database", c.ServerDatabaseCPUPer1000)
+		}
+	}
+	if c.BenchCPUPer1000 != 0 {
+		add("bench", c.BenchCPUPer1000)
+	}
+	if c.MachineCPUPer1000 != 0 {
+		add("machine", c.MachineCPUPer1000)
+		add("machine less bench", c.MachineLessBenchCPUPer1000)
+		if c.CPUPer1000 != 0 && c.DatabaseCPUPer1000 != nil {
+			add("other", c.OtherCPUPer1000)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeRounds writes the soak's rounds as a table.
+func writeRounds(w io.Writer, rounds []Round) error {
+	if len(rounds) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  round\tdeliveries\tlost\tdeliveries/s\tratio\tp99 ms\tCPU s/1k\t+db\tmachine-bench\tpurge wait s\tdeliveries MiB\tattempts MiB\tevents MiB\ttables MiB\tindexes MiB\tfile+WAL MiB\t")
+	for _, r := range rounds {
+		var db string
+		if r.DatabaseCPUPer1000 != nil {
+			db = dec(r.ServerDatabaseCPUPer1000, 3)
+		}
+		sizes := "\t\t\t\t\t"
+		if d := r.Size; d != nil {
+			sizes = fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", tableMiB(d.Table("deliveries")), tableMiB(d.Table("attempts")),
+				tableMiB(d.Table("events")), mb(d.TableBytes), mb(d.IndexBytes), mb(d.FileBytes+d.WALBytes))
+		}
+		fmt.Fprintf(tw, "  %d\t%d\t%d\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n", r.Round, r.Deliveries, r.Lost,
+			num(r.DeliveriesPerSecond), ratio(r.CeilingRatio), r.P99, dec(r.CPUPer1000, 3), orDash(db),
+			dec(r.MachineLessBenchCPUPer1000, 3), dec(r.PurgeWaitSeconds, 1), sizes)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "  (sizes after the purge: table+indexes of each table; +db: server and database CPU together)")
+	for _, r := range rounds {
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  round %d note: %s\n", r.Round, n)
+		}
+	}
+	return nil
+}
+
+// tableMiB is a table's size and its indexes', in MiB.
+func tableMiB(t TableSize) string {
+	return fmt.Sprintf("%s+%s", mb(t.TableBytes), mb(t.IndexBytes))
+}
+
+func mb(b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", float64(b)/(1<<20))
+}
+
+func retention(seconds float64) string {
+	if seconds == 0 {
+		return "none (history kept)"
+	}
+	return time.Duration(seconds * float64(time.Second)).String()
 }

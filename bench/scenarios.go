@@ -14,14 +14,21 @@ import (
 // cfg.Fanout endpoints as fast as the server accepts them, after measuring
 // the ceiling with the same concurrency and payload.
 func (s *session) throughput(ctx context.Context, res *Result) error {
-	cfg := s.cfg
-	res.Fanout, res.Batch, res.Publishers = cfg.Fanout, cfg.Batch, cfg.Publishers
-	res.Concurrency = min(s.workers(), cfg.Fanout*cfg.MaxInFlight)
-
-	tenant, g, err := s.phase(ctx, cfg.Fanout)
+	tenant, g, err := s.phase(ctx, s.cfg.Fanout)
 	if err != nil {
 		return err
 	}
+	_, err = s.throughputRound(ctx, res, tenant, g, true)
+	return err
+}
+
+// throughputRound is the throughput scenario's measurement on endpoints of
+// tenant already in group g; profile asks for --cpuprofile's profile. It
+// returns the CPU the phase took.
+func (s *session) throughputRound(ctx context.Context, res *Result, tenant string, g *Group, profile bool) (cpuSeconds, error) {
+	cfg := s.cfg
+	res.Fanout, res.Batch, res.Publishers = cfg.Fanout, cfg.Batch, cfg.Publishers
+	res.Concurrency = min(s.workers(), cfg.Fanout*cfg.MaxInFlight)
 
 	requests := cfg.CeilingRequests
 	if requests == 0 {
@@ -29,18 +36,21 @@ func (s *session) throughput(ctx context.Context, res *Result) error {
 	}
 	ceiling, err := s.ceiling(ctx, res.Concurrency, requests)
 	if err != nil {
-		return fmt.Errorf("ceiling: %w", err)
+		return cpuSeconds{}, fmt.Errorf("ceiling: %w", err)
 	}
 	res.CeilingPerSecond = ceiling
 
-	profiled := s.profile(ctx)
+	profiled := func() error { return nil }
+	if profile {
+		profiled = s.profile(ctx)
+	}
 	pub := new(published)
 	stop := s.progress(counting(pub, g, func() int { return cfg.Events * cfg.Fanout }))
 	m := s.startMeasure()
 	s.publish(ctx, pub, tenant, cfg.Events, cfg.Batch, nil)
 	expected := int(pub.deliveries.Load())
 	s.settle(ctx, res, g, expected)
-	m.finish(res, res.Deliveries)
+	used := m.finish(res, res.Deliveries)
 	stop()
 	publishedInto(res, pub)
 	rates(res, g, pub.start)
@@ -48,9 +58,9 @@ func (s *session) throughput(ctx context.Context, res *Result) error {
 		res.CeilingRatio = round(res.DeliveriesPerSecond/res.CeilingPerSecond, 3)
 	}
 	if err := profiled(); err != nil {
-		return fmt.Errorf("cpu profile: %w", err)
+		return used, fmt.Errorf("cpu profile: %w", err)
 	}
-	return nil
+	return used, nil
 }
 
 // profile starts fetching a CPU profile of the server when one is wanted,

@@ -37,6 +37,47 @@ type Server struct {
 	// Throwaway is true when the server's database goes away with it, so
 	// the bench need not delete what it created.
 	Throwaway bool
+	// Database is the server's SQLite file or PostgreSQL URL, for the
+	// database's size; "" when unknown (a server the bench did not start).
+	Database string
+	// DatabaseProcess is the command name of the database's processes on
+	// this machine ("postgres"), whose CPU counts as the database's; "" for
+	// SQLite, which runs inside the server.
+	DatabaseProcess string
+	// MoreNodes are further servers on the same database (--nodes): the
+	// bench publishes to them and URL in turn, and adds up their CPU and
+	// memory. Everything else (tenants, endpoints) goes through URL.
+	MoreNodes []Node
+}
+
+// Node is one more server process of a deployment.
+type Node struct {
+	URL string
+	PID int // 0 when unknown
+}
+
+// urls are the base URLs publishes go to, in turn.
+func (s *Server) urls() []string {
+	out := []string{s.URL}
+	for _, n := range s.MoreNodes {
+		out = append(out, n.URL)
+	}
+	return out
+}
+
+// pids are the server's processes on this machine; nil when unknown.
+func (s *Server) pids() []int {
+	if s.PID <= 0 {
+		return nil
+	}
+	out := []int{s.PID}
+	for _, n := range s.MoreNodes {
+		if n.PID <= 0 {
+			return nil
+		}
+		out = append(out, n.PID)
+	}
+	return out
 }
 
 // Starter provides the server for one scenario: a fresh one the bench
@@ -52,6 +93,9 @@ type SpawnOptions struct {
 	// MaxEndpointsPerTenant raises the server's limit for wide fan-outs.
 	MaxEndpointsPerTenant int
 	Pprof                 bool     // serve pprof on a free loopback port
+	// AdminKey and EncryptionKey are the server's; "" for new random ones.
+	// Nodes of one PostgreSQL database must share both.
+	AdminKey, EncryptionKey string
 	ExtraArgs             []string // more flags for serve
 	// Log receives the server's log lines as they come (nil: kept only to
 	// report a failed start).
@@ -62,15 +106,22 @@ type SpawnOptions struct {
 // key and private targets allowed (the sink is on 127.0.0.1), and waits
 // for its "hookd started" log line.
 func Spawn(ctx context.Context, o SpawnOptions) (*Server, error) {
-	key := "hk_bench_" + randomToken(24)
+	key := o.AdminKey
+	if key == "" {
+		key = "hk_bench_" + randomToken(24)
+	}
 	db := o.Database
 	if db == "" {
 		db = filepath.Join(o.Dir, "bench.db")
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", db, "--admin-key", key,
 		"--allow-private-targets", "--log-format", "json", "--shutdown-timeout", "2s"}
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		args = append(args, "--encryption-key", encryptionKey())
+	postgres := IsPostgresURL(db)
+	if postgres {
+		if o.EncryptionKey == "" {
+			o.EncryptionKey = encryptionKey()
+		}
+		args = append(args, "--encryption-key", o.EncryptionKey)
 	}
 	if o.Workers > 0 {
 		args = append(args, "--workers", strconv.Itoa(o.Workers))
@@ -158,7 +209,11 @@ func Spawn(ctx context.Context, o SpawnOptions) (*Server, error) {
 			_ = stop()
 			return nil, errors.New("hookd serve did not log its pprof address (does it support --pprof-addr?)")
 		}
-		s := &Server{URL: "http://" + l.Addr, Key: key, PID: cmd.Process.Pid, Workers: o.Workers, Stop: stop, Throwaway: o.Database == ""}
+		s := &Server{URL: "http://" + l.Addr, Key: key, PID: cmd.Process.Pid, Workers: o.Workers, Stop: stop,
+			Throwaway: o.Database == "", Database: db}
+		if postgres {
+			s.DatabaseProcess = "postgres"
+		}
 		if l.pprof != "" {
 			s.PprofURL = "http://" + l.pprof
 		}
@@ -172,6 +227,56 @@ func Spawn(ctx context.Context, o SpawnOptions) (*Server, error) {
 		_ = stop()
 		return nil, fmt.Errorf("hookd serve did not log \"hookd started\" within 60s:\n%s", logs.String())
 	}
+}
+
+// SpawnNodes starts n servers on one PostgreSQL database, one after the
+// other (the first migrates it and stores the admin key), with the same
+// admin and encryption keys, and returns them as one Server.
+func SpawnNodes(ctx context.Context, o SpawnOptions, n int) (*Server, error) {
+	if n <= 1 {
+		return Spawn(ctx, o)
+	}
+	if !IsPostgresURL(o.Database) {
+		return nil, errors.New("more than one node needs a PostgreSQL database")
+	}
+	if o.AdminKey == "" {
+		o.AdminKey = "hk_bench_" + randomToken(24)
+	}
+	if o.EncryptionKey == "" {
+		o.EncryptionKey = encryptionKey()
+	}
+	var nodes []*Server
+	stopAll := func() error {
+		errs := make([]error, len(nodes))
+		var wg sync.WaitGroup
+		for i, s := range nodes {
+			wg.Go(func() { errs[i] = s.Stop() })
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	for i := range n {
+		node := o
+		node.Pprof = o.Pprof && i == 0 // --cpuprofile profiles the first node
+		s, err := Spawn(ctx, node)
+		if err != nil {
+			_ = stopAll()
+			return nil, fmt.Errorf("node %d: %w", i+1, err)
+		}
+		nodes = append(nodes, s)
+	}
+	first := *nodes[0]
+	for _, s := range nodes[1:] {
+		first.MoreNodes = append(first.MoreNodes, Node{URL: s.URL, PID: s.PID})
+	}
+	first.Workers = n * max(o.Workers, defaultWorkers)
+	first.Stop = stopAll
+	return &first, nil
+}
+
+// IsPostgresURL reports whether a --database names a PostgreSQL database.
+func IsPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 type startedLine struct {
@@ -226,8 +331,10 @@ func (t *tail) String() string {
 
 // procStats are a process's resource figures from /proc.
 type procStats struct {
-	cpu     time.Duration // user + system time so far
-	peakRSS int64         // VmHWM, bytes
+	comm     string
+	cpu      time.Duration // user + system time so far
+	children time.Duration // user + system time of its children that ended and were waited for
+	peakRSS  int64         // VmHWM, bytes
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every
@@ -236,27 +343,14 @@ const clockTicks = 100
 
 // readProc reads pid's CPU time and peak resident set size.
 func readProc(pid int) (procStats, error) {
-	var s procStats
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStats{}, err
+	}
+	s, err := parseStat(pid, stat)
 	if err != nil {
 		return s, err
 	}
-	// The command name (field 2) may hold spaces: fields are counted from
-	// the last ')'. utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return s, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 13 {
-		return s, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return s, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-	}
-	s.cpu = time.Duration(utime+stime) * time.Second / clockTicks
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, err
@@ -270,5 +364,33 @@ func readProc(pid int) (procStats, error) {
 			s.peakRSS = kb << 10
 		}
 	}
+	return s, nil
+}
+
+// parseStat reads the command name and CPU times of /proc/<pid>/stat.
+func parseStat(pid int, stat []byte) (procStats, error) {
+	var s procStats
+	// The command name (field 2) may hold spaces: fields are counted from
+	// the last ')'. utime, stime, cutime and cstime are fields 14 to 17.
+	i := bytes.LastIndexByte(stat, ')')
+	j := bytes.IndexByte(stat, '(')
+	if i < 0 || j < 0 || j > i {
+		return s, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	s.comm = string(stat[j+1 : i])
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 15 {
+		return s, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	var t [4]int64
+	for k := range t {
+		n, err := strconv.ParseInt(f[11+k], 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		t[k] = n
+	}
+	s.cpu = time.Duration(t[0]+t[1]) * time.Second / clockTicks
+	s.children = time.Duration(t[2]+t[3]) * time.Second / clockTicks
 	return s, nil
 }

@@ -105,15 +105,27 @@ func (s *Sink) Add(g *Group) (url string, setSecret func(string)) {
 	}
 }
 
+// Regroup moves every endpoint of group from to group to, so that the
+// same endpoints' next phase is counted apart (the soak's rounds).
+func (s *Sink) Regroup(from, to *Group) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.targets {
+		if t.group == from {
+			t.group = to
+		}
+	}
+}
+
 var verifier = signature.Verifier{Scheme: signature.Standard}
 
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.RLock()
 	t := s.targets[r.URL.Path]
-	secret := ""
+	secret, g := "", (*Group)(nil)
 	if t != nil {
-		secret = t.secret
+		secret, g = t.secret, t.group
 	}
 	s.mu.RUnlock()
 	if t == nil || r.Method != http.MethodPost {
@@ -129,7 +141,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := buf.Bytes()
 	if err := verifier.Verify(r.Header, body, secret); err != nil {
-		t.group.receipt(now, 0, len(body), false, false, err)
+		g.receipt(now, 0, len(body), false, false, err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -144,7 +156,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sent, ok := sentStamp(body); ok {
 		latency = now.Sub(s.origin) - time.Duration(sent)
 	}
-	t.group.receipt(now, latency, len(body), dup, true, nil)
+	g.receipt(now, latency, len(body), dup, true, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 

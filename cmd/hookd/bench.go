@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
+	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 )
 
 type benchCmd struct {
-	Scenario   []string `default:"throughput" help:"Scenarios to run, comma-separated: throughput, latency, fanout, isolation, idle, or all."`
+	Scenario   []string `default:"throughput" help:"Scenarios to run, comma-separated: throughput, latency, fanout, isolation, idle, or all (which is those five); or soak: the throughput scenario --rounds times on one server and database, with the database's size after each round's history is purged."`
 	Events     int      `default:"20000" help:"throughput, isolation: events to publish."`
 	Fanout     int      `default:"1" help:"throughput, latency: endpoints each event goes to."`
 	Batch      int      `default:"1" help:"Events per publish request (1: POST .../events; more: POST .../events/batch)."`
@@ -33,6 +34,8 @@ type benchCmd struct {
 	Blackholed      int           `default:"8" help:"isolation: endpoints that accept connections and never answer."`
 	IdleEvents      int           `default:"20" help:"idle: single events."`
 	IdleGap         time.Duration `default:"200ms" help:"idle: pause before each event."`
+	Rounds          int           `default:"5" help:"soak: throughput rounds, back to back on one server process and database."`
+	Retention       time.Duration `default:"10s" help:"soak: the server's --retention. After each round the bench waits until retention has purged the round's deliveries, then measures the database; the server purges every retention/10 (1s at least, 1m at most). 0 keeps all history: rounds then run on a growing database."`
 	PayloadBytes    int           `default:"450" help:"Size of each delivered body, about."`
 	CeilingRequests int           `help:"Requests that measure the ceiling (default: as many as the throughput scenario delivers, at least 20000)."`
 	Drain           time.Duration `default:"10s" help:"How long to wait for a missing delivery after the last arrival before counting it lost."`
@@ -44,6 +47,8 @@ type benchCmd struct {
 	PprofURL      string   `name:"pprof-url" help:"pprof base URL of --server (its --pprof-addr), for --cpuprofile."`
 	SinkAddr      string   `default:"127.0.0.1:0" help:"Where the bench's receiver listens. Only loopback unless --server is given."`
 	Database      string   `help:"Database of the server the bench starts: a new SQLite file by default, or a postgres:// URL."`
+	Nodes         int      `default:"1" help:"Servers the bench starts on the one --database (PostgreSQL only), sharing its keys: publishes go to each in turn, their CPU adds up."`
+	ServerBinary  string   `name:"server-binary" help:"Start this hookd executable as the server instead of the bench's own, e.g. an older build to compare with."`
 	CPUProfile    string   `name:"cpuprofile" help:"Write a CPU profile of the server during the throughput scenario to this file."`
 	ProfileTime   int      `name:"profile-seconds" default:"10" help:"Length of the --cpuprofile profile, from the start of publishing."`
 	JSON          bool     `name:"json" help:"Print one JSON object per scenario instead of the table."`
@@ -96,6 +101,12 @@ func (c *benchCmd) config() (bench.Config, error) {
 	if c.Rate <= 0 || c.Duration <= 0 {
 		return bench.Config{}, errors.New("--rate and --duration must be positive")
 	}
+	if c.Rounds < 1 {
+		return bench.Config{}, fmt.Errorf("--rounds must be at least 1, got %d", c.Rounds)
+	}
+	if c.Retention < 0 {
+		return bench.Config{}, fmt.Errorf("--retention must not be negative, got %s", c.Retention)
+	}
 	cfg := bench.Config{
 		Scenarios:       scenarios,
 		Events:          c.Events,
@@ -117,6 +128,8 @@ func (c *benchCmd) config() (bench.Config, error) {
 		SinkAddr:        c.SinkAddr,
 		CPUProfile:      c.CPUProfile,
 		ProfileSeconds:  c.ProfileTime,
+		Rounds:          c.Rounds,
+		Retention:       c.Retention,
 	}
 	if !c.Quiet {
 		cfg.Progress = os.Stderr
@@ -130,7 +143,16 @@ func (c *benchCmd) config() (bench.Config, error) {
 // starter returns how each scenario gets its server: a fresh `hookd serve`
 // (this executable) with its own database, or the --server every time.
 func (c *benchCmd) starter(cfg *bench.Config) (bench.Starter, func(), error) {
+	if c.Nodes < 1 {
+		return nil, nil, fmt.Errorf("--nodes must be at least 1, got %d", c.Nodes)
+	}
 	if c.Server != "" {
+		switch {
+		case c.Nodes > 1 || c.ServerBinary != "":
+			return nil, nil, errors.New("--nodes and --server-binary are for servers the bench starts, not with --server")
+		case slices.Contains(cfg.Scenarios, bench.Soak):
+			return nil, nil, errors.New("the soak scenario starts its own server (it sets the retention), not with --server")
+		}
 		if c.Key == "" {
 			return nil, nil, errors.New("--server needs --key (or HOOKD_BENCH_KEY), an admin API key")
 		}
@@ -141,15 +163,21 @@ func (c *benchCmd) starter(cfg *bench.Config) (bench.Starter, func(), error) {
 		srv := &bench.Server{URL: c.Server, Key: c.Key, PID: c.ServerPID, PprofURL: c.PprofURL, Workers: c.Workers}
 		return func(context.Context, string) (*bench.Server, error) { return srv, nil }, func() {}, nil
 	}
-	exe, err := os.Executable()
+	exe, err := c.serverBinary()
 	if err != nil {
 		return nil, nil, err
 	}
+	if c.ServerBinary != "" {
+		cfg.ServerBinary = exe
+	}
 	cfg.Database = "sqlite"
-	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
+	if bench.IsPostgresURL(c.Database) {
 		cfg.Database = "postgres"
 	} else if c.Database != "" {
 		return nil, nil, errors.New("--database takes a postgres:// URL; without it the bench uses a new SQLite file")
+	}
+	if c.Nodes > 1 && cfg.Database != "postgres" {
+		return nil, nil, fmt.Errorf("--nodes %d needs a PostgreSQL --database: SQLite serves one process", c.Nodes)
 	}
 	dir, err := os.MkdirTemp("", "hookd-bench-")
 	if err != nil {
@@ -169,13 +197,17 @@ func (c *benchCmd) starter(cfg *bench.Config) (bench.Starter, func(), error) {
 			Pprof:                 c.CPUProfile != "" && scenario == bench.Throughput,
 			ExtraArgs:             c.ExtraServeArg,
 		}
+		if scenario == bench.Soak {
+			// Before --serve-arg, so that one given there still wins.
+			o.ExtraArgs = append([]string{"--retention", c.Retention.String()}, o.ExtraArgs...)
+		}
 		if c.ServerLog {
 			o.Log = os.Stderr
 		}
 		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "%s: starting hookd serve (%s)\n", scenario, cfg.Database)
+			fmt.Fprintf(cfg.Progress, "%s: starting %s serve (%s)\n", scenario, nodes(c.Nodes, exe), cfg.Database)
 		}
-		srv, err := bench.Spawn(ctx, o)
+		srv, err := bench.SpawnNodes(ctx, o, c.Nodes)
 		if err != nil {
 			return nil, err
 		}
@@ -188,6 +220,36 @@ func (c *benchCmd) starter(cfg *bench.Config) (bench.Starter, func(), error) {
 		return srv, nil
 	}
 	return start, cleanup, nil
+}
+
+// serverBinary is the executable the bench starts as its server: its own,
+// or --server-binary, which must be an executable file.
+func (c *benchCmd) serverBinary() (string, error) {
+	if c.ServerBinary == "" {
+		return os.Executable()
+	}
+	path, err := filepath.Abs(c.ServerBinary)
+	if err != nil {
+		return "", fmt.Errorf("--server-binary: %w", err)
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("--server-binary: %w", err)
+	case !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0:
+		return "", fmt.Errorf("--server-binary %s is not an executable file", path)
+	}
+	c.ServerBinary = path
+	return path, nil
+}
+
+// nodes names what the bench starts, for the progress lines.
+func nodes(n int, exe string) string {
+	name := filepath.Base(exe)
+	if n > 1 {
+		return fmt.Sprintf("%d × %s", n, name)
+	}
+	return name
 }
 
 // loopback reports whether a host:port listens on loopback only.
