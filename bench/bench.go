@@ -71,7 +71,7 @@ type Result struct {
 	PublishP99 float64 `json:"publish_p99_ms"`
 
 	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"` // the server's VmHWM (summed over --nodes)
-	CPU                    // CPU seconds per 1,000 deliveries, by process
+	CPU                // CPU seconds per 1,000 deliveries, by process
 
 	// latency
 	TargetRate   float64 `json:"target_rate,omitempty"`

@@ -92,11 +92,11 @@ type SpawnOptions struct {
 	Workers  int    // --workers; 0 for the server's default
 	// MaxEndpointsPerTenant raises the server's limit for wide fan-outs.
 	MaxEndpointsPerTenant int
-	Pprof                 bool     // serve pprof on a free loopback port
+	Pprof                 bool // serve pprof on a free loopback port
 	// AdminKey and EncryptionKey are the server's; "" for new random ones.
 	// Nodes of one PostgreSQL database must share both.
 	AdminKey, EncryptionKey string
-	ExtraArgs             []string // more flags for serve
+	ExtraArgs               []string // more flags for serve
 	// Log receives the server's log lines as they come (nil: kept only to
 	// report a failed start).
 	Log io.Writer
