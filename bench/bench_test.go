@@ -17,6 +17,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/maintenance"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -27,6 +28,14 @@ const testKey = "hk_bench_test_admin_key_0123456789"
 // wired as `hookd serve` wires them) until the test ends.
 func startHookd(t *testing.T) *Server {
 	t.Helper()
+	srv, _ := startHookdRetaining(t, 0)
+	return srv
+}
+
+// startHookdRetaining is startHookd with a retention purge running (none
+// for 0); it also returns the store.
+func startHookdRetaining(t *testing.T, retention time.Duration) (*Server, *sqlite.DB) {
+	t.Helper()
 	key, err := secretbox.ParseKey(secretbox.NewKey())
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +44,8 @@ func startHookd(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"), box)
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	store, err := sqlite.Open(context.Background(), path, box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,13 +59,21 @@ func startHookd(t *testing.T) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(done) }()
+	maintained := make(chan struct{})
+	go func() {
+		if retention > 0 {
+			maintenance.New(store, d, maintenance.Config{Retention: retention, Logger: logger}).Run(ctx)
+		}
+		close(maintained)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		<-maintained
 		hs.Close()
 		store.Close()
 	})
-	return &Server{URL: hs.URL, Key: testKey, PID: os.Getpid(), Workers: 64}
+	return &Server{URL: hs.URL, Key: testKey, PID: os.Getpid(), Workers: 64, Database: path}, store
 }
 
 func same(s *Server) Starter {
