@@ -93,7 +93,9 @@ func TestSoakPurgesBetweenRounds(t *testing.T) {
 // phase is counted once, through its parent's children times; one that
 // starts during it counts in full.
 func TestDatabaseSecondsCountsEndedProcesses(t *testing.T) {
-	s := func(cpu, children time.Duration) procStats { return procStats{comm: "postgres", cpu: cpu, children: children} }
+	s := func(cpu, children time.Duration) procStats {
+		return procStats{comm: "postgres", cpu: cpu, children: children}
+	}
 	start := sample{database: map[int]procStats{
 		1: s(1*time.Second, 5*time.Second), // the postmaster
 		2: s(2*time.Second, 0),             // a backend that ends during the phase, after 0.5 s more
