@@ -32,6 +32,11 @@ type CPU struct {
 	// unlike the figure above, it leaves out other databases' work on a
 	// shared PostgreSQL, and the shared writers (WAL, checkpoints).
 	DatabaseBackendsCPUPer1000 float64 `json:"database_backends_cpu_seconds_per_1000_deliveries,omitempty"`
+	// DatabaseOthersCPUPer1000 is the part spent by backends connected to
+	// other databases, still there at the end: the work of the shared
+	// PostgreSQL's other tenants. The rest of DatabaseCPUPer1000 is the
+	// shared writers' and the backends' that ended.
+	DatabaseOthersCPUPer1000 float64 `json:"database_others_cpu_seconds_per_1000_deliveries,omitempty"`
 	// ServerDatabaseCPUPer1000 is the server's and the database's together.
 	ServerDatabaseCPUPer1000 float64 `json:"server_database_cpu_seconds_per_1000_deliveries,omitempty"`
 	// MachineCPUPer1000 is the whole machine's busy time (/proc/stat: user,
@@ -48,13 +53,13 @@ type CPU struct {
 
 // cpuSeconds are the CPU seconds a phase took, by process.
 type cpuSeconds struct {
-	server, bench, database, backends, machine float64
-	serverKnown, databaseKnown                 bool
+	server, bench, database, backends, others, machine float64
+	serverKnown, databaseKnown                         bool
 }
 
 func (a cpuSeconds) plus(b cpuSeconds) cpuSeconds {
 	return cpuSeconds{server: a.server + b.server, bench: a.bench + b.bench, database: a.database + b.database,
-		backends: a.backends + b.backends, machine: a.machine + b.machine,
+		backends: a.backends + b.backends, others: a.others + b.others, machine: a.machine + b.machine,
 		serverKnown: a.serverKnown && b.serverKnown, databaseKnown: a.databaseKnown && b.databaseKnown}
 }
 
@@ -73,6 +78,7 @@ func (a cpuSeconds) per1000(deliveries int) CPU {
 		db := f(a.database)
 		c.DatabaseCPUPer1000 = &db
 		c.DatabaseBackendsCPUPer1000 = f(a.backends)
+		c.DatabaseOthersCPUPer1000 = f(a.others)
 	}
 	if a.serverKnown && a.databaseKnown {
 		c.ServerDatabaseCPUPer1000 = f(a.server + a.database)
@@ -97,7 +103,7 @@ type sample struct {
 	self      procStats
 	machine   time.Duration
 	database  map[int]procStats // by pid
-	backends  map[int]bool      // pids of the server's database's backends
+	backends  map[int]bool      // backends by pid: true for the server's database's, false for another's
 	machineOK bool
 }
 
@@ -143,7 +149,7 @@ func (m *measure) seconds() (cpuSeconds, sample, error) {
 	switch {
 	case m.dbComm != "":
 		c.databaseKnown = true
-		c.database, c.backends = databaseSeconds(m.start, end)
+		c.database, c.backends, c.others = databaseSeconds(m.start, end)
 	case m.inProcess:
 		c.databaseKnown = true
 	}
@@ -171,9 +177,9 @@ func (m *measure) finish(res *Result, deliveries int) cpuSeconds {
 // samples. Each process counts its own time and that of its children that
 // ended (cutime, cstime), so a backend that ended during the phase is still
 // counted, in the postmaster's figures, once it has been reaped; one that
-// began during it counts in full. The backends' share counts only those
-// still there at the end.
-func databaseSeconds(start, end sample) (all, backends float64) {
+// began during it counts in full. The backends' shares (the server's
+// database's, other databases') count only those still there at the end.
+func databaseSeconds(start, end sample) (all, backends, others float64) {
 	var total time.Duration
 	for pid, p := range end.database {
 		d := p.cpu + p.children
@@ -181,12 +187,16 @@ func databaseSeconds(start, end sample) (all, backends float64) {
 			d -= q.cpu + q.children
 		}
 		total += d
-		if end.backends[pid] {
+		if ours, ok := end.backends[pid]; ok {
 			own := p.cpu
 			if q, ok := start.database[pid]; ok {
 				own -= q.cpu
 			}
-			backends += own.Seconds()
+			if ours {
+				backends += own.Seconds()
+			} else {
+				others += own.Seconds()
+			}
 		}
 	}
 	for pid, q := range start.database {
@@ -194,12 +204,13 @@ func databaseSeconds(start, end sample) (all, backends float64) {
 			total -= q.cpu + q.children // now in its parent's children times
 		}
 	}
-	return total.Seconds(), backends
+	return total.Seconds(), backends, others
 }
 
 // processes reads every process whose comm is comm, and which of them are
-// PostgreSQL backends connected to database dbName (their title, as ps
-// shows it, is "postgres: [cluster: ]user database host(port) state").
+// PostgreSQL backends (their title, as ps shows it, is "postgres:
+// [cluster: ]user database host(port) state"), connected to database dbName
+// (true) or another (false).
 func processes(comm, dbName string) (map[int]procStats, map[int]bool) {
 	all, backends := map[int]procStats{}, map[int]bool{}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
@@ -221,15 +232,28 @@ func processes(comm, dbName string) (map[int]procStats, map[int]bool) {
 			continue
 		}
 		title, _ := os.ReadFile(dir + "/cmdline")
-		if f := strings.Fields(string(bytes.ReplaceAll(title, []byte{0}, []byte{' '}))); len(f) >= 4 && f[0] == comm+":" {
-			// After the optional "cluster:" part: user, database, host.
-			if strings.HasSuffix(f[1], ":") {
-				f = f[1:]
-			}
-			backends[pid] = len(f) >= 3 && f[2] == dbName
+		if db, ok := backendOf(string(bytes.ReplaceAll(title, []byte{0}, []byte{' '})), comm); ok {
+			backends[pid] = db == dbName
 		}
 	}
 	return all, backends
+}
+
+// backendOf reads the database of a PostgreSQL backend from its process
+// title, e.g. "postgres: 15/main: hookd hookd_db 127.0.0.1(5432) idle";
+// false for other processes (writers, autovacuum, the postmaster).
+func backendOf(title, comm string) (database string, ok bool) {
+	f := strings.Fields(title)
+	if len(f) < 4 || f[0] != comm+":" {
+		return "", false
+	}
+	if strings.HasSuffix(f[1], ":") { // the cluster's name
+		f = f[1:]
+	}
+	if len(f) < 4 || !(strings.HasSuffix(f[3], ")") || f[3] == "[local]") {
+		return "", false
+	}
+	return f[2], true
 }
 
 // databaseName is the database a postgres:// URL names.

@@ -133,8 +133,9 @@ func cpuLine(c CPU) string {
 	}
 	if c.DatabaseCPUPer1000 != nil {
 		add("database", *c.DatabaseCPUPer1000)
-		if c.DatabaseBackendsCPUPer1000 != 0 {
-			parts[len(parts)-1] += fmt.Sprintf(" (its backends %.3f)", c.DatabaseBackendsCPUPer1000)
+		if c.DatabaseBackendsCPUPer1000 != 0 || c.DatabaseOthersCPUPer1000 != 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" (of which this database's backends %.3f, other databases' %.3f)",
+				c.DatabaseBackendsCPUPer1000, c.DatabaseOthersCPUPer1000)
 		}
 		if c.CPUPer1000 != 0 {
 			add("server+database", c.ServerDatabaseCPUPer1000)
@@ -159,16 +160,20 @@ func writeRounds(w io.Writer, rounds []Round) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  round\tdeliveries\tlost\tdeliveries/s\tratio\tp99 ms\tCPU s/1k\t+db\tmachine-bench\tpurge wait s\tdeliveries MiB\tattempts MiB\tevents MiB\ttables MiB\tindexes MiB\tfile+WAL MiB\t")
+	fmt.Fprintln(tw, "  round\tdeliveries\tlost\tdeliveries/s\tratio\tp99 ms\tCPU s/1k\t+db\tmachine-bench\tpurge wait s\tdeliveries MiB\tattempts MiB\tevents MiB\ttables MiB\tindexes MiB\tfile+WAL MiB\tdead rows\t")
 	for _, r := range rounds {
 		var db string
 		if r.DatabaseCPUPer1000 != nil {
 			db = dec(r.ServerDatabaseCPUPer1000, 3)
 		}
-		sizes := "\t\t\t\t\t"
+		sizes := "\t\t\t\t\t\t"
 		if d := r.Size; d != nil {
-			sizes = fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", tableMiB(d.Table("deliveries")), tableMiB(d.Table("attempts")),
-				tableMiB(d.Table("events")), mb(d.TableBytes), mb(d.IndexBytes), mb(d.FileBytes+d.WALBytes))
+			var dead int64
+			for _, t := range d.Tables {
+				dead += t.DeadRows
+			}
+			sizes = fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", tableMiB(d.Table("deliveries")), tableMiB(d.Table("attempts")),
+				tableMiB(d.Table("events")), mb(d.TableBytes), mb(d.IndexBytes), mb(d.FileBytes+d.WALBytes), num(float64(dead)))
 		}
 		fmt.Fprintf(tw, "  %d\t%d\t%d\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n", r.Round, r.Deliveries, r.Lost,
 			num(r.DeliveriesPerSecond), ratio(r.CeilingRatio), r.P99, dec(r.CPUPer1000, 3), orDash(db),
@@ -177,7 +182,7 @@ func writeRounds(w io.Writer, rounds []Round) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "  (sizes after the purge: table+indexes of each table; +db: server and database CPU together)")
+	fmt.Fprintln(w, "  (sizes after the purge: table+indexes of each table; +db: server and database CPU together; dead rows: PostgreSQL's count)")
 	for _, r := range rounds {
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "  round %d note: %s\n", r.Round, n)
@@ -195,7 +200,7 @@ func mb(b int64) string {
 	if b == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f", float64(b)/(1<<20))
+	return fmt.Sprintf("%.2f", float64(b)/(1<<20))
 }
 
 func retention(seconds float64) string {

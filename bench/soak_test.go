@@ -100,18 +100,25 @@ func TestDatabaseSecondsCountsEndedProcesses(t *testing.T) {
 		1: s(1*time.Second, 5*time.Second), // the postmaster
 		2: s(2*time.Second, 0),             // a backend that ends during the phase, after 0.5 s more
 		3: s(3*time.Second, 0),             // a backend of the database that works 0.25 s
-	}, backends: map[int]bool{3: true}}
+		5: s(time.Second, 0),               // another database's backend that works 0.125 s
+		6: s(time.Second, 0),               // the WAL writer, which works 0.0625 s
+	}, backends: map[int]bool{3: true, 5: false}}
 	end := sample{database: map[int]procStats{
 		1: s(1*time.Second, 5*time.Second+2500*time.Millisecond),
 		3: s(3250*time.Millisecond, 0),
 		4: s(100*time.Millisecond, 0), // began during the phase
-	}, backends: map[int]bool{3: true, 4: true}}
-	all, backends := databaseSeconds(start, end)
-	if want := 0.5 + 0.25 + 0.1; abs(all-want) > 1e-9 {
+		5: s(1125*time.Millisecond, 0),
+		6: s(1062500*time.Microsecond, 0),
+	}, backends: map[int]bool{3: true, 4: true, 5: false}}
+	all, backends, others := databaseSeconds(start, end)
+	if want := 0.5 + 0.25 + 0.1 + 0.125 + 0.0625; abs(all-want) > 1e-9 {
 		t.Errorf("all processes: %v s, want %v", all, want)
 	}
 	if want := 0.25 + 0.1; abs(backends-want) > 1e-9 {
-		t.Errorf("backends: %v s, want %v", backends, want)
+		t.Errorf("this database's backends: %v s, want %v", backends, want)
+	}
+	if abs(others-0.125) > 1e-9 {
+		t.Errorf("other databases' backends: %v s, want 0.125", others)
 	}
 }
 
@@ -136,6 +143,17 @@ func TestProcessReadings(t *testing.T) {
 	}
 	if after, _ := machineBusy(); after < before+10*time.Millisecond {
 		t.Errorf("the machine's busy time went from %v to %v across 50 ms of this test spinning", before, after)
+	}
+	for title, want := range map[string]string{
+		"postgres: 15/main: postgres hookd_x 127.0.0.1(38668) SELECT": "hookd_x",
+		"postgres: hookd other [local] idle":                          "other",
+		"postgres: 15/main: checkpointer ":                            "",
+		"postgres: 15/main: logical replication launcher ":            "",
+		"/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql":  "",
+	} {
+		if db, ok := backendOf(title, "postgres"); db != want || ok != (want != "") {
+			t.Errorf("backendOf(%q) = %q, %v; want %q", title, db, ok, want)
+		}
 	}
 	if got := databaseName("postgres://u@h:5432/hookd_x?sslmode=disable"); got != "hookd_x" {
 		t.Errorf("databaseName = %q", got)
