@@ -123,6 +123,24 @@ type RecordPlan struct {
 	Failed []int
 }
 
+// DisabledIDs are the ids of the endpoints the plan disables.
+func (p *RecordPlan) DisabledIDs() []string {
+	ids := make([]string, len(p.Disabled))
+	for i, d := range p.Disabled {
+		ids[i] = d.EndpointID
+	}
+	return ids
+}
+
+// FailedResults are the results, of those planned, that failed for good.
+func (p *RecordPlan) FailedResults(results []AttemptResult) []*AttemptResult {
+	failed := make([]*AttemptResult, len(p.Failed))
+	for i, r := range p.Failed {
+		failed[i] = &results[r]
+	}
+	return failed
+}
+
 // DeliveryUpdate is a delivery's state after its result. The attempt's
 // own figures (time, status code, error, duration) come from the result.
 type DeliveryUpdate struct {

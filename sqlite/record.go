@@ -29,15 +29,8 @@ func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult)
 		if err := db.persist(ctx, tx, results, plan); err != nil {
 			return err
 		}
-		disabled = disabled[:0]
-		for _, d := range plan.Disabled {
-			disabled = append(disabled, d.EndpointID)
-		}
-		failed := make([]*hookd.AttemptResult, len(plan.Failed))
-		for i, r := range plan.Failed {
-			failed[i] = &results[r]
-		}
-		return db.opEvents(ctx, tx, failed, disabled)
+		disabled = plan.DisabledIDs()
+		return db.opEvents(ctx, tx, plan.FailedResults(results), disabled)
 	})
 	return disabled, err
 }
