@@ -16,7 +16,12 @@ import (
 // with a tenant "t", an event type "x" and one endpoint allowing maxInFlight.
 func nodes(t testing.TB, n, maxInFlight int) ([]*postgres.DB, string) {
 	t.Helper()
-	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	return nodesOn(t, pgtest.Database(t, os.Getenv(pgtest.EnvVar)), n, maxInFlight)
+}
+
+// nodesOn is nodes on the database at dbURL.
+func nodesOn(t testing.TB, dbURL string, n, maxInFlight int) ([]*postgres.DB, string) {
+	t.Helper()
 	var out []*postgres.DB
 	for range n {
 		out = append(out, openTestDB(t, dbURL))

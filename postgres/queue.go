@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/internal/ids"
 )
 
 // How a claim works, and why it holds across nodes:
@@ -255,69 +252,6 @@ func newLeaseToken() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// RecordAttempts stores attempts and applies their outcomes in one
-// transaction and one round trip: hookd_record_batch (migrations/00003)
-// walks the results endpoint by endpoint, in id order, the lock order of
-// every writer. The operational events of what it failed and disabled
-// follow in the same transaction.
-func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
-	if len(results) == 0 {
-		return nil, nil
-	}
-	// Results of one endpoint keep their order.
-	ordered := slices.Clone(results)
-	slices.SortStableFunc(ordered, func(a, b hookd.AttemptResult) int { return strings.Compare(a.Job.EndpointID, b.Job.EndpointID) })
-	n := len(ordered)
-	var (
-		attemptIDs, deliveryIDs, endpointIDs, tokens = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		urls, headers, errs, bodies                  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		tests, successes, gones                      = make([]bool, n), make([]bool, n), make([]bool, n)
-		numbers, codes                               = make([]int32, n), make([]int32, n)
-		durations                                    = make([]int64, n)
-		ats, nexts                                   = make([]time.Time, n), make([]*time.Time, n)
-	)
-	for i := range ordered {
-		r := &ordered[i]
-		j, a := r.Job, &r.Attempt
-		h, err := json.Marshal(a.RequestHeaders)
-		if err != nil {
-			return nil, fmt.Errorf("record attempts: %w", err)
-		}
-		attemptIDs[i], deliveryIDs[i], endpointIDs[i], tokens[i] = ids.NewAt(ids.Attempt, a.At), j.DeliveryID, j.EndpointID, j.LeaseToken
-		urls[i], headers[i], errs[i], bodies[i] = a.URL, string(h), a.Error, a.ResponseBody
-		tests[i], successes[i], gones[i] = j.Test, r.Outcome.Success, r.Outcome.Gone
-		numbers[i], codes[i] = int32(a.Number), int32(a.StatusCode)
-		durations[i] = time.Duration(a.Duration).Milliseconds()
-		ats[i] = ts(a.At)
-		if !r.NextAttemptAt.IsZero() {
-			next := ts(r.NextAttemptAt)
-			nexts[i] = &next
-		}
-	}
-	var disabled []string
-	err := db.inTx(ctx, "record attempts", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT * FROM hookd_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-			attemptIDs, deliveryIDs, endpointIDs, tokens, tests, numbers, ats, urls, headers, codes, durations, errs, bodies,
-			successes, gones, nexts, ts(db.now()))
-		disabled, err = collect(rows, err, func(r pgx.Rows) (string, error) {
-			var id string
-			return id, r.Scan(&id)
-		})
-		if err != nil {
-			return err
-		}
-		failed, err := db.failedBy(ctx, tx, ordered)
-		if err != nil {
-			return err
-		}
-		return db.opEvents(ctx, tx, failed, disabled)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return disabled, nil
 }
 
 // ReleaseDeliveries hands claimed deliveries back without an attempt, and

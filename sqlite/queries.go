@@ -37,20 +37,21 @@ const (
 	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme FROM endpoints WHERE id = ?`
 	qValidSecrets = `SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`
 
-	// An attempt whose delivery was deleted meanwhile (endpoint or tenant
-	// removed while the request was in flight) has nothing left to log to.
+	// Recording (record.go): what hookd.PlanRecord reads, then its writes.
+	qLeaseToken     = `SELECT lease_token FROM deliveries WHERE id = ?`
+	qEndpointHealth = `SELECT enabled, failure_count, failures_since, last_success_at, last_failure_at FROM endpoints WHERE id = ?`
+	// qFailureStreak is the latest events of the endpoint's failed
+	// non-test deliveries since a time (hookd.EndpointHealth.Streak).
+	qFailureStreak = `SELECT event_id, MAX(finished_at) AS at FROM deliveries
+		WHERE endpoint_id = ? AND status = 'failed' AND test = 0 AND finished_at >= ?
+		GROUP BY event_id ORDER BY at DESC LIMIT ?`
 	qInsertAttempt = `INSERT INTO attempts (id, delivery_id, number, at, url, request_headers, status_code, duration_ms, error, response_body, endpoint_id)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?2)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qRecordDelivery = `UPDATE deliveries SET status = ?, attempts = attempts + 1, run_attempts = run_attempts + 1,
 		next_attempt_at = ?, lease_token = NULL, last_attempt_at = ?, last_status_code = ?, last_error = ?,
-		last_duration_ms = ?, finished_at = ?, updated_at = ? WHERE id = ? AND lease_token = ?`
-	qEndpointEnabled = `SELECT enabled FROM endpoints WHERE id = ?`
-	qHealthSuccess   = `UPDATE endpoints SET failure_count = 0, failures_since = ?, last_success_at = ? WHERE id = ?`
-	qHealthFailed    = `UPDATE endpoints SET failure_count = failure_count + 1, last_failure_at = ? WHERE id = ?`
-	qHealthRetrying  = `UPDATE endpoints SET last_failure_at = ? WHERE id = ?`
-	qFailureStreak   = `SELECT COUNT(DISTINCT d.event_id) FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-		WHERE d.endpoint_id = ? AND d.status = 'failed' AND d.test = 0 AND d.finished_at >= e.failures_since
-		AND e.enabled = 1 AND e.failure_count >= ?`
+		last_duration_ms = ?, finished_at = ?, updated_at = ? WHERE id = ?`
+	qWriteHealth = `UPDATE endpoints SET enabled = ?, failure_count = ?, failures_since = ?, last_success_at = ?, last_failure_at = ?,
+		disabled_reason = COALESCE(?, disabled_reason), updated_at = COALESCE(?, updated_at) WHERE id = ?`
 
 	qSavepoint  = `SAVEPOINT job`
 	qRollbackTo = `ROLLBACK TO job`
@@ -60,6 +61,6 @@ const (
 var hotQueries = []string{
 	qTenantExists, qEventTypeExists, qSubscribers, qEventByKey, qEventByID, qInsertEvent, qInsertNewEvent, qInsertDelivery,
 	qDueEndpoints, qTenantLoad, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
-	qInsertAttempt, qRecordDelivery, qEndpointEnabled, qHealthSuccess, qHealthFailed, qHealthRetrying, qFailureStreak,
+	qLeaseToken, qEndpointHealth, qFailureStreak, qInsertAttempt, qRecordDelivery, qWriteHealth,
 	qSavepoint, qRollbackTo, qRelease,
 }

@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/internal/ids"
 )
 
 // candidate is an endpoint with due work and room for more requests.
@@ -204,168 +202,6 @@ func (db *DB) openSecrets(rows *sql.Rows) ([]string, error) {
 		plain, err := db.box.Open(sealed)
 		return string(plain), err
 	}, "read secrets")
-}
-
-// RecordAttempts stores attempts and applies their outcomes in one
-// transaction, with the operational events of what it failed and disabled.
-func (db *DB) RecordAttempts(ctx context.Context, results []hookd.AttemptResult) ([]string, error) {
-	var disabled []string
-	err := db.inQueueTx(ctx, "record attempts", func(ctx context.Context, tx *sql.Tx) error {
-		disabled = disabled[:0]
-		b := &recordBatch{db: db, ctx: ctx, tx: tx, enabled: map[string]bool{}, success: map[string]int64{}}
-		for i := range results {
-			ids, err := db.record(ctx, tx, b, &results[i])
-			if err != nil {
-				return err
-			}
-			disabled = append(disabled, ids...)
-		}
-		if err := b.flushAll(); err != nil {
-			return err
-		}
-		return db.opEvents(ctx, tx, b.failed, disabled)
-	})
-	return disabled, err
-}
-
-// recordBatch is what one RecordAttempts transaction reads and writes once
-// per endpoint rather than once per result: whether the endpoint is enabled,
-// and its health after a run of successes (each success overwrites the
-// same columns, so only the last of a run needs writing; it is written
-// before any other change to the endpoint's health, and at the end).
-type recordBatch struct {
-	db      *DB
-	ctx     context.Context
-	tx      *sql.Tx
-	enabled map[string]bool
-	success map[string]int64 // endpoint: time of its last success not yet written
-	// failed are the results that failed their delivery for good.
-	failed []*hookd.AttemptResult
-}
-
-func (b *recordBatch) isEnabled(endpointID string) (bool, error) {
-	if enabled, ok := b.enabled[endpointID]; ok {
-		return enabled, nil
-	}
-	var enabled bool
-	if err := b.db.queryRow(b.ctx, b.tx, qEndpointEnabled, endpointID).Scan(&enabled); err != nil {
-		return false, fmt.Errorf("read endpoint: %w", err)
-	}
-	b.enabled[endpointID] = enabled
-	return enabled, nil
-}
-
-// flush writes an endpoint's pending success.
-func (b *recordBatch) flush(endpointID string) error {
-	at, ok := b.success[endpointID]
-	if !ok {
-		return nil
-	}
-	delete(b.success, endpointID)
-	if _, err := b.db.exec(b.ctx, b.tx, qHealthSuccess, at, at, endpointID); err != nil {
-		return fmt.Errorf("update endpoint health: %w", err)
-	}
-	return nil
-}
-
-func (b *recordBatch) flushAll() error {
-	for id := range b.success {
-		if err := b.flush(id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (db *DB) record(ctx context.Context, tx *sql.Tx, b *recordBatch, r *hookd.AttemptResult) ([]string, error) {
-	j, a := r.Job, &r.Attempt
-	at := ms(a.At)
-	headers, _ := json.Marshal(a.RequestHeaders)
-	res, err := db.exec(ctx, tx, qInsertAttempt, ids.NewAt(ids.Attempt, a.At), j.DeliveryID, a.Number, at, a.URL, string(headers),
-		a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody, j.EndpointID)
-	if err != nil {
-		return nil, fmt.Errorf("insert attempt: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, nil // the delivery is gone
-	}
-	enabled, err := b.isEnabled(j.EndpointID)
-	if err != nil {
-		return nil, err
-	}
-	gone := r.Outcome.Gone && !j.Test && enabled
-	status, next, finished := hookd.StatusDelivered, any(nil), any(at)
-	switch {
-	case r.Outcome.Success:
-	case gone || (!enabled && !j.Test && !r.NextAttemptAt.IsZero()):
-		status, finished = hookd.StatusPaused, nil
-	case r.NextAttemptAt.IsZero():
-		status = hookd.StatusFailed
-	default:
-		status, next, finished = hookd.StatusRetrying, ms(r.NextAttemptAt), nil
-	}
-	res, err = db.exec(ctx, tx, qRecordDelivery, status, next, at, a.StatusCode, a.Error, time.Duration(a.Duration).Milliseconds(),
-		finished, ms(db.now()), j.DeliveryID, j.LeaseToken)
-	if err != nil {
-		return nil, fmt.Errorf("update delivery: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	if n > 0 && status == hookd.StatusFailed {
-		b.failed = append(b.failed, r)
-	}
-	if n == 0 || j.Test {
-		// A stale claim (the lease ran out and the delivery moved on) keeps
-		// its attempt in the log but changes nothing else; test deliveries
-		// never touch endpoint health.
-		return nil, nil
-	}
-	return db.applyHealth(ctx, tx, b, j.EndpointID, status, gone, at)
-}
-
-// applyHealth updates the endpoint's counters after an attempt, disabling it
-// on 410 Gone or after AutoDisableAfter permanent failures of distinct events.
-func (db *DB) applyHealth(ctx context.Context, tx *sql.Tx, b *recordBatch, endpointID, status string, gone bool, at int64) ([]string, error) {
-	if status == hookd.StatusDelivered {
-		b.success[endpointID] = at
-		return nil, nil
-	}
-	if err := b.flush(endpointID); err != nil {
-		return nil, err
-	}
-	var err error
-	switch status {
-	case hookd.StatusFailed:
-		_, err = db.exec(ctx, tx, qHealthFailed, at, endpointID)
-	default:
-		_, err = db.exec(ctx, tx, qHealthRetrying, at, endpointID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("update endpoint health: %w", err)
-	}
-	reason := ""
-	if gone {
-		reason = hookd.DisabledGone
-	} else if status == hookd.StatusFailed {
-		var streak int
-		if err := db.queryRow(ctx, tx, qFailureStreak, endpointID, hookd.AutoDisableAfter).Scan(&streak); err != nil {
-			return nil, fmt.Errorf("count failure streak: %w", err)
-		}
-		if streak >= hookd.AutoDisableAfter {
-			reason = hookd.DisabledAuto
-		}
-	}
-	if reason == "" {
-		return nil, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`,
-		reason, at, endpointID); err != nil {
-		return nil, fmt.Errorf("disable endpoint: %w", err)
-	}
-	if err := pauseDeliveries(ctx, tx, endpointID, at); err != nil {
-		return nil, err
-	}
-	b.enabled[endpointID] = false
-	return []string{endpointID}, nil
 }
 
 // ReleaseDeliveries hands claimed deliveries back without an attempt.

@@ -169,4 +169,28 @@ var recordTests = []testCase{
 			}
 		}
 	}},
+	{"DisableInOneBatchPausesTheRest", func(f *fixture) {
+		ten, ep := f.tenantWithEndpoint()
+		for range hookd.AutoDisableAfter + 2 {
+			f.publishType(ten.ID, typeCreated)
+		}
+		T, retry := f.at(time.Minute), f.at(time.Hour)
+		jobs := f.claimN(T, hookd.AutoDisableAfter+2)
+		// A retry before the fifth failure, then the failures, then a retry
+		// after it, all in one call: both retries end paused.
+		rs := []hookd.AttemptResult{result(jobs[0], T, false, retry)}
+		for _, j := range jobs[1 : hookd.AutoDisableAfter+1] {
+			rs = append(rs, result(j, T, false, time.Time{}))
+		}
+		rs = append(rs, result(jobs[hookd.AutoDisableAfter+1], T, false, retry))
+		f.diff("disabled", []string{ep.ID}, f.record(rs...))
+		f.wantStatus(ten.ID, jobs[0].DeliveryID, hookd.StatusPaused)
+		f.wantStatus(ten.ID, jobs[hookd.AutoDisableAfter+1].DeliveryID, hookd.StatusPaused)
+		e := f.getEndpoint(ten.ID, ep.ID)
+		if e.Enabled || e.DisabledReason != hookd.DisabledAuto || e.FailureCount != hookd.AutoDisableAfter || e.LastFailureAt == nil {
+			f.Errorf("endpoint: Enabled %v, DisabledReason %q, FailureCount %d, LastFailureAt %v; want false, %q, %d, set",
+				e.Enabled, e.DisabledReason, e.FailureCount, e.LastFailureAt, hookd.DisabledAuto, hookd.AutoDisableAfter)
+		}
+		f.claimNone(f.at(2*time.Hour), "the endpoint is disabled")
+	}},
 }
