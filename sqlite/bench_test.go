@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/storetest"
 )
 
 func benchStore(b *testing.B) *DB {
@@ -168,3 +169,18 @@ func BenchmarkRecord(b *testing.B) { benchCycle(b, false, true) }
 
 // BenchmarkClaimRecord is a delivery's whole store work after publish.
 func BenchmarkClaimRecord(b *testing.B) { benchCycle(b, true, true) }
+
+// BenchmarkClaimRecordWithHistory: does finished work keep costing the claim
+// and the record (storetest.BenchDecay)? Run with -benchtime 1x.
+func BenchmarkClaimRecordWithHistory(b *testing.B) {
+	storetest.BenchDecay(b, func(t testing.TB) hookd.Store {
+		key, _ := secretbox.ParseKey(secretbox.NewKey())
+		box, _ := secretbox.New(key)
+		db, err := Open(context.Background(), filepath.Join(t.TempDir(), "decay.db"), box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, storetest.DecayConfig{N: 5000, History: 50000, IdleEndpoints: 100, Batch: 100, CPU: cpuTime})
+}
