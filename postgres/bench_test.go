@@ -84,7 +84,8 @@ func BenchmarkClaimRecordWithHistory(b *testing.B) {
 		dbURL = pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 		return openTestDB(t, dbURL)
 	}, storetest.DecayConfig{N: 5000, History: 50000, IdleEndpoints: 100, Batch: 256,
-		CPU: func() time.Duration { return processCPU() + backendCPU(b, dbURL) }})
+		CPU:  func() time.Duration { return processCPU() + backendCPU(b, dbURL) },
+		Size: func() int64 { return tablesSize(b, dbURL) }})
 }
 
 // backendCPU is the CPU time of the PostgreSQL backends now connected to
@@ -117,6 +118,22 @@ func backendCPU(t testing.TB, dbURL string) time.Duration {
 		}
 	}
 	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+// tablesSize is the size of deliveries, attempts and events with their
+// indexes and TOAST.
+func tablesSize(t testing.TB, dbURL string) int64 {
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var n int64
+	if err := conn.QueryRow(t.Context(), `SELECT pg_total_relation_size('deliveries') + pg_total_relation_size('attempts')
+		+ pg_total_relation_size('events')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // processCPU is this process's user and system CPU time so far.

@@ -23,6 +23,8 @@ type DecayConfig struct {
 	// CPU is the CPU time spent so far by this process and the database
 	// (for PostgreSQL, its backends); CPU per delivery is what it adds.
 	CPU func() time.Duration
+	// Size is the store's size on disk, bytes (nil: not reported).
+	Size func() int64
 }
 
 // BenchDecay measures whether finished work keeps costing the hot path:
@@ -30,10 +32,14 @@ type DecayConfig struct {
 // again after History finished deliveries accumulated ("history"), and
 // again after the retention purge removed them ("purged"). It reports each
 // round's deliveries/s and CPU µs per delivery, and the rounds' rates as
-// ratios to the first. open returns a fresh store.
+// ratios to the first. With cfg.Size it reports the size after each round
+// and after History more and another purge ("again"): retention that
+// reuses the space it frees keeps that near the size after "purged".
+// open returns a fresh store.
 func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig) {
 	ctx := context.Background()
 	var rate, cpu [3]float64
+	var size [4]float64
 	for b.Loop() {
 		s := open(b)
 		d := &decay{b: b, ctx: ctx, s: s, cfg: cfg}
@@ -45,7 +51,11 @@ func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig
 			r, c := d.measure()
 			rate[i] += r
 			cpu[i] += c
+			size[i] += d.size()
 		}
+		d.run(cfg.History)
+		d.purge()
+		size[3] += d.size()
 	}
 	n := float64(b.N)
 	for i, name := range []string{"fresh", "history", "purged"} {
@@ -54,6 +64,18 @@ func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig
 	}
 	b.ReportMetric(rate[1]/rate[0], "history/fresh")
 	b.ReportMetric(rate[2]/rate[0], "purged/fresh")
+	if cfg.Size != nil {
+		for i, name := range []string{"fresh", "history", "purged", "again"} {
+			b.ReportMetric(size[i]/n/(1<<20), name+"-MiB")
+		}
+	}
+}
+
+func (d *decay) size() float64 {
+	if d.cfg.Size == nil {
+		return 0
+	}
+	return float64(d.cfg.Size())
 }
 
 type decay struct {
