@@ -77,15 +77,22 @@ func BenchmarkClaimRecord256(b *testing.B) {
 
 // BenchmarkClaimRecordWithHistory: does finished work keep costing the claim
 // and the record (storetest.BenchDecay)? CPU counts this process and the
-// database's backends serving this test's database. Run with -benchtime 1x.
+// database's backends serving this test's database. With
+// HOOKD_BENCH_VACUUM=1 each purge is followed by the VACUUM autovacuum
+// would run (for servers where it is off, as on this project's CI).
+// Run with -benchtime 1x.
 func BenchmarkClaimRecordWithHistory(b *testing.B) {
 	var dbURL string
+	var afterPurge func()
+	if os.Getenv("HOOKD_BENCH_VACUUM") == "1" {
+		afterPurge = func() { adminExec(b, dbURL, "VACUUM deliveries, attempts, events") }
+	}
 	storetest.BenchDecay(b, func(t testing.TB) hookd.Store {
 		dbURL = pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 		return openTestDB(t, dbURL)
 	}, storetest.DecayConfig{N: 5000, History: 50000, IdleEndpoints: 100, Batch: 256,
 		CPU:  func() time.Duration { return processCPU() + backendCPU(b, dbURL) },
-		Size: func() int64 { return tablesSize(b, dbURL) }})
+		Size: func() int64 { return tablesSize(b, dbURL) }, AfterPurge: afterPurge})
 }
 
 // backendCPU is the CPU time of the PostgreSQL backends now connected to
@@ -118,6 +125,17 @@ func backendCPU(t testing.TB, dbURL string) time.Duration {
 		}
 	}
 	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+func adminExec(t testing.TB, dbURL, sql string) {
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }
 
 // tablesSize is the size of deliveries, attempts and events with their
