@@ -1,11 +1,21 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
+	"github.com/hookd/hookd/storetest"
 )
 
 // BenchmarkPublishOne is one event per transaction, the unbatched API path.
@@ -63,4 +73,92 @@ func BenchmarkClaimRecord256(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(batch*b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+// BenchmarkClaimRecordWithHistory: does finished work keep costing the claim
+// and the record (storetest.BenchDecay)? CPU counts this process and the
+// database's backends serving this test's database. With
+// HOOKD_BENCH_VACUUM=1 each purge is followed by the VACUUM autovacuum
+// would run (for servers where it is off, as on this project's CI).
+// Run with -benchtime 1x.
+func BenchmarkClaimRecordWithHistory(b *testing.B) {
+	var dbURL string
+	var afterPurge func()
+	if os.Getenv("HOOKD_BENCH_VACUUM") == "1" {
+		afterPurge = func() { adminExec(b, dbURL, "VACUUM deliveries, attempts, events") }
+	}
+	storetest.BenchDecay(b, func(t testing.TB) hookd.Store {
+		dbURL = pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+		return openTestDB(t, dbURL)
+	}, storetest.DecayConfig{N: 5000, History: 50000, IdleEndpoints: 100, Batch: 256,
+		CPU:  func() time.Duration { return processCPU() + backendCPU(b, dbURL) },
+		Size: func() int64 { return tablesSize(b, dbURL) }, AfterPurge: afterPurge})
+}
+
+// backendCPU is the CPU time of the PostgreSQL backends now connected to
+// dbURL's database (the server runs on this machine; /proc/<pid>/stat).
+func backendCPU(t testing.TB, dbURL string) time.Duration {
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	rows, err := conn.Query(t.Context(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks int64
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// Fields after the parenthesised command: utime and stime are the 12th and 13th.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		for _, s := range f[11:13] {
+			n, _ := strconv.ParseInt(s, 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+func adminExec(t testing.TB, dbURL, sql string) {
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// tablesSize is the size of deliveries, attempts and events with their
+// indexes and TOAST.
+func tablesSize(t testing.TB, dbURL string) int64 {
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var n int64
+	if err := conn.QueryRow(t.Context(), `SELECT pg_total_relation_size('deliveries') + pg_total_relation_size('attempts')
+		+ pg_total_relation_size('events')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// processCPU is this process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

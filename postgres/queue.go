@@ -16,7 +16,7 @@ import (
 
 // How a claim works, and why it holds across nodes:
 //
-//  1. qDueEndpoints finds endpoints with due work, oldest work first, whose
+//  1. qDueEndpoints finds endpoints with due work (qWaiting), oldest work first, whose
 //     room and whose tenant's room look positive (a hint: this snapshot may
 //     predate other claims). Of those it keeps as many as the claim has
 //     slots, picked as the levelling would fill them: a tenant's r-th
@@ -36,22 +36,26 @@ import (
 //  4. qLease leases each endpoint's share of due rows, FOR UPDATE SKIP
 //     LOCKED, and returns them with their event payloads.
 const (
-	qDueEndpoints = `WITH held AS (
-			SELECT tenant_id, count(*) AS n FROM (
-				SELECT tenant_id FROM deliveries WHERE lease_token IS NOT NULL AND next_attempt_at > $1
-				UNION ALL SELECT tenant_id FROM orphaned_leases WHERE lease_end > $1) l
-			GROUP BY tenant_id),
+	// Starting from qWaiting, the cost follows the endpoints with work
+	// waiting, not every endpoint ever created; only their tenants' leases
+	// are counted.
+	qDueEndpoints = qWaiting + `,
+		c AS (
+			SELECT e.id, e.tenant_id, e.max_in_flight, o.oldest FROM waiting w JOIN endpoints e ON e.id = w.endpoint_id
+			CROSS JOIN LATERAL (SELECT min(d.next_attempt_at) AS oldest FROM deliveries d
+				WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying')) o
+			WHERE o.oldest <= $1),
+		held AS MATERIALIZED (
+			SELECT t.id AS tenant_id, coalesce(t.max_in_flight, $3) AS cap,
+				(SELECT count(*) FROM deliveries l WHERE l.tenant_id = t.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $1)
+				+ (SELECT count(*) FROM orphaned_leases o WHERE o.tenant_id = t.id AND o.lease_end > $1) AS n
+			FROM tenants t WHERE t.id IN (SELECT tenant_id FROM c)),
 		due AS (
-			SELECT c.id, c.tenant_id, c.oldest, coalesce(h.n, 0) AS held,
+			SELECT c.id, c.tenant_id, c.oldest, h.n AS held,
 				row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.oldest, c.id) AS rank
-			FROM (SELECT e.id, e.tenant_id, e.max_in_flight,
-					(SELECT min(d.next_attempt_at) FROM deliveries d
-						WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
-				FROM endpoints e) c
-			JOIN tenants t ON t.id = c.tenant_id LEFT JOIN held h ON h.tenant_id = c.tenant_id
-			WHERE c.oldest <= $1 AND c.max_in_flight > (SELECT count(*) FROM deliveries l
-				WHERE l.endpoint_id = c.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $1)
-				AND coalesce(t.max_in_flight, $3) > coalesce(h.n, 0))
+			FROM c JOIN held h ON h.tenant_id = c.tenant_id
+			WHERE h.cap > h.n AND c.max_in_flight > (SELECT count(*) FROM deliveries l
+				WHERE l.endpoint_id = c.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $1))
 		SELECT id, tenant_id FROM (SELECT * FROM due ORDER BY held + rank, oldest LIMIT $2) picked ORDER BY oldest`
 	qLockTenants = `SELECT id FROM tenants WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 	qTenantLoads = `SELECT t.id, coalesce(t.max_in_flight, 0), (SELECT count(*) FROM deliveries l
@@ -102,7 +106,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		hint = math.MaxInt32
 	}
 	var jobs []*hookd.Job
-	err := db.inTx(ctx, "claim deliveries", func(tx pgx.Tx) error {
+	err := db.inIndexScanTx(ctx, "claim deliveries", func(tx pgx.Tx) error {
 		jobs = nil
 		rows, err := tx.Query(ctx, qDueEndpoints, now, limit, hint)
 		var tenants []string
@@ -248,6 +252,18 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 	return nil
 }
 
+// inIndexScanTx runs fn in a transaction that reads the queue's partial
+// indexes by index scans only. Their entries of rows that moved on (leased,
+// recorded) stay until vacuum; an index scan that finds one dead marks it so
+// (kill_prior_tuple) and the next scan skips it without reading the table,
+// while a bitmap scan, which the planner prefers for the estimated few rows,
+// reads the table for every such entry on every claim: the claim grew
+// ×30 slower with the dead lease entries of a minute's work (docs/scaling.md).
+func (db *DB) inIndexScanTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
+	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL enable_bitmapscan = off"}, fn)
+	return db.fail(what, err)
+}
+
 func newLeaseToken() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
@@ -273,10 +289,23 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 	return nil
 }
 
-// NextDueAt returns when the earliest waiting delivery becomes claimable.
+// qWaiting lists each endpoint with deliveries waiting by walking
+// deliveries_due one endpoint at a time (a skip scan: one index descent per
+// endpoint).
+const qWaiting = `WITH RECURSIVE waiting AS (
+		(SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at IS NOT NULL
+			ORDER BY endpoint_id LIMIT 1)
+		UNION ALL
+		SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN ('pending', 'retrying')
+				AND d.next_attempt_at IS NOT NULL AND d.endpoint_id > w.endpoint_id ORDER BY d.endpoint_id LIMIT 1)
+		FROM waiting w WHERE w.endpoint_id IS NOT NULL)`
+
+// NextDueAt returns when the earliest waiting delivery becomes claimable:
+// the earliest of each waiting endpoint's, from deliveries_due.
 func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
 	var next *time.Time
-	err := db.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next)
+	err := db.pool.QueryRow(ctx, qWaiting+` SELECT min((SELECT min(d.next_attempt_at) FROM deliveries d
+		WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying'))) FROM waiting w`).Scan(&next)
 	if err != nil || next == nil {
 		return time.Time{}, false, db.fail("next due", err)
 	}
@@ -285,8 +314,11 @@ func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
 
 // CountQueue counts deliveries due and not leased, and deliveries leased.
 func (db *DB) CountQueue(ctx context.Context, now time.Time) (due, inFlight int, err error) {
-	err = db.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1),
-		(SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL AND next_attempt_at > $1)`, ts(now)).Scan(&due, &inFlight)
-	return due, inFlight, db.fail("count queue", err)
+	err = db.inIndexScanTx(ctx, "count queue", func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, qWaiting+` SELECT
+			(SELECT coalesce(sum((SELECT count(*) FROM deliveries d WHERE d.endpoint_id = w.endpoint_id
+				AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $1)), 0) FROM waiting w),
+			(SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL AND next_attempt_at > $1)`, ts(now)).Scan(&due, &inFlight)
+	})
+	return due, inFlight, err
 }

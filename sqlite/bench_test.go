@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/storetest"
 )
 
 func benchStore(b *testing.B) *DB {
@@ -168,3 +170,29 @@ func BenchmarkRecord(b *testing.B) { benchCycle(b, false, true) }
 
 // BenchmarkClaimRecord is a delivery's whole store work after publish.
 func BenchmarkClaimRecord(b *testing.B) { benchCycle(b, true, true) }
+
+// BenchmarkClaimRecordWithHistory: does finished work keep costing the claim
+// and the record (storetest.BenchDecay)? Run with -benchtime 1x.
+func BenchmarkClaimRecordWithHistory(b *testing.B) {
+	var path string
+	storetest.BenchDecay(b, func(t testing.TB) hookd.Store {
+		key, _ := secretbox.ParseKey(secretbox.NewKey())
+		box, _ := secretbox.New(key)
+		path = filepath.Join(t.TempDir(), "decay.db")
+		db, err := Open(context.Background(), path, box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, storetest.DecayConfig{N: 5000, History: 50000, IdleEndpoints: 100, Batch: 100, CPU: cpuTime,
+		Size: func() int64 { // the file and its WAL
+			var n int64
+			for _, p := range []string{path, path + "-wal"} {
+				if fi, err := os.Stat(p); err == nil {
+					n += fi.Size()
+				}
+			}
+			return n
+		}})
+}

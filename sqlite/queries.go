@@ -2,6 +2,15 @@ package sqlite
 
 // Statements of the hot paths (publish, claim, record), prepared once at Open.
 const (
+	// qWaiting lists each endpoint with deliveries waiting (and a last
+	// NULL) by walking deliveries_due one endpoint at a time: a skip scan,
+	// one index descent per endpoint.
+	qWaiting = `WITH RECURSIVE waiting(endpoint_id) AS (
+		SELECT (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY endpoint_id LIMIT 1)
+		UNION ALL
+		SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status IN ('pending', 'retrying') AND d.endpoint_id > w.endpoint_id
+			ORDER BY d.endpoint_id LIMIT 1) FROM waiting w WHERE w.endpoint_id IS NOT NULL)`
+
 	qTenantExists    = `SELECT 1 FROM tenants WHERE id = ?`
 	qEventTypeExists = `SELECT 1 FROM event_types WHERE name = ?`
 	qSubscribers     = `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = ?`
@@ -14,14 +23,15 @@ const (
 	qInsertDelivery = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	qDueEndpoints = `SELECT id, tenant_id, room, timeout_ms, rate_limit, rate_tokens, rate_updated_at FROM (
-		SELECT e.id, e.tenant_id, e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at,
-			e.max_in_flight - (SELECT COUNT(*) FROM deliveries l
-				WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > ?1) AS room,
-			(SELECT MIN(d.next_attempt_at) FROM deliveries d
-				WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'retrying')) AS oldest
-		FROM endpoints e)
-		WHERE oldest <= ?1 ORDER BY oldest` // room > 0 is checked in Go: here it would count twice
+	// Starting from qWaiting, the claim's cost follows the endpoints with
+	// work waiting, not every endpoint ever created.
+	qDueEndpoints = qWaiting + ` SELECT e.id, e.tenant_id, e.max_in_flight - (SELECT COUNT(*) FROM deliveries l
+			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > ?1) AS room,
+		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at
+		FROM (SELECT endpoint_id, (SELECT MIN(d.next_attempt_at) FROM deliveries d
+				WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying')) AS oldest
+			FROM waiting w WHERE endpoint_id IS NOT NULL) o JOIN endpoints e ON e.id = o.endpoint_id
+		WHERE o.oldest <= ?1 ORDER BY o.oldest` // room > 0 is checked in Go: here it would count twice
 	// qTenantLoad is a due tenant's own cap (0: none) and its live leases,
 	// with those of its deleted endpoints' requests.
 	qTenantLoad = `SELECT COALESCE(max_in_flight, 0), (SELECT COUNT(*) FROM deliveries

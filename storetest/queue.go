@@ -153,6 +153,54 @@ var queueTests = []testCase{
 			f.Errorf("NextDueAt with everything delivered = %v, %v, %v; want false", at, ok, err)
 		}
 	}},
+	{"NextDueAndCountAcrossEndpoints", func(f *fixture) {
+		// Both read each waiting endpoint's earliest from deliveries_due.
+		a, _ := f.tenantWithEndpoint()
+		b, first := f.tenantWithEndpoint()
+		f.endpoint(b.ID)
+		f.publishType(a.ID, typeCreated)
+		f.publishType(b.ID, typeCreated) // to both of b's endpoints
+		T := f.at(time.Minute)
+		jobs := f.claim(T, 10)
+		if len(jobs) != 3 {
+			f.Fatalf("claimed %d, want 3", len(jobs))
+		}
+		retryA, retryB, retryC := f.at(20*time.Minute), f.at(10*time.Minute), f.at(15*time.Minute)
+		for _, j := range jobs {
+			switch {
+			case j.TenantID == a.ID:
+				f.fail(j, T, retryA)
+			case j.EndpointID == first.ID:
+				f.fail(j, T, retryB)
+			default:
+				f.fail(j, T, retryC)
+			}
+		}
+		due, ok, err := f.s.NextDueAt(f.ctx)
+		f.must(err, "NextDueAt")
+		if !ok || !due.Equal(retryB) {
+			f.Errorf("NextDueAt = %v, %v; want the earliest retry %v", due, ok, retryB)
+		}
+		qc, ok := f.s.(hookd.QueueCounter)
+		if !ok {
+			return
+		}
+		count := func(at time.Time, wantDue, wantLeased int, what string) {
+			f.Helper()
+			d, l, err := qc.CountQueue(f.ctx, at)
+			f.must(err, "CountQueue")
+			if d != wantDue || l != wantLeased {
+				f.Errorf("CountQueue %s = %d due, %d leased; want %d, %d", what, d, l, wantDue, wantLeased)
+			}
+		}
+		count(T, 0, 0, "after the failures")
+		count(f.at(16*time.Minute), 2, 0, "after two retries are due")
+		if j := f.claimOne(retryB); j.EndpointID != first.ID {
+			f.Errorf("claimed at b's first retry: endpoint %s, want %s", j.EndpointID, first.ID)
+		}
+		count(retryB, 0, 1, "with b's first retry leased")
+		count(f.at(time.Hour), 3, 0, "after every retry and the lease ran out")
+	}},
 	{"ReleaseMakesDueAgain", func(f *fixture) {
 		ten, _ := f.tenantWithEndpoint()
 		f.publishType(ten.ID, typeCreated)
