@@ -2,15 +2,9 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/pgtest"
@@ -27,11 +21,6 @@ func BenchmarkRecord256(b *testing.B) {
 	db := dbs[0]
 	ctx := context.Background()
 	publishN(b, db, b.N)
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var cpu, pgCPU, wall time.Duration
 	b.ResetTimer()
 	b.StopTimer()
@@ -45,7 +34,7 @@ func BenchmarkRecord256(b *testing.B) {
 			results[i] = hookd.AttemptResult{Job: j, Outcome: hookd.Outcome{Success: true},
 				Attempt: hookd.Attempt{Number: j.Attempt, At: time.Now(), URL: j.URL, StatusCode: 200, Duration: hookd.Millis(time.Millisecond)}}
 		}
-		pg0 := backendCPU(b, conn)
+		pg0 := backendCPU(b, dbURL)
 		cpu0, wall0 := processCPU(), time.Now()
 		b.StartTimer()
 		if _, err := db.RecordAttempts(ctx, results); err != nil {
@@ -54,43 +43,10 @@ func BenchmarkRecord256(b *testing.B) {
 		b.StopTimer()
 		cpu += processCPU() - cpu0
 		wall += time.Since(wall0)
-		pgCPU += backendCPU(b, conn) - pg0
+		pgCPU += backendCPU(b, dbURL) - pg0
 		done += len(jobs)
 	}
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(pgCPU.Nanoseconds())/float64(b.N), "pg-cpu-ns/op")
 	b.ReportMetric(float64(b.N)/wall.Seconds(), "deliveries/s")
-}
-
-// backendCPU is the user and system CPU so far of the backends connected
-// to conn's database, conn's own excluded.
-func backendCPU(b *testing.B, conn *pgx.Conn) time.Duration {
-	rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total time.Duration
-	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue // ended meanwhile
-		}
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(utime+stime) * (time.Second / 100) // clock ticks: USER_HZ is 100 on Linux
-	}
-	return total
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
