@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +21,6 @@ type publishTx struct {
 	tx          pgx.Tx
 	tenantID    string
 	now         time.Time
-	knownTypes  map[string]bool
 	subscribers []hookd.Subscriber
 	deliveries  [][]any // rows to copy into deliveries
 }
@@ -35,19 +35,12 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 	var err error
 	for range publishAttempts {
 		err = db.inTx(ctx, "publish events", func(tx pgx.Tx) error {
-			results = results[:0]
 			p, err := db.beginPublish(ctx, tx, tenantID)
 			if err != nil {
 				return err
 			}
-			for i := range events {
-				r, err := p.publish(&events[i], i, len(events))
-				if err != nil {
-					return err
-				}
-				results = append(results, r)
-			}
-			return p.flush()
+			results, err = p.publishAll(events)
+			return err
 		})
 		if !isUniqueViolation(err) {
 			break
@@ -64,7 +57,7 @@ func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*pu
 	if err := tenantExists(ctx, tx, tenantID); err != nil {
 		return nil, err
 	}
-	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now()), knownTypes: map[string]bool{}}
+	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now())}
 	rows, err := tx.Query(ctx, `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = $1`, tenantID)
 	p.subscribers, err = collect(rows, err, func(r pgx.Rows) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
@@ -76,94 +69,90 @@ func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*pu
 	return p, nil
 }
 
-// field names the offending event in a batch, or the field of a single event.
-func batchField(i, n int, field string) string {
-	if n == 1 {
-		return field
+// publishAll reads what the batch depends on in one round trip (types,
+// earlier events by key and by id), lets hookd.PlanPublish decide, and
+// writes the plan.
+func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+	var types, keys, eventIDs []string
+	for i := range events {
+		ev := &events[i]
+		types = append(types, ev.Type)
+		if ev.IdempotencyKey != "" {
+			keys = append(keys, "key:"+ev.IdempotencyKey)
+		}
+		if ev.ID != "" {
+			eventIDs = append(eventIDs, ev.ID)
+		}
 	}
-	return fmt.Sprintf("events[%d].%s", i, field)
-}
-
-func (p *publishTx) checkType(name string, i, n int) error {
-	if p.knownTypes[name] {
-		return nil
+	r := &hookd.PublishRead{Subscribers: p.subscribers, KnownTypes: map[string]bool{},
+		ByKey: map[string]hookd.StoredEvent{}, ByID: map[string]hookd.StoredEvent{}}
+	var b pgx.Batch
+	b.Queue(`SELECT name FROM event_types WHERE name = ANY($1)`, types).Query(func(rows pgx.Rows) error {
+		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+			var name string
+			err := row.Scan(&name)
+			r.KnownTypes[name] = true
+			return struct{}{}, err
+		})
+		return err
+	})
+	earlier := func(where string, values []string, into func(key string, e hookd.StoredEvent)) {
+		if len(values) == 0 {
+			return
+		}
+		b.Queue(`SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND `+where,
+			p.tenantID, values).Query(func(rows pgx.Rows) error {
+			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+				var key string
+				var e hookd.StoredEvent
+				err := row.Scan(&key, &e.ID, &e.Deliveries, &e.RequestHash)
+				into(key, e)
+				return struct{}{}, err
+			})
+			return err
+		})
 	}
-	var one int
-	err := p.tx.QueryRow(p.ctx, `SELECT 1 FROM event_types WHERE name = $1`, name).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return hookd.Invalid(batchField(i, n, "type"), "event type %q is not in the catalogue", name)
+	earlier(`idempotency_key = ANY($2)`, keys, func(key string, e hookd.StoredEvent) { r.ByKey[strings.TrimPrefix(key, "key:")] = e })
+	earlier(`id = ANY($2)`, eventIDs, func(_ string, e hookd.StoredEvent) { r.ByID[e.ID] = e })
+	if err := p.tx.SendBatch(p.ctx, &b).Close(); err != nil {
+		return nil, fmt.Errorf("read for publish: %w", err)
 	}
+	plans, err := hookd.PlanPublish(events, r)
 	if err != nil {
-		return fmt.Errorf("check event type: %w", err)
+		return nil, err
 	}
-	p.knownTypes[name] = true
-	return nil
+	var ins pgx.Batch
+	results := make([]hookd.PublishResult, len(plans))
+	for i := range plans {
+		pl := &plans[i]
+		results[i] = pl.Result
+		if !pl.New {
+			continue
+		}
+		ev := pl.Event
+		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)`,
+			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt))
+		p.queueDeliveries(pl.Result.ID, ev.Type, false, pl.Deliveries)
+	}
+	if ins.Len() > 0 {
+		if err := p.tx.SendBatch(p.ctx, &ins).Close(); err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+	}
+	return results, p.flush()
 }
 
-// publish stores one event, or finds the earlier publish with its key or
-// id. Keys and ids live in separate namespaces of idempotency_key ("key:"
-// and "id:"), so a header key can never collide with another event's id.
-func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, error) {
-	if err := p.checkType(ev.Type, i, n); err != nil {
-		return hookd.PublishResult{}, err
-	}
-	if ev.IdempotencyKey != "" {
-		r, found, err := p.previous(ev, `idempotency_key = $2`, "key:"+ev.IdempotencyKey, "idempotency key "+ev.IdempotencyKey)
-		if found || err != nil {
-			return r, err
+// queueDeliveries queues the deliveries hookd.FanOut made for flush; a
+// paused one has no due time.
+func (p *publishTx) queueDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery) {
+	for _, d := range ds {
+		next := &p.now
+		if d.Status == hookd.StatusPaused {
+			next = nil
 		}
-	}
-	id, key := ev.ID, "key:"+ev.IdempotencyKey
-	if id != "" {
-		r, found, err := p.previous(ev, `id = $2`, id, "event id "+id)
-		if found && err == nil && ev.IdempotencyKey != "" {
-			err = hookd.Errorf(hookd.ECONFLICT, "event id %q was already published under another idempotency key", id)
-		}
-		if found || err != nil {
-			return r, err
-		}
-	} else {
-		id = ids.NewAt(ids.Event, ev.CreatedAt)
-	}
-	if ev.IdempotencyKey == "" {
-		key = "id:" + id
-	}
-	subs := hookd.Matching(p.subscribers, ev.Type)
-	if _, err := p.tx.Exec(p.ctx, `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)`,
-		p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, len(subs), ts(ev.CreatedAt)); err != nil {
-		return hookd.PublishResult{}, fmt.Errorf("insert event: %w", err)
-	}
-	p.fanOut(id, ev.Type, false, subs)
-	return hookd.PublishResult{ID: id, Deliveries: len(subs)}, nil
-}
-
-// previous looks up an earlier publish by id or idempotency key (where).
-// The same request again is a duplicate; a different one is a conflict.
-func (p *publishTx) previous(ev *hookd.NewEvent, where, value, what string) (hookd.PublishResult, bool, error) {
-	var r hookd.PublishResult
-	var hash string
-	err := p.tx.QueryRow(p.ctx, `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND `+where, p.tenantID, value).
-		Scan(&r.ID, &r.Deliveries, &hash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, fmt.Errorf("check %s: %w", what, err)
-	}
-	r, err = hookd.Republished(r, hash, ev.RequestHash, what)
-	return r, true, err
-}
-
-// fanOut queues one delivery per subscriber; a disabled endpoint's waits, paused.
-func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []hookd.Subscriber) {
-	for _, s := range subs {
-		status, next := hookd.StatusPending, &p.now
-		if !s.Enabled && !test {
-			status, next = hookd.StatusPaused, nil
-		}
-		p.deliveries = append(p.deliveries, []any{ids.New(ids.Delivery), p.tenantID, eventID, s.ID, eventType,
-			status, test, next, p.now, p.now})
+		p.deliveries = append(p.deliveries, []any{d.ID, p.tenantID, eventID, d.EndpointID, eventType,
+			d.Status, test, next, p.now, p.now})
 	}
 }
 
@@ -192,8 +181,11 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if len(target) == 0 {
 			return notFound("endpoint", endpointID)
 		}
-		if err := p.checkType(ev.Type, 0, 1); err != nil {
-			return err
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM event_types WHERE name = $1`, ev.Type).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+			return hookd.Invalid("type", "event type %q is not in the catalogue", ev.Type)
+		} else if err != nil {
+			return fmt.Errorf("check event type: %w", err)
 		}
 		if err := db.checkTestRate(ctx, tx, tenantID, endpointID); err != nil {
 			return err
@@ -206,7 +198,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 			VALUES ($1, $2, $3, $4, $5, '', true, 1, $6)`, tenantID, id, ev.Type, ev.Payload, "id:"+id, ts(ev.CreatedAt)); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		p.fanOut(id, ev.Type, true, target)
+		p.queueDeliveries(id, ev.Type, true, hookd.FanOut(target, true))
 		deliveryID = p.deliveries[0][0].(string)
 		return p.flush()
 	})

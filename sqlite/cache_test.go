@@ -31,7 +31,7 @@ func TestPublishCacheEmptiedByOtherJobs(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = p.publish(&hookd.NewEvent{ID: id, Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}, 0, 1)
+			_, err = p.publishAll([]hookd.NewEvent{{ID: id, Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}})
 			return err
 		}}
 	}

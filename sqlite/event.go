@@ -41,27 +41,100 @@ func (c *publishCache) reset() {
 	clear(c.types)
 }
 
-// PublishEvents stores events and their deliveries in one transaction.
+// PublishEvents stores events and their deliveries in one transaction:
+// it reads what the batch depends on, hookd.PlanPublish decides, and the
+// plan is written.
 func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
-	results := make([]hookd.PublishResult, 0, len(events))
+	var results []hookd.PublishResult
 	err := db.inPublishTx(ctx, "publish events", func(ctx context.Context, tx *sql.Tx) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
-		for i := range events {
-			r, err := p.publish(&events[i], i, len(events))
-			if err != nil {
-				return err
-			}
-			results = append(results, r)
-		}
-		return nil
+		results, err = p.publishAll(events)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// publishAll reads what the batch depends on, plans it and writes the plan.
+func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+	read, err := p.read(events)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := hookd.PlanPublish(events, read)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]hookd.PublishResult, len(plans))
+	for i := range plans {
+		if err := p.store(&plans[i]); err != nil {
+			return nil, err
+		}
+		results[i] = plans[i].Result
+	}
+	return results, nil
+}
+
+// read gathers what hookd.PlanPublish needs of the batch.
+func (p *publishTx) read(events []hookd.NewEvent) (*hookd.PublishRead, error) {
+	r := &hookd.PublishRead{Subscribers: p.subscribers, KnownTypes: map[string]bool{},
+		ByKey: map[string]hookd.StoredEvent{}, ByID: map[string]hookd.StoredEvent{}}
+	for i := range events {
+		ev := &events[i]
+		if !r.KnownTypes[ev.Type] {
+			known, err := p.knownType(ev.Type)
+			if err != nil {
+				return nil, err
+			}
+			r.KnownTypes[ev.Type] = known
+		}
+		if ev.IdempotencyKey != "" {
+			if err := p.lookup(r.ByKey, ev.IdempotencyKey, qEventByKey, "key:"+ev.IdempotencyKey); err != nil {
+				return nil, err
+			}
+		}
+		if ev.ID != "" {
+			if err := p.lookup(r.ByID, ev.ID, qEventByID, ev.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// lookup adds the earlier event found by query (by key or id) to found.
+func (p *publishTx) lookup(found map[string]hookd.StoredEvent, name, query, value string) error {
+	if _, ok := found[name]; ok {
+		return nil
+	}
+	var e hookd.StoredEvent
+	err := p.db.queryRow(p.ctx, p.tx, query, p.tenantID, value).Scan(&e.ID, &e.Deliveries, &e.RequestHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check earlier event: %w", err)
+	}
+	found[name] = e
+	return nil
+}
+
+// store writes a planned new event and its deliveries.
+func (p *publishTx) store(plan *hookd.PlannedEvent) error {
+	if !plan.New {
+		return nil
+	}
+	ev := plan.Event
+	if err := p.exec(qInsertEvent, p.tenantID, plan.Result.ID, ev.Type, ev.Payload, plan.Key, ev.RequestHash, false,
+		len(plan.Deliveries), ms(ev.CreatedAt)); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return p.insertDeliveries(plan.Result.ID, ev.Type, false, plan.Deliveries)
 }
 
 func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*publishTx, error) {
@@ -97,98 +170,33 @@ func (p *publishTx) exec(query string, args ...any) error {
 	return err
 }
 
-// field names the offending event in a batch, or the field of a single event.
-func batchField(i, n int, field string) string {
-	if n == 1 {
-		return field
-	}
-	return fmt.Sprintf("events[%d].%s", i, field)
-}
-
-func (p *publishTx) checkType(name string, i, n int) error {
+// knownType reports whether the catalogue holds the type.
+func (p *publishTx) knownType(name string) (bool, error) {
 	if p.knownTypes[name] {
-		return nil
+		return true, nil
 	}
 	var one int
 	err := p.db.queryRow(p.ctx, p.tx, qEventTypeExists, name).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return hookd.Invalid(batchField(i, n, "type"), "event type %q is not in the catalogue", name)
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("check event type: %w", err)
+		return false, fmt.Errorf("check event type: %w", err)
 	}
 	p.knownTypes[name] = true
-	return nil
+	return true, nil
 }
 
-// publish stores one event, or finds the earlier publish with its key or
-// id. Keys and ids live in separate namespaces of idempotency_key, so a
-// header key can never collide with another event's id.
-func (p *publishTx) publish(ev *hookd.NewEvent, i, n int) (hookd.PublishResult, error) {
-	if err := p.checkType(ev.Type, i, n); err != nil {
-		return hookd.PublishResult{}, err
-	}
-	if ev.IdempotencyKey != "" {
-		r, found, err := p.previous(ev, qEventByKey, "key:"+ev.IdempotencyKey, "idempotency key "+ev.IdempotencyKey)
-		if found || err != nil {
-			return r, err
+// insertDeliveries inserts the deliveries hookd.FanOut made; a paused one
+// has no due time.
+func (p *publishTx) insertDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery) error {
+	for _, d := range ds {
+		next := any(p.now)
+		if d.Status == hookd.StatusPaused {
+			next = nil
 		}
-	}
-	id, key := ev.ID, "key:"+ev.IdempotencyKey
-	if id == "" {
-		id = ids.NewAt(ids.Event, ev.CreatedAt)
-	}
-	if ev.IdempotencyKey == "" {
-		key = "id:" + id
-	}
-	subs := hookd.Matching(p.subscribers, ev.Type)
-	// Insert first: an id published before is rare (a retried request), and
-	// the conflict finds it as cheaply as a lookup beforehand would.
-	res, err := p.db.exec(p.ctx, p.tx, qInsertNewEvent, p.tenantID, id, ev.Type, ev.Payload, key, ev.RequestHash, false, len(subs), ms(ev.CreatedAt))
-	if err != nil {
-		return hookd.PublishResult{}, fmt.Errorf("insert event: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		r, found, err := p.previous(ev, qEventByID, id, "event id "+id)
-		if found && err == nil && ev.IdempotencyKey != "" {
-			err = hookd.Errorf(hookd.ECONFLICT, "event id %q was already published under another idempotency key", id)
-		}
-		if !found && err == nil {
-			err = fmt.Errorf("insert event %s: conflicts with a stored event", id)
-		}
-		return r, err
-	}
-	if err := p.fanOut(id, ev.Type, false, subs); err != nil {
-		return hookd.PublishResult{}, err
-	}
-	return hookd.PublishResult{ID: id, Deliveries: len(subs)}, nil
-}
-
-// previous looks up an earlier publish by id or idempotency key (query).
-// The same request again is a duplicate; a different one is a conflict.
-func (p *publishTx) previous(ev *hookd.NewEvent, query, value, what string) (hookd.PublishResult, bool, error) {
-	var r hookd.PublishResult
-	var hash string
-	err := p.db.queryRow(p.ctx, p.tx, query, p.tenantID, value).Scan(&r.ID, &r.Deliveries, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, fmt.Errorf("check %s: %w", what, err)
-	}
-	r, err = hookd.Republished(r, hash, ev.RequestHash, what)
-	return r, true, err
-}
-
-// fanOut inserts one delivery per subscriber; a disabled endpoint's waits, paused.
-func (p *publishTx) fanOut(eventID, eventType string, test bool, subs []hookd.Subscriber) error {
-	for _, s := range subs {
-		status, next := hookd.StatusPending, any(p.now)
-		if !s.Enabled && !test {
-			status, next = hookd.StatusPaused, nil
-		}
-		if err := p.exec(qInsertDelivery, ids.New(ids.Delivery), p.tenantID, eventID, s.ID, eventType,
-			status, test, next, p.now, p.now); err != nil {
+		if err := p.exec(qInsertDelivery, d.ID, p.tenantID, eventID, d.EndpointID, eventType,
+			d.Status, test, next, p.now, p.now); err != nil {
 			return fmt.Errorf("insert delivery: %w", err)
 		}
 	}
@@ -212,7 +220,10 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if len(target) == 0 {
 			return notFound("endpoint", endpointID)
 		}
-		if err := p.checkType(ev.Type, 0, 1); err != nil {
+		if known, err := p.knownType(ev.Type); err != nil || !known {
+			if err == nil {
+				err = hookd.Invalid("type", "event type %q is not in the catalogue", ev.Type)
+			}
 			return err
 		}
 		if err := db.checkTestRate(ctx, tx, tenantID, endpointID); err != nil {
@@ -225,7 +236,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt)); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		if err := p.fanOut(id, ev.Type, true, target); err != nil {
+		if err := p.insertDeliveries(id, ev.Type, true, hookd.FanOut(target, true)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE tenant_id = ? AND event_id = ?`, tenantID, id).Scan(&deliveryID)

@@ -31,8 +31,8 @@ func (db *DB) opEvents(ctx context.Context, tx *sql.Tx, failed []*hookd.AttemptR
 	}
 	return hookd.WriteOpEvents(db.ops, failed, eps, db.now(), func(tenantID string, events []hookd.NewEvent) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
-		for i := 0; err == nil && i < len(events); i++ {
-			_, err = p.publish(&events[i], i, len(events))
+		if err == nil {
+			_, err = p.publishAll(events)
 		}
 		return err
 	})

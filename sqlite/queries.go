@@ -18,8 +18,6 @@ const (
 	qEventByID       = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND id = ?`
 	qInsertEvent     = `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// qInsertNewEvent inserts nothing when the id (or key) is taken.
-	qInsertNewEvent = qInsertEvent + ` ON CONFLICT DO NOTHING`
 	qInsertDelivery = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
@@ -69,7 +67,7 @@ const (
 )
 
 var hotQueries = []string{
-	qTenantExists, qEventTypeExists, qSubscribers, qEventByKey, qEventByID, qInsertEvent, qInsertNewEvent, qInsertDelivery,
+	qTenantExists, qEventTypeExists, qSubscribers, qEventByKey, qEventByID, qInsertEvent, qInsertDelivery,
 	qDueEndpoints, qTenantLoad, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
 	qLeaseToken, qEndpointHealth, qFailureStreak, qInsertAttempt, qRecordDelivery, qWriteHealth,
 	qSavepoint, qRollbackTo, qRelease,

@@ -1,0 +1,177 @@
+package hookd
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// The publish algorithm. A store reads what a publish depends on (the
+// tenant's subscribers, which of the batch's types are in the catalogue, the
+// earlier events with the batch's keys and ids: PublishRead), PlanPublish
+// decides, and the store persists the plan in the same transaction. The
+// hand-off (PlanHandOff) then decides which of the new deliveries the
+// publish leases to its caller.
+
+// Subscriber is what fan-out needs of an endpoint.
+type Subscriber struct {
+	ID         string
+	Enabled    bool
+	EventTypes []string
+}
+
+// Subscribed reports whether a subscription list wants eventType: it names
+// the type or holds AllEventTypes.
+func Subscribed(types []string, eventType string) bool {
+	return slices.Contains(types, AllEventTypes) || slices.Contains(types, eventType)
+}
+
+// Matching returns the subscribers that want eventType.
+func Matching(subs []Subscriber, eventType string) []Subscriber {
+	var out []Subscriber
+	for _, s := range subs {
+		if Subscribed(s.EventTypes, eventType) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Republished judges a publish whose id or idempotency key was seen before
+// (what names which): the same request again returns the first result,
+// marked Duplicate; a different one is a conflict.
+func Republished(first PublishResult, firstHash, requestHash, what string) (PublishResult, error) {
+	if firstHash != requestHash {
+		return PublishResult{}, Errorf(ECONFLICT, "%s was already used for a different request", what)
+	}
+	first.Duplicate = true
+	return first, nil
+}
+
+// StoredEvent is an earlier event a publish found by key or id.
+type StoredEvent struct {
+	ID          string
+	Deliveries  int
+	RequestHash string
+}
+
+// PublishRead is what a store read for one publish. ByKey holds the earlier
+// events found by the batch's idempotency keys (the keys as given, without
+// the stored "key:" prefix), ByID those found by the batch's explicit ids;
+// an absent entry means none. PlanPublish adds the batch's own new events to
+// both, so a batch repeating a key or id sees its first use.
+type PublishRead struct {
+	Subscribers []Subscriber
+	KnownTypes  map[string]bool // the batch's types that are in the catalogue
+	ByKey       map[string]StoredEvent
+	ByID        map[string]StoredEvent
+}
+
+// PlannedEvent is one event of a publish as decided: a duplicate (New false,
+// nothing to store) or a new event with its deliveries.
+type PlannedEvent struct {
+	Result PublishResult
+	New    bool
+	// Key is the stored idempotency key: "key:" and the given key, or "id:"
+	// and the id, so that a header key never collides with another event's id.
+	Key        string
+	Event      *NewEvent
+	Deliveries []NewDelivery
+}
+
+// NewDelivery is a delivery a publish creates.
+type NewDelivery struct {
+	ID         string
+	EndpointID string
+	// Status is StatusPending (due now) or StatusPaused (its endpoint is
+	// disabled: no due time until it is enabled).
+	Status string
+	// Leased is set by PlanHandOff: the delivery is created leased to the
+	// publishing node.
+	Leased bool
+}
+
+// PlanPublish decides every event of a batch given what the store read:
+// EINVALID for a type not in the catalogue, ECONFLICT for a key or id
+// reused for another request (or an id published under another key), a
+// duplicate for the same request again, else a new event fanned out to the
+// subscribers that want its type. An error fails the whole batch.
+func PlanPublish(events []NewEvent, r *PublishRead) ([]PlannedEvent, error) {
+	if r.ByKey == nil {
+		r.ByKey = map[string]StoredEvent{}
+	}
+	if r.ByID == nil {
+		r.ByID = map[string]StoredEvent{}
+	}
+	plans := make([]PlannedEvent, len(events))
+	for i := range events {
+		ev := &events[i]
+		if !r.KnownTypes[ev.Type] {
+			return nil, Invalid(batchField(i, len(events), "type"), "event type %q is not in the catalogue", ev.Type)
+		}
+		if ev.IdempotencyKey != "" {
+			if first, ok := r.ByKey[ev.IdempotencyKey]; ok {
+				res, err := Republished(first.result(), first.RequestHash, ev.RequestHash, "idempotency key "+ev.IdempotencyKey)
+				if err != nil {
+					return nil, err
+				}
+				plans[i] = PlannedEvent{Result: res, Event: ev}
+				continue
+			}
+		}
+		id := ev.ID
+		if id != "" {
+			if first, ok := r.ByID[id]; ok {
+				what := "event id " + id
+				res, err := Republished(first.result(), first.RequestHash, ev.RequestHash, what)
+				if err == nil && ev.IdempotencyKey != "" {
+					err = Errorf(ECONFLICT, "event id %q was already published under another idempotency key", id)
+				}
+				if err != nil {
+					return nil, err
+				}
+				plans[i] = PlannedEvent{Result: res, Event: ev}
+				continue
+			}
+		} else {
+			id = ids.NewAt(ids.Event, ev.CreatedAt)
+		}
+		key := "key:" + ev.IdempotencyKey
+		if ev.IdempotencyKey == "" {
+			key = "id:" + id
+		}
+		p := PlannedEvent{New: true, Key: key, Event: ev, Deliveries: FanOut(Matching(r.Subscribers, ev.Type), false)}
+		p.Result = PublishResult{ID: id, Deliveries: len(p.Deliveries)}
+		plans[i] = p
+		stored := StoredEvent{ID: id, Deliveries: len(p.Deliveries), RequestHash: ev.RequestHash}
+		r.ByID[id] = stored
+		if ev.IdempotencyKey != "" {
+			r.ByKey[ev.IdempotencyKey] = stored
+		}
+	}
+	return plans, nil
+}
+
+func (s StoredEvent) result() PublishResult { return PublishResult{ID: s.ID, Deliveries: s.Deliveries} }
+
+// FanOut makes one delivery per subscriber; a disabled endpoint's waits,
+// paused, except a test delivery's, which is due at once.
+func FanOut(subs []Subscriber, test bool) []NewDelivery {
+	out := make([]NewDelivery, len(subs))
+	for i, s := range subs {
+		out[i] = NewDelivery{ID: ids.New(ids.Delivery), EndpointID: s.ID, Status: StatusPending}
+		if !s.Enabled && !test {
+			out[i].Status = StatusPaused
+		}
+	}
+	return out
+}
+
+// batchField names the offending event in a batch, or the field of a single event.
+func batchField(i, n int, field string) string {
+	if n == 1 {
+		return field
+	}
+	return fmt.Sprintf("events[%d].%s", i, field)
+}
