@@ -10,9 +10,7 @@ import (
 // The publish algorithm. A store reads what a publish depends on (the
 // tenant's subscribers, which of the batch's types are in the catalogue, the
 // earlier events with the batch's keys and ids: PublishRead), PlanPublish
-// decides, and the store persists the plan in the same transaction. The
-// hand-off (PlanHandOff) then decides which of the new deliveries the
-// publish leases to its caller.
+// decides, and the store persists the plan in the same transaction.
 
 // Subscriber is what fan-out needs of an endpoint.
 type Subscriber struct {
@@ -87,9 +85,6 @@ type NewDelivery struct {
 	// Status is StatusPending (due now) or StatusPaused (its endpoint is
 	// disabled: no due time until it is enabled).
 	Status string
-	// Leased is set by PlanHandOff: the delivery is created leased to the
-	// publishing node.
-	Leased bool
 }
 
 // PlanPublish decides every event of a batch given what the store read:

@@ -211,13 +211,9 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 		if takes[i] == 0 {
 			continue
 		}
-		timeout := cands[id].settings.Timeout
-		if timeout == 0 {
-			timeout = hookd.DefaultTimeout // see hookd.DefaultTimeout: the dispatcher pads its grace
-		}
 		endpointIDs = append(endpointIDs, id)
 		take = append(take, int32(takes[i]))
-		leaseEnd = append(leaseEnd, now.Add(timeout+leaseGrace))
+		leaseEnd = append(leaseEnd, hookd.LeaseEnd(now, cands[id].settings.Timeout, leaseGrace))
 	}
 	if len(endpointIDs) == 0 {
 		return nil

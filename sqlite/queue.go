@@ -49,11 +49,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 			if c.take == 0 {
 				continue
 			}
-			timeout := time.Duration(c.timeoutMs) * time.Millisecond
-			if timeout == 0 {
-				timeout = hookd.DefaultTimeout // see hookd.DefaultTimeout: the dispatcher pads its grace
-			}
-			leaseEnd := ms(now.Add(timeout + leaseGrace))
+			leaseEnd := ms(hookd.LeaseEnd(now, time.Duration(c.timeoutMs)*time.Millisecond, leaseGrace))
 			rows, err := db.query(ctx, tx, qLease, token, leaseEnd, c.id, ms(now), c.take)
 			if err != nil {
 				return fmt.Errorf("lease: %w", err)
