@@ -96,24 +96,27 @@ func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, 
 		})
 		return err
 	})
+	// One point lookup per key and id, pipelined: "= ANY($2)" let the
+	// generic plan of the prepared statement match on tenant_id alone and
+	// filter, reading every event of the tenant (and every dead version)
+	// on each publish, which grew with history.
 	earlier := func(where string, values []string, into func(key string, e hookd.StoredEvent)) {
-		if len(values) == 0 {
-			return
-		}
-		b.Queue(`SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND `+where,
-			p.tenantID, values).Query(func(rows pgx.Rows) error {
-			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
-				var key string
-				var e hookd.StoredEvent
-				err := row.Scan(&key, &e.ID, &e.Deliveries, &e.RequestHash)
-				into(key, e)
-				return struct{}{}, err
+		for _, v := range values {
+			b.Queue(`SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND `+where,
+				p.tenantID, v).Query(func(rows pgx.Rows) error {
+				_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+					var key string
+					var e hookd.StoredEvent
+					err := row.Scan(&key, &e.ID, &e.Deliveries, &e.RequestHash)
+					into(key, e)
+					return struct{}{}, err
+				})
+				return err
 			})
-			return err
-		})
+		}
 	}
-	earlier(`idempotency_key = ANY($2)`, keys, func(key string, e hookd.StoredEvent) { r.ByKey[strings.TrimPrefix(key, "key:")] = e })
-	earlier(`id = ANY($2)`, eventIDs, func(_ string, e hookd.StoredEvent) { r.ByID[e.ID] = e })
+	earlier(`idempotency_key = $2`, keys, func(key string, e hookd.StoredEvent) { r.ByKey[strings.TrimPrefix(key, "key:")] = e })
+	earlier(`id = $2`, eventIDs, func(_ string, e hookd.StoredEvent) { r.ByID[e.ID] = e })
 	if err := p.tx.SendBatch(p.ctx, &b).Close(); err != nil {
 		return nil, fmt.Errorf("read for publish: %w", err)
 	}
