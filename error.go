@@ -90,3 +90,9 @@ func (v *Validation) Err() error {
 	}
 	return &Error{Code: EINVALID, Message: "validation failed", Fields: v.fields}
 }
+
+// NotInCatalogue is the EINVALID error for an event type the catalogue
+// does not hold, on field.
+func NotInCatalogue(field, name string) *Error {
+	return Invalid(field, "event type %q is not in the catalogue", name)
+}

@@ -103,7 +103,7 @@ func PlanPublish(events []NewEvent, r *PublishRead) ([]PlannedEvent, error) {
 	for i := range events {
 		ev := &events[i]
 		if !r.KnownTypes[ev.Type] {
-			return nil, Invalid(batchField(i, len(events), "type"), "event type %q is not in the catalogue", ev.Type)
+			return nil, NotInCatalogue(batchField(i, len(events), "type"), ev.Type)
 		}
 		if ev.IdempotencyKey != "" {
 			if first, ok := r.ByKey[ev.IdempotencyKey]; ok {

@@ -214,11 +214,11 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return hookd.Invalid("event_type", "is required")
 	}
 	if !hookd.ValidID(in.EventType) { // no such type can exist; the store is not asked
-		return hookd.Invalid("event_type", "event type %q is not in the catalogue", in.EventType)
+		return hookd.NotInCatalogue("event_type", in.EventType)
 	}
 	et, err := s.store.EventType(r.Context(), in.EventType)
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
-		return hookd.Invalid("event_type", "event type %q is not in the catalogue", in.EventType)
+		return hookd.NotInCatalogue("event_type", in.EventType)
 	}
 	if err != nil {
 		return err

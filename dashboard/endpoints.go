@@ -239,7 +239,7 @@ func (h *Handler) testEndpoint(c *call) error {
 	name := c.r.PostFormValue("event_type")
 	et, err := h.store.EventType(ctx, name)
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
-		return hookd.Invalid("event_type", "event type %q is not in the catalogue", name)
+		return hookd.NotInCatalogue("event_type", name)
 	}
 	if err != nil {
 		return err

@@ -186,7 +186,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		}
 		var one int
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM event_types WHERE name = $1`, ev.Type).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
-			return hookd.Invalid("type", "event type %q is not in the catalogue", ev.Type)
+			return hookd.NotInCatalogue("type", ev.Type)
 		} else if err != nil {
 			return fmt.Errorf("check event type: %w", err)
 		}

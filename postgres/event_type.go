@@ -70,7 +70,7 @@ func checkEventTypes(ctx context.Context, tx pgx.Tx, field string, types []strin
 	if err != nil {
 		return err
 	}
-	return hookd.Invalid(field, "event type %q is not in the catalogue", missing)
+	return hookd.NotInCatalogue(field, missing)
 }
 
 func nullJSON(b json.RawMessage) *string {

@@ -222,7 +222,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		}
 		if known, err := p.knownType(ev.Type); err != nil || !known {
 			if err == nil {
-				err = hookd.Invalid("type", "event type %q is not in the catalogue", ev.Type)
+				err = hookd.NotInCatalogue("type", ev.Type)
 			}
 			return err
 		}

@@ -73,7 +73,7 @@ func (db *DB) checkEventTypes(ctx context.Context, tx *sql.Tx, field string, typ
 		var one int
 		err := db.queryRow(ctx, tx, qEventTypeExists, t).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return hookd.Invalid(field, "event type %q is not in the catalogue", t)
+			return hookd.NotInCatalogue(field, t)
 		}
 		if err != nil {
 			return fmt.Errorf("check event type: %w", err)
