@@ -350,7 +350,7 @@ func TestEndpointForm(t *testing.T) {
 	}
 	bad := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {""}, "url": {"http://127.0.0.1/x"},
 		"header_name": {"Content-Type"}, "header_value": {"text/plain"}, "retry_schedule": {"1m, soon"}, "timeout_seconds": {"99"}, "max_in_flight": {"9"}, "rate_limit_per_second": {"x"}})
-	for _, want := range []string{"is required", "must use https", "cannot be overridden", "soon", "between 1 and 60", "choose at least one event type",
+	for _, want := range []string{"is required", "must use https", "cannot be overridden", "soon", "between 1 and 60", "choose all event types, or only the ones you tick",
 		"between 1 and 8", "must be a whole number"} {
 		if !strings.Contains(bad.body, want) {
 			t.Errorf("the form does not say %q", want)
@@ -364,7 +364,7 @@ func TestEndpointForm(t *testing.T) {
 	}
 
 	ok := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {"New hook"}, "url": {"https://hooks.example.com/in"},
-		"event_types": {"contact.created"}, "header_name": {"X-Api-Key", ""}, "header_value": {"k-1", ""}, "retry_schedule": {"10s 1m"}, "timeout_seconds": {"5"}, "signature_scheme": {"timestamped"}, "max_in_flight": {"3"}, "rate_limit_per_second": {"20"}})
+		"subscribe": {"chosen"}, "event_types": {"contact.created"}, "header_name": {"X-Api-Key", ""}, "header_value": {"k-1", ""}, "retry_schedule": {"10s 1m"}, "timeout_seconds": {"5"}, "signature_scheme": {"timestamped"}, "max_in_flight": {"3"}, "rate_limit_per_second": {"20"}})
 	if ok.status != http.StatusSeeOther {
 		t.Fatalf("good form: %d\n%s", ok.status, ok.body)
 	}
@@ -389,7 +389,7 @@ func TestEndpointForm(t *testing.T) {
 	if strings.Contains(edit.body, "k-1") || strings.Contains(u.get("/dashboard/t/a/endpoints/"+e.epA.ID+"/edit").body, "very-secret-a") {
 		t.Fatal("the edit form shows a saved header value")
 	}
-	saved := u.post(loc+"/edit", url.Values{"csrf": {csrf}, "name": {"Renamed"}, "url": {"https://hooks.example.com/in"}, "event_types": {"*"},
+	saved := u.post(loc+"/edit", url.Values{"csrf": {csrf}, "name": {"Renamed"}, "url": {"https://hooks.example.com/in"}, "subscribe": {"all"},
 		"header_name": {"X-Api-Key", "X-Other"}, "header_value": {"", "v2"}, "retry_schedule": {""}, "timeout_seconds": {""}, "signature_scheme": {""}})
 	if saved.status != http.StatusSeeOther {
 		t.Fatalf("edit: %d\n%s", saved.status, saved.body)
@@ -398,7 +398,7 @@ func TestEndpointForm(t *testing.T) {
 	if ep.Name != "Renamed" || ep.Headers["X-Api-Key"] != "k-1" || ep.Headers["X-Other"] != "v2" || ep.RetrySchedule != nil || ep.Timeout != 0 || ep.SignatureScheme != "" || ep.EventTypes[0] != "*" {
 		t.Errorf("edited endpoint = %+v", ep)
 	}
-	u.post(loc+"/edit", url.Values{"csrf": {csrf}, "name": {"Renamed"}, "url": {"https://hooks.example.com/in"}, "event_types": {"*"},
+	u.post(loc+"/edit", url.Values{"csrf": {csrf}, "name": {"Renamed"}, "url": {"https://hooks.example.com/in"}, "subscribe": {"all"},
 		"header_name": {"", "X-Other"}, "header_value": {"", ""}})
 	if ep, _ = e.store.Endpoint(t.Context(), "a", id); len(ep.Headers) != 1 || ep.Headers["X-Other"] != "v2" {
 		t.Errorf("after clearing a header's name: headers %v, want only X-Other kept", ep.Headers)
@@ -438,7 +438,7 @@ func TestRevealAndLimits(t *testing.T) {
 	if !strings.Contains(u.get(loc).body, secrets[0]) {
 		t.Error("the revealed secret is not shown")
 	}
-	p := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {"Two"}, "url": {"https://example.com/2"}, "event_types": {"*"}})
+	p := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {"Two"}, "url": {"https://example.com/2"}, "subscribe": {"all"}})
 	if p.status != 422 || !strings.Contains(p.body, "the most allowed") {
 		t.Errorf("over the endpoint limit: %d", p.status)
 	}
@@ -549,5 +549,60 @@ func TestTestEventLimit(t *testing.T) {
 	after, _ := e.store.Deliveries(t.Context(), hookd.DeliveryFilter{TenantID: "a"}, hookd.Page{Limit: 100})
 	if len(after) != len(before) {
 		t.Errorf("the refused test event created %d deliveries", len(after)-len(before))
+	}
+}
+
+// TestEndpointFormSubscription: "All event types" is an explicit choice,
+// never a default, and a form that both chooses it and ticks types is
+// refused rather than saved as "everything".
+func TestEndpointFormSubscription(t *testing.T) {
+	e := newEnv(t, nil)
+	u := e.user().signedIn("a", hookd.RoleAdmin)
+	csrf := u.csrf("/dashboard/t/a/endpoints/new")
+	form := u.get("/dashboard/t/a/endpoints/new")
+	if strings.Contains(form.body, `value="all" checked`) || strings.Contains(form.body, `value="chosen" checked`) {
+		t.Error("the new endpoint form preselects a subscription")
+	}
+	if !strings.Contains(form.body, "No event types chosen yet.") {
+		t.Error("the new endpoint form does not say that nothing is chosen yet")
+	}
+	before, _ := e.store.CountEndpoints(t.Context(), "a")
+	for _, c := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"no choice", url.Values{"event_types": {"contact.created"}}, "choose all event types, or only the ones you tick"},
+		{"all and ticked", url.Values{"subscribe": {"all"}, "event_types": {"contact.created"}}, "also ticked some"},
+		{"chosen, none ticked", url.Values{"subscribe": {"chosen"}}, "tick at least one event type"},
+		{"chosen with a wildcard", url.Values{"subscribe": {"chosen"}, "event_types": {"*"}}, "tick event types by name"},
+		{"unknown choice", url.Values{"subscribe": {"some"}, "event_types": {"contact.created"}}, "choose all event types, or only the ones you tick"},
+	} {
+		c.form.Set("csrf", csrf)
+		c.form.Set("name", "Picker")
+		c.form.Set("url", "https://hooks.example.com/in")
+		p := u.post("/dashboard/t/a/endpoints", c.form)
+		if p.status != 422 || !strings.Contains(p.body, c.want) {
+			t.Errorf("%s: %d, want 422 saying %q", c.name, p.status, c.want)
+		}
+	}
+	if n, _ := e.store.CountEndpoints(t.Context(), "a"); n != before {
+		t.Fatalf("refused forms created %d endpoints", n-before)
+	}
+
+	ok := u.post("/dashboard/t/a/endpoints", url.Values{"csrf": {csrf}, "name": {"One type"}, "url": {"https://hooks.example.com/in"},
+		"subscribe": {"chosen"}, "event_types": {"contact.created"}})
+	if ok.status != http.StatusSeeOther {
+		t.Fatalf("one type: %d\n%s", ok.status, ok.body)
+	}
+	loc := ok.header.Get("Location")
+	ep, err := e.store.Endpoint(t.Context(), "a", loc[strings.LastIndex(loc, "/")+1:])
+	must(t, err)
+	if len(ep.EventTypes) != 1 || ep.EventTypes[0] != "contact.created" {
+		t.Errorf("saved subscription %v, want exactly [contact.created]", ep.EventTypes)
+	}
+	edit := u.get(loc + "/edit")
+	if !strings.Contains(edit.body, `value="chosen" checked`) || !strings.Contains(edit.body, "Receives only: contact.created.") {
+		t.Error("the edit form does not show the saved subscription back")
 	}
 }

@@ -19,7 +19,7 @@ type endpointForm struct {
 	Name        string
 	URL         string
 	Description string
-	AllTypes    bool
+	Subscribe   string // subscribeAll, subscribeChosen, or "" until the user chooses
 	Types       []typeChoice
 	Headers     []headerRow
 	Schedule    string
@@ -36,6 +36,41 @@ type endpointForm struct {
 	// MaxInFlightLimit is the deployment's bound on max_in_flight.
 	MaxInFlightLimit int
 }
+
+// The form's two explicit subscriptions: every type (including later ones),
+// or only the ticked types. Neither is preselected on a new endpoint.
+const (
+	subscribeAll    = "all"
+	subscribeChosen = "chosen"
+)
+
+// The picker's summary phrases; app.js reads them from the page's data-*
+// attributes to keep the summary true as boxes are ticked.
+const (
+	summaryAll  = "Receives every event type, including types added later."
+	summaryNone = "No event types chosen yet."
+	summaryOnly = "Receives only: "
+)
+
+// Summary says what the endpoint will receive, as the form stands.
+func (f *endpointForm) Summary() string {
+	if f.Subscribe == subscribeAll {
+		return summaryAll
+	}
+	var names []string
+	for _, t := range f.Types {
+		if t.Checked {
+			names = append(names, t.Name)
+		}
+	}
+	if len(names) == 0 {
+		return summaryNone
+	}
+	return summaryOnly + strings.Join(names, ", ") + "."
+}
+
+// SummaryPhrases are the summary's fixed parts, for the script.
+func (f *endpointForm) SummaryPhrases() [3]string { return [3]string{summaryAll, summaryNone, summaryOnly} }
 
 type typeChoice struct {
 	Name, Description string
@@ -77,16 +112,19 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		f.Types = append(f.Types, typeChoice{Name: t.Name, Description: t.Description})
 	}
 	if e == nil {
-		f.Title, f.AllTypes = "Add endpoint", true
+		f.Title = "Add endpoint"
 		f.MaxInFlight, f.RateLimit = strconv.Itoa(hookd.NewEndpointMaxInFlight(h.cfg.API.MaxEndpointInFlight)), "0"
 		f.Headers = []headerRow{{}, {}}
 		return f, nil
 	}
 	f.Title = "Edit " + e.Name
 	f.Name, f.URL, f.Description, f.Scheme = e.Name, e.URL, e.Description, e.SignatureScheme
-	f.AllTypes = contains(e.EventTypes, hookd.AllEventTypes)
+	f.Subscribe = subscribeChosen
+	if contains(e.EventTypes, hookd.AllEventTypes) {
+		f.Subscribe = subscribeAll
+	}
 	for i := range f.Types {
-		f.Types[i].Checked = !f.AllTypes && e.Subscribes(f.Types[i].Name)
+		f.Types[i].Checked = f.Subscribe == subscribeChosen && e.Subscribes(f.Types[i].Name)
 	}
 	names := make([]string, 0, len(e.Headers))
 	for k := range e.Headers {
@@ -110,6 +148,34 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 	return f, nil
 }
 
+// readSubscription reads the explicit choice between every type and the
+// ticked ones. A form that says "all" while types are ticked is refused
+// rather than guessed at: subscribing to everything by mistake sends a
+// customer events they never chose.
+func readSubscription(r *http.Request, f *endpointForm, v *hookd.Validation) []string {
+	chosen := r.PostForm["event_types"]
+	f.Subscribe = r.PostFormValue("subscribe")
+	for i := range f.Types {
+		f.Types[i].Checked = contains(chosen, f.Types[i].Name)
+	}
+	switch {
+	case f.Subscribe == subscribeAll && len(chosen) > 0:
+		v.Add("event_types", "you chose all event types and also ticked some: choose all, or only the ticked ones")
+	case f.Subscribe == subscribeAll:
+		return []string{hookd.AllEventTypes}
+	case f.Subscribe != subscribeChosen:
+		v.Add("event_types", "choose all event types, or only the ones you tick")
+	case len(chosen) == 0:
+		v.Add("event_types", "tick at least one event type, or choose all event types")
+	case contains(chosen, hookd.AllEventTypes):
+		v.Add("event_types", "tick event types by name")
+	default:
+		hookd.CheckEventTypes(v, "event_types", chosen)
+		return chosen
+	}
+	return nil
+}
+
 // readForm reads the posted form into f and checks it with the same rules
 // as the API, returning the change to store.
 func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, error) {
@@ -124,25 +190,7 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	hookd.CheckDescription(&v, "description", f.Description)
 	u.Name, u.URL, u.Description = &f.Name, &f.URL, &f.Description
 
-	chosen := r.PostForm["event_types"]
-	f.AllTypes = false
-	for _, t := range chosen {
-		if t == hookd.AllEventTypes {
-			f.AllTypes = true
-		}
-	}
-	types := chosen
-	if f.AllTypes {
-		types = []string{hookd.AllEventTypes}
-	}
-	for i := range f.Types {
-		f.Types[i].Checked = !f.AllTypes && contains(chosen, f.Types[i].Name)
-	}
-	if len(types) == 0 {
-		v.Add("event_types", "choose at least one event type, or all of them")
-	} else {
-		hookd.CheckEventTypes(&v, "event_types", types)
-	}
+	types := readSubscription(r, f, &v)
 	u.EventTypes = &types
 
 	headers := map[string]string{}

@@ -160,6 +160,7 @@ type endpoint struct {
 	LastFailureAt  *time.Time        `json:"last_failure_at"`
 	Headers        map[string]string `json:"headers"`
 	RetrySchedule  []string          `json:"retry_schedule"`
+	EventTypes     []string          `json:"event_types"`
 }
 
 type publishResult struct {

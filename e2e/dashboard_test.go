@@ -237,8 +237,28 @@ func TestDashboardPortalFlow(t *testing.T) {
 	b.clickAndWait(`a[href$="/endpoints/new"]`, "#f-name")
 	b.fill("#f-name", "Orders receiver")
 	b.fill("#f-url", rcv.URL+"/hooks")
-	b.click(`input[name="event_types"][value="*"]`) // checked by default
-	b.click(`input[name="event_types"][value="` + typeCreated + `"]`)
+	// The picker: nothing is preselected; ticking a type means "only these";
+	// choosing "All" clears the ticks; the summary says what will be saved.
+	typeBox := `input[name="event_types"][value="` + typeCreated + `"]`
+	var checked bool
+	if b.eval(`document.querySelector('input[name="subscribe"]:checked') !== null`, &checked); checked {
+		t.Error("the add-endpoint form preselects a subscription")
+	}
+	b.click(typeBox)
+	if b.eval(`document.querySelector('input[name="subscribe"][value="chosen"]').checked`, &checked); !checked {
+		t.Error("ticking a type did not choose \"only the ticked types\"")
+	}
+	if got, want := b.text("#f-types-summary"), "Receives only: "+typeCreated+"."; got != want {
+		t.Errorf("picker summary %q, want %q", got, want)
+	}
+	b.click(`input[name="subscribe"][value="all"]`)
+	if b.eval(`document.querySelector('`+typeBox+`').checked`, &checked); checked {
+		t.Error("choosing all event types left a type ticked")
+	}
+	if got := b.text("#f-types-summary"); !strings.HasPrefix(got, "Receives every event type") {
+		t.Errorf("picker summary after choosing all: %q", got)
+	}
+	b.click(typeBox)
 	b.click("details.advanced summary")
 	b.fill("#f-retry_schedule", "none")
 	b.fill(`input[name="header_name"]`, "X-Api-Key")
@@ -256,8 +276,16 @@ func TestDashboardPortalFlow(t *testing.T) {
 	if ep.URL != rcv.URL+"/hooks" || len(ep.RetrySchedule) != 0 || ep.Headers["X-Api-Key"] != "********" {
 		t.Errorf("created endpoint = %+v; want the form's URL, no retries, a masked X-Api-Key", ep)
 	}
+	if len(ep.EventTypes) != 1 || ep.EventTypes[0] != typeCreated {
+		t.Errorf("one type ticked, saved subscription %v, want exactly [%s]", ep.EventTypes, typeCreated)
+	}
 	b.click("#secret-dialog form button")
 	b.open(b.location())
+	var events string
+	b.eval(`[...document.querySelectorAll("dt")].find(d => d.textContent === "Events").nextElementSibling.textContent`, &events)
+	if events != typeCreated {
+		t.Errorf("the endpoint page shows its events as %q, want %q", events, typeCreated)
+	}
 	if b.has("#secret-dialog") || strings.Contains(b.bodyText(), secret) {
 		t.Fatal("the signing secret is shown again after a reload")
 	}
@@ -622,7 +650,6 @@ func TestDashboardScreenshots(t *testing.T) {
 	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/new")
 	b.fill("#f-name", "Billing (Make scenario)")
 	b.fill("#f-url", "http://127.0.0.1:9/make/hook")
-	b.click(`input[name="event_types"][value="*"]`)
 	b.click(`input[name="event_types"][value="contact.created"]`)
 	b.click(`input[name="event_types"][value="contact.updated"]`)
 	b.fill(`input[name="header_name"]`, "Authorization")

@@ -252,13 +252,13 @@ func TestDashboardRefusesText(t *testing.T) {
 			{"event type description NUL", operator, "/dashboard/event-types", "/dashboard/event-types", url.Values{"name": {"d.nul"}, "description": {"a\x00b"}}},
 			{"event type example bad UTF-8", operator, "/dashboard/event-types", "/dashboard/event-types", url.Values{"name": {"d.utf"}, "example": {"{\"a\":\"\xff\"}"}}},
 			{"endpoint name NUL", tenant, "/dashboard/t/" + ten + "/endpoints/new", "/dashboard/t/" + ten + "/endpoints",
-				url.Values{"name": {"a\x00b"}, "url": {rcv.URL}, "event_types": {"*"}}},
+				url.Values{"name": {"a\x00b"}, "url": {rcv.URL}, "subscribe": {"all"}}},
 			{"endpoint description bad UTF-8", tenant, "/dashboard/t/" + ten + "/endpoints/new", "/dashboard/t/" + ten + "/endpoints",
-				url.Values{"name": {"x"}, "url": {rcv.URL}, "description": {"a\xfeb"}, "event_types": {"*"}}},
+				url.Values{"name": {"x"}, "url": {rcv.URL}, "description": {"a\xfeb"}, "subscribe": {"all"}}},
 			{"endpoint header value NUL", tenant, "/dashboard/t/" + ten + "/endpoints/" + ep.ID + "/edit", "/dashboard/t/" + ten + "/endpoints/" + ep.ID + "/edit",
-				url.Values{"name": {"receiver"}, "url": {rcv.URL}, "event_types": {"*"}, "header_name": {"X-A"}, "header_value": {"a\x00b"}}},
+				url.Values{"name": {"receiver"}, "url": {rcv.URL}, "subscribe": {"all"}, "header_name": {"X-A"}, "header_value": {"a\x00b"}}},
 			{"endpoint timeout 2^55+30", tenant, "/dashboard/t/" + ten + "/endpoints/" + ep.ID + "/edit", "/dashboard/t/" + ten + "/endpoints/" + ep.ID + "/edit",
-				url.Values{"name": {"receiver"}, "url": {rcv.URL}, "event_types": {"*"}, "timeout_seconds": {"36028797018963998"}}},
+				url.Values{"name": {"receiver"}, "url": {rcv.URL}, "subscribe": {"all"}, "timeout_seconds": {"36028797018963998"}}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				c.who.t = t

@@ -74,6 +74,36 @@
     });
   }
 
+  // The event-type picker: ticking a type means "only these", choosing
+  // "All" clears the ticks, and the summary says what will be saved.
+  function typePicker() {
+    var set = document.getElementById("f-event_types");
+    if (!set) return;
+    var all = set.querySelector('input[name="subscribe"][value="all"]');
+    var chosen = set.querySelector('input[name="subscribe"][value="chosen"]');
+    var boxes = set.querySelectorAll('input[name="event_types"]');
+    var summary = document.getElementById("f-types-summary");
+    function describe() {
+      var names = [];
+      boxes.forEach(function (b) { if (b.checked) names.push(b.value); });
+      var d = summary.dataset;
+      if (all.checked) summary.textContent = d.all;
+      else if (names.length) summary.textContent = d.some + names.join(", ") + ".";
+      else summary.textContent = d.none;
+    }
+    boxes.forEach(function (b) {
+      b.addEventListener("change", function () {
+        if (b.checked) chosen.checked = true;
+        describe();
+      });
+    });
+    all.addEventListener("change", function () {
+      boxes.forEach(function (b) { b.checked = false; });
+      describe();
+    });
+    chosen.addEventListener("change", describe);
+  }
+
   // The one-time secret opens as a modal dialog (focus stays inside).
   function secretDialog() {
     var d = document.getElementById("secret-dialog");
@@ -92,6 +122,7 @@
     localTimes(document);
     copyButtons(document);
     headerRows();
+    typePicker();
     secretDialog();
     errorSummary();
   });
