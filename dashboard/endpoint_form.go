@@ -70,7 +70,9 @@ func (f *endpointForm) Summary() string {
 }
 
 // SummaryPhrases are the summary's fixed parts, for the script.
-func (f *endpointForm) SummaryPhrases() [3]string { return [3]string{summaryAll, summaryNone, summaryOnly} }
+func (f *endpointForm) SummaryPhrases() [3]string {
+	return [3]string{summaryAll, summaryNone, summaryOnly}
+}
 
 type typeChoice struct {
 	Name, Description string
