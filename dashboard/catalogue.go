@@ -57,7 +57,7 @@ func (h *Handler) createTenant(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.redirect(tenantURL(t.ID) + "?done=tenant")
+	return h.redirectDone(c, tenantURL(t.ID), "tenant", "")
 }
 
 type eventTypesView struct {
@@ -101,7 +101,7 @@ func (h *Handler) createEventType(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.redirect(Prefix + "/event-types?done=type-added")
+	return h.redirectDone(c, Prefix+"/event-types", "type-added", "")
 }
 
 // fieldErrors puts a validation or conflict error's messages by field into

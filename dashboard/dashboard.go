@@ -320,9 +320,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, who *principal,
 	if who != nil {
 		b.CSRF = who.CSRF
 	}
-	if msg, ok := flashes[r.URL.Query().Get("done")]; ok && r.Method == http.MethodGet {
-		b.Flash = msg
-	}
+	b.Notice = h.takeNotice(w, r)
 	h.write(w, status, name, "layout", v)
 }
 
@@ -353,19 +351,6 @@ func (h *Handler) notify() {
 	if h.notifier != nil {
 		h.notifier.Notify()
 	}
-}
-
-// flashes are the messages a redirect can ask for with ?done=.
-var flashes = map[string]string{
-	"signed-out": "You are signed out.",
-	"enabled":    "Endpoint enabled. Its paused deliveries are being sent now.",
-	"disabled":   "Endpoint disabled. New deliveries wait as Paused until you enable it again.",
-	"test":       "Test event sent. It appears in the delivery log below.",
-	"replayed":   "Replay started: the delivery is being attempted again now.",
-	"saved":      "Changes saved.",
-	"deleted":    "Endpoint deleted.",
-	"type-added": "Event type added to the catalogue.",
-	"tenant":     "Tenant added.",
 }
 
 // URLs of pages, built in one place.

@@ -380,6 +380,9 @@ func TestEndpointForm(t *testing.T) {
 	if !strings.Contains(first.body, secrets[0]) || !strings.Contains(first.body, "shown only this once") {
 		t.Error("the endpoint page after create does not show the signing secret")
 	}
+	if !strings.Contains(first.body, `aria-label="Copy signing secret"`) || strings.Contains(first.body, `aria-label="Copy whsec_`) {
+		t.Error("the secret's copy button is not named \"Copy signing secret\", or its name holds the secret")
+	}
 	if again := u.get(loc); strings.Contains(again.body, secrets[0]) {
 		t.Error("the signing secret is shown a second time")
 	}
@@ -604,5 +607,29 @@ func TestEndpointFormSubscription(t *testing.T) {
 	edit := u.get(loc + "/edit")
 	if !strings.Contains(edit.body, `value="chosen" checked`) || !strings.Contains(edit.body, "Receives only: contact.created.") {
 		t.Error("the edit form does not show the saved subscription back")
+	}
+}
+
+// TestNoticeShownOnce: a form's outcome reaches the next page in a cookie,
+// not the URL, so a reload does not announce it again; a test event's type
+// stays chosen in the test form for the next one.
+func TestNoticeShownOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	u := e.user().signedIn("a", hookd.RoleAdmin)
+	page := "/dashboard/t/a/endpoints/" + e.epA.ID
+	csrf := u.csrf(page)
+	p := u.post(page+"/test", url.Values{"csrf": {csrf}, "event_type": {"contact.created"}})
+	if p.status != http.StatusSeeOther || strings.Contains(p.header.Get("Location"), "?") {
+		t.Fatalf("test event: %d to %q, want a redirect to a plain URL", p.status, p.header.Get("Location"))
+	}
+	first := u.get(page)
+	if !strings.Contains(first.body, "Test event sent.") || !strings.Contains(first.body, `<option value="contact.created" selected>`) {
+		t.Error("the page after a test event neither announces it nor keeps its type chosen")
+	}
+	if !strings.Contains(first.body, "Attempts (the bars): none · Deliveries: ") {
+		t.Error("the 24-hour chart is not labelled as attempts, apart from the deliveries' counts")
+	}
+	if again := u.get(page); strings.Contains(again.body, "Test event sent.") {
+		t.Error("a reload announces the test event again")
 	}
 }

@@ -157,5 +157,5 @@ func (h *Handler) replayDelivery(c *call) error {
 		return err
 	}
 	h.notify()
-	return c.redirect(deliveryURL(c.tenant.ID, d.ID) + "?done=replayed")
+	return h.redirectDone(c, deliveryURL(c.tenant.ID, d.ID), "replayed", "")
 }

@@ -73,7 +73,8 @@ type endpointView struct {
 	TestTypes []string
 	Secret    *shownSecret
 	CanReveal bool
-	DayCounts []statusCount // deliveries of the last 24 hours by status
+	Stats     *hookd.EndpointStats // the last 24 hours: attempts (the chart) and deliveries by status
+	DayCounts []statusCount        // deliveries of the last 24 hours by status
 }
 
 type statusCount struct {
@@ -95,7 +96,7 @@ func (h *Handler) endpointPage(c *call) error {
 	if err != nil {
 		return err
 	}
-	v.Spark = sparkline(st.Hours)
+	v.Stats, v.Spark = st, sparkline(st.Hours)
 	for _, status := range logStatuses {
 		if n := st.Counts[status]; n > 0 {
 			v.DayCounts = append(v.DayCounts, statusCount{status, n})
@@ -204,16 +205,16 @@ func (h *Handler) updateEndpoint(c *call) error {
 		}
 		return err
 	}
-	return c.redirect(endpointURL(c.tenant.ID, e.ID) + "?done=saved")
+	return h.redirectDone(c, endpointURL(c.tenant.ID, e.ID), "saved", "")
 }
 
 // back is where an endpoint action returns to: the tenant page when the
 // form says so, else the endpoint page.
-func back(c *call, id, done string) string {
+func back(c *call, id string) string {
 	if c.r.PostFormValue("back") == "tenant" {
-		return tenantURL(c.tenant.ID) + "?done=" + done
+		return tenantURL(c.tenant.ID)
 	}
-	return endpointURL(c.tenant.ID, id) + "?done=" + done
+	return endpointURL(c.tenant.ID, id)
 }
 
 func (h *Handler) enableEndpoint(c *call) error {
@@ -222,7 +223,7 @@ func (h *Handler) enableEndpoint(c *call) error {
 		return err
 	}
 	h.notify()
-	return c.redirect(back(c, e.ID, "enabled"))
+	return h.redirectDone(c, back(c, e.ID), "enabled", "")
 }
 
 func (h *Handler) disableEndpoint(c *call) error {
@@ -231,7 +232,7 @@ func (h *Handler) disableEndpoint(c *call) error {
 		return err
 	}
 	h.notify() // its operational event, written with it, is due
-	return c.redirect(back(c, e.ID, "disabled"))
+	return h.redirectDone(c, back(c, e.ID), "disabled", "")
 }
 
 func (h *Handler) testEndpoint(c *call) error {
@@ -253,12 +254,12 @@ func (h *Handler) testEndpoint(c *call) error {
 		return err
 	}
 	h.notify()
-	return c.redirect(endpointURL(c.tenant.ID, id) + "?done=test#deliveries")
+	return h.redirectDone(c, endpointURL(c.tenant.ID, id)+"#deliveries", "test", name)
 }
 
 func (h *Handler) deleteEndpoint(c *call) error {
 	if err := h.store.DeleteEndpoint(c.r.Context(), c.tenant.ID, c.r.PathValue("id")); err != nil {
 		return err
 	}
-	return c.redirect(tenantURL(c.tenant.ID) + "?done=deleted")
+	return h.redirectDone(c, tenantURL(c.tenant.ID), "deleted", "")
 }

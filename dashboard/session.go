@@ -194,7 +194,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) logout(c *call) error {
 	http.SetCookie(c.w, h.cookie(c.r, sessionCookie, "", time.Time{}))
-	return c.redirect(Prefix + "/login?done=signed-out")
+	return h.redirectDone(c, Prefix+"/login", "signed-out", "")
 }
 
 // portal signs in through a portal link: GET /dashboard/portal?token=...

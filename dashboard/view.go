@@ -19,12 +19,16 @@ type base struct {
 	Title  string
 	Who    *principal
 	CSRF   string
-	Flash  string
+	Notice notice        // the outcome of the form that led here, shown once
 	Tenant *hookd.Tenant // the tenant the page belongs to, if any
 	Nav    string        // the navigation entry to mark current
 }
 
 func (b *base) common() *base { return b }
+
+// copyArgs is a copy button: the value it copies and what that is, for
+// its accessible name ("Copy signing secret", never the secret itself).
+type copyArgs struct{ What, Value string }
 
 // viewer is any page view: a struct embedding base.
 type viewer interface{ common() *base }
@@ -46,6 +50,7 @@ func (h *Handler) loadTemplates() error {
 		"banner":      func(page any, e *hookd.Endpoint, back string) bannerArgs { return bannerArgs{page, e, back} },
 		"fieldName":   fieldName,
 		"lower":       strings.ToLower,
+		"copy":        func(what, value string) copyArgs { return copyArgs{what, value} },
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {

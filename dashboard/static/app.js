@@ -23,7 +23,6 @@
       if (b.dataset.ready) return;
       b.dataset.ready = "1";
       b.hidden = false;
-      b.setAttribute("aria-label", "Copy " + b.dataset.copy);
       b.addEventListener("click", function () {
         var text = b.dataset.copy;
         var done = function () {
