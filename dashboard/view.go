@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,15 @@ type base struct {
 }
 
 func (b *base) common() *base { return b }
+
+// newestFirst orders a delivery's attempts for reading: the latest answer
+// is what a person looks for first. The store and the API keep them oldest
+// first.
+func newestFirst(log []hookd.Attempt) []hookd.Attempt {
+	out := slices.Clone(log)
+	slices.Reverse(out)
+	return out
+}
 
 // copyArgs is a copy button: the value it copies and what that is, for
 // its accessible name ("Copy signing secret", never the secret itself).
@@ -51,6 +61,7 @@ func (h *Handler) loadTemplates() error {
 		"fieldName":   fieldName,
 		"lower":       strings.ToLower,
 		"copy":        func(what, value string) copyArgs { return copyArgs{what, value} },
+		"newestFirst": newestFirst,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {

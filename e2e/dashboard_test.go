@@ -323,6 +323,10 @@ func TestDashboardPortalFlow(t *testing.T) {
 	b.clickAndWait(`form[action$="/replay"] button`, ".flash")
 	b.waitFor(`h1 [data-status="delivered"]`, 10*time.Second)
 	b.waitFor("#attempt-2", 5*time.Second)
+	var first string
+	if b.eval(`document.querySelector("article.attempt").id`, &first); first != "attempt-2" {
+		t.Errorf("the first attempt shown is %q, want the newest, attempt-2", first)
+	}
 	if d := f.getDelivery(ten, dlvID); d.Status != "delivered" || d.AttemptCount != 2 {
 		t.Errorf("after replay the delivery is %q with %d attempts, want delivered with 2", d.Status, d.AttemptCount)
 	}
