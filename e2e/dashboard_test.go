@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -326,6 +327,14 @@ func TestDashboardPortalFlow(t *testing.T) {
 	var first string
 	if b.eval(`document.querySelector("article.attempt").id`, &first); first != "attempt-2" {
 		t.Errorf("the first attempt shown is %q, want the newest, attempt-2", first)
+	}
+	// Times read relative, with the absolute time and its zone on hover and
+	// for screen readers.
+	var tm struct{ Shown, Spoken, Title string }
+	b.eval(`(() => { const t = document.querySelector("article.attempt time");
+		return {shown: t.querySelector("[aria-hidden]").textContent, spoken: t.querySelector(".sr-only").textContent, title: t.title}; })()`, &tm)
+	if !regexp.MustCompile(`ago|now`).MatchString(tm.Shown) || !regexp.MustCompile(`(UTC|GMT)`).MatchString(tm.Title) || !strings.Contains(tm.Spoken, tm.Title) {
+		t.Errorf("an attempt's time shows %q, says %q, hovers %q: want relative shown, the zoned absolute time spoken and on hover", tm.Shown, tm.Spoken, tm.Title)
 	}
 	if d := f.getDelivery(ten, dlvID); d.Status != "delivered" || d.AttemptCount != 2 {
 		t.Errorf("after replay the delivery is %q with %d attempts, want delivered with 2", d.Status, d.AttemptCount)

@@ -2,20 +2,44 @@
 (function () {
   "use strict";
 
-  // Times are rendered in UTC; show them in the viewer's time zone.
+  // Times are rendered in UTC. Show them relative ("3 min ago"), with the
+  // absolute time in the viewer's zone, zone named, on hover and for screen
+  // readers; refreshed every half minute while the page is open.
   var thisYear = new Date().getFullYear();
-  var opts = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+  var opts = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
   var fmt = new Intl.DateTimeFormat(undefined, opts);
   var fmtYear = new Intl.DateTimeFormat(undefined, Object.assign({ year: "numeric" }, opts));
+  var rel = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" }) : null;
+  var units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  function relative(d) {
+    var secs = (d.getTime() - Date.now()) / 1000;
+    if (!rel || Math.abs(secs) < 10) return Math.abs(secs) < 10 ? "just now" : null;
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(secs) >= units[i][1] || units[i][0] === "second") {
+        return rel.format(Math.round(secs / units[i][1]), units[i][0]);
+      }
+    }
+    return null;
+  }
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
-      if (el.dataset.local) return;
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) return;
-      el.textContent = (d.getFullYear() === thisYear ? fmt : fmtYear).format(d);
+      var abs = (d.getFullYear() === thisYear ? fmt : fmtYear).format(d);
+      var ago = relative(d) || abs;
+      el.title = abs;
       el.dataset.local = "1";
+      el.textContent = "";
+      var shown = document.createElement("span");
+      shown.setAttribute("aria-hidden", "true");
+      shown.textContent = ago;
+      var spoken = document.createElement("span");
+      spoken.className = "sr-only";
+      spoken.textContent = ago === abs ? abs : abs + " (" + ago + ")";
+      el.append(shown, spoken);
     });
   }
+  setInterval(function () { localTimes(document); }, 30000);
 
   // Copy buttons are hidden until this script can make them work.
   function copyButtons(root) {
