@@ -274,6 +274,9 @@ type EndpointStats struct {
 	Succeeded   int          `json:"succeeded"`
 	SuccessRate *float64     `json:"success_rate"` // nil without attempts
 	Hours       []HourlyStat `json:"hours"`        // oldest first, one per hour
+	// LastTest is the endpoint's latest test delivery, at any time: tests
+	// never touch its health, so this is where their outcome shows.
+	LastTest *Delivery `json:"last_test"`
 }
 
 // HourlyStat is one hour of an endpoint's attempts.

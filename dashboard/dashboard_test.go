@@ -629,6 +629,10 @@ func TestNoticeShownOnce(t *testing.T) {
 	if !strings.Contains(first.body, "Attempts (the bars): none · Deliveries: ") {
 		t.Error("the 24-hour chart is not labelled as attempts, apart from the deliveries' counts")
 	}
+	lastTest := regexp.MustCompile(`<dt>Last test</dt><dd><a href="/dashboard/t/a/deliveries/dlv_[^"]+"><span class="badge [^"]*" data-status="pending">`)
+	if !lastTest.MatchString(first.body) || !lastTest.MatchString(u.get("/dashboard/t/a").body) {
+		t.Error("the endpoint page or its card on the tenant page does not show the last test delivery")
+	}
 	if again := u.get(page); strings.Contains(again.body, "Test event sent.") {
 		t.Error("a reload announces the test event again")
 	}

@@ -13,8 +13,9 @@ import (
 
 // card is one endpoint on the tenant page.
 type card struct {
-	E     *hookd.Endpoint
-	Spark template.HTML
+	E        *hookd.Endpoint
+	Spark    template.HTML
+	LastTest *hookd.Delivery // tests never touch health: their outcome shows here
 }
 
 type tenantView struct {
@@ -54,7 +55,7 @@ func (h *Handler) tenantView(c *call) error {
 		if err != nil {
 			return err
 		}
-		v.Cards = append(v.Cards, card{E: e, Spark: sparkline(st.Hours)})
+		v.Cards = append(v.Cards, card{E: e, Spark: sparkline(st.Hours), LastTest: st.LastTest})
 	}
 	v.Title, v.Tenant, v.Nav = c.tenant.Name, c.tenant, "tenant"
 	h.render(c.w, c.r, c.who, 200, "tenant", v)

@@ -302,6 +302,11 @@ func TestDashboardPortalFlow(t *testing.T) {
 	if got[0].header.Get("X-Api-Key") != "k-123" {
 		t.Errorf("custom header X-Api-Key = %q, want k-123", got[0].header.Get("X-Api-Key"))
 	}
+	// Tests never touch the endpoint's health; their outcome shows on its card.
+	endpointPage := b.location()
+	b.open(f.h.url + "/dashboard/t/" + ten)
+	b.waitFor(`#endpoint-`+epID+` .last-test [data-status="delivered"]`, 5*time.Second)
+	b.open(endpointPage)
 
 	// A failing receiver: the next test event fails permanently.
 	rcv.status.Store(500)

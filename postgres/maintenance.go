@@ -43,6 +43,14 @@ func (db *DB) EndpointStats(ctx context.Context, tenantID, id string, since time
 		})
 		return err
 	})
+	b.Queue(`SELECT `+deliveryColumns+` FROM deliveries WHERE endpoint_id = $1 AND test ORDER BY created_at DESC, id DESC LIMIT 1`, // deliveries_tests
+		id).Query(func(rows pgx.Rows) error {
+		ds, err := collect(rows, nil, func(r pgx.Rows) (*hookd.Delivery, error) { return scanDelivery(r) })
+		if len(ds) > 0 {
+			st.LastTest = ds[0]
+		}
+		return err
+	})
 	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, db.fail("endpoint stats", err)
 	}

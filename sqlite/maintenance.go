@@ -50,6 +50,18 @@ func (db *DB) EndpointStats(ctx context.Context, tenantID, id string, since time
 		return nil, err
 	}
 	st.FillHours(db.now(), byHour)
+	rows, err = db.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE endpoint_id = ? AND test = 1 ORDER BY created_at DESC, id DESC LIMIT 1`, id) // deliveries_tests
+	if err != nil {
+		return nil, fmt.Errorf("read the last test delivery: %w", err)
+	}
+	ds, err := collect(rows, scanDelivery, "read the last test delivery")
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) > 0 {
+		st.LastTest = ds[0]
+	}
 	return st, nil
 }
 

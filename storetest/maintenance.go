@@ -44,6 +44,32 @@ var maintenanceTests = []testCase{
 		_, err = f.s.EndpointStats(f.ctx, other.ID, ep.ID, f.now)
 		f.wantCode(err, hookd.ENOTFOUND, "EndpointStats of another tenant's endpoint")
 	}},
+	{"EndpointStatsLastTest", func(f *fixture) {
+		ten, ep := f.tenantWithEndpoint(withMaxInFlight(100))
+		_, other := f.tenantWithEndpoint(withMaxInFlight(100))
+		f.publishType(ten.ID, typeCreated)
+		st, err := f.s.EndpointStats(f.ctx, ten.ID, ep.ID, f.at(-24*time.Hour))
+		f.must(err, "EndpointStats")
+		if st.LastTest != nil {
+			f.Errorf("no test sent, LastTest = %+v", st.LastTest)
+		}
+		_, err = f.s.PublishTestEvent(f.ctx, ten.ID, ep.ID, f.newEvent(typeCreated))
+		f.must(err, "first test event")
+		second, err := f.s.PublishTestEvent(f.ctx, ten.ID, ep.ID, f.newEvent(typeCreated))
+		f.must(err, "second test event")
+		_, err = f.s.PublishTestEvent(f.ctx, other.TenantID, other.ID, f.newEvent(typeCreated))
+		f.must(err, "another endpoint's test event")
+		for _, j := range f.claim(f.at(time.Second), 100) {
+			if j.DeliveryID == second.ID {
+				f.succeed(j, f.now)
+			}
+		}
+		st, err = f.s.EndpointStats(f.ctx, ten.ID, ep.ID, f.at(-24*time.Hour))
+		f.must(err, "EndpointStats")
+		if st.LastTest == nil || st.LastTest.ID != second.ID || st.LastTest.Status != hookd.StatusDelivered || !st.LastTest.Test {
+			f.Errorf("LastTest = %+v, want the second test delivery, delivered", st.LastTest)
+		}
+	}},
 	{"RecoverReplaysFailedInWindow", func(f *fixture) {
 		ten, ep := f.tenantWithEndpoint(withMaxInFlight(100))
 		_, other := f.tenantWithEndpoint(withMaxInFlight(100))
