@@ -216,6 +216,9 @@ type Attempt struct {
 	Duration       Millis            `json:"duration_ms"`
 	Error          string            `json:"error,omitempty"`
 	ResponseBody   string            `json:"response_body"`
+	// ResponseHeaders are the answer's headers as StorableHeaders keeps
+	// them: bounded, since a receiver chooses them.
+	ResponseHeaders map[string]string `json:"response_headers"`
 }
 
 // Millis is a duration shown in JSON as whole milliseconds.

@@ -1,6 +1,8 @@
 package hookd
 
 import (
+	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -9,6 +11,15 @@ import (
 // receiver sent (a Location, a malformed status line, a listen client's own
 // error text), which would otherwise be stored as long as it came.
 const MaxAttemptErrorBytes = 1024
+
+// Bounds of the response headers an attempt keeps: enough for what a
+// person debugging a receiver looks at (Content-Type, Retry-After, a
+// request id, rate-limit headers), never as much as a hostile receiver sends.
+const (
+	MaxResponseHeaders          = 32
+	MaxResponseHeaderValueBytes = 256
+	MaxResponseHeadersBytes     = 4096
+)
 
 // replacement stands for each NUL byte and each run of invalid UTF-8.
 const replacement = "\uFFFD"
@@ -62,4 +73,36 @@ func dropCutRune(s string) string {
 		}
 	}
 	return s
+}
+
+// StorableHeaders keeps a receiver's response headers for the attempt log:
+// names in canonical form and sorted, several values of one name joined
+// with ", ", each value storable text of at most MaxResponseHeaderValueBytes,
+// and at most MaxResponseHeaders names and MaxResponseHeadersBytes in all,
+// taken in name order; what does not fit is left out whole. Nil without
+// headers.
+func StorableHeaders(h http.Header) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	out := make(map[string]string, min(len(names), MaxResponseHeaders))
+	total := 0
+	for _, name := range names {
+		if len(out) == MaxResponseHeaders {
+			break
+		}
+		key := StorableText(http.CanonicalHeaderKey(name), MaxResponseHeaderValueBytes)
+		value := StorableText(strings.Join(h[name], ", "), MaxResponseHeaderValueBytes)
+		if total+len(key)+len(value) > MaxResponseHeadersBytes {
+			continue
+		}
+		total += len(key) + len(value)
+		out[key] = value
+	}
+	return out
 }

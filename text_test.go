@@ -1,6 +1,8 @@
 package hookd
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -66,4 +68,40 @@ func FuzzStorableText(f *testing.F) {
 			t.Fatalf("not idempotent on %q", got)
 		}
 	})
+}
+
+func TestStorableHeaders(t *testing.T) {
+	if got := StorableHeaders(nil); got != nil {
+		t.Errorf("no headers: %v, want nil", got)
+	}
+	h := http.Header{"content-type": {"text/plain"}, "X-Multi": {"a", "b"}, "X-Bad": {"a\x00\xffb"},
+		"X-Long": {strings.Repeat("v", 1000)}}
+	got := StorableHeaders(h)
+	want := map[string]string{"Content-Type": "text/plain", "X-Multi": "a, b", "X-Bad": "a\uFFFD\uFFFDb",
+		"X-Long": strings.Repeat("v", MaxResponseHeaderValueBytes)}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+
+	// A hostile receiver's flood: bounded in count and in bytes.
+	flood := http.Header{}
+	for i := range 1000 {
+		flood.Set(fmt.Sprintf("X-Flood-%04d", i), strings.Repeat("x", 200))
+	}
+	got = StorableHeaders(flood)
+	total := 0
+	for k, v := range got {
+		total += len(k) + len(v)
+	}
+	if len(got) > MaxResponseHeaders || total > MaxResponseHeadersBytes || len(got) == 0 {
+		t.Errorf("flood kept %d headers, %d bytes; want 1-%d and at most %d bytes", len(got), total, MaxResponseHeaders, MaxResponseHeadersBytes)
+	}
+	if _, ok := got["X-Flood-0000"]; !ok {
+		t.Error("the first header by name was not kept")
+	}
 }

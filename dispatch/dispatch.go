@@ -347,8 +347,8 @@ func (d *Dispatcher) flush(ctx context.Context, batch []hookd.AttemptResult) {
 // where dropping it would re-send the delivery after every lease, forever.
 // Only when even that is refused is the result dropped, to its lease.
 func (d *Dispatcher) recordDegraded(ctx context.Context, r hookd.AttemptResult, refused error) {
-	r.Attempt.ResponseBody = ""
-	r.Attempt.Error = hookd.StorableText("result not stored as received, response body and error dropped: "+refused.Error(),
+	r.Attempt.ResponseBody, r.Attempt.ResponseHeaders = "", nil
+	r.Attempt.Error = hookd.StorableText("result not stored as received, response body, headers and error dropped: "+refused.Error(),
 		hookd.MaxAttemptErrorBytes)
 	writeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	disabled, err := d.store.RecordAttempts(writeCtx, []hookd.AttemptResult{r})

@@ -100,6 +100,7 @@ func (d *Dispatcher) exchange(ctx context.Context, job *hookd.Job) (hookd.Attemp
 	res.Attempt.Duration = hookd.Millis(time.Since(start))
 	res.Attempt.StatusCode = resp.StatusCode
 	res.Attempt.ResponseBody = excerpt
+	res.Attempt.ResponseHeaders = hookd.StorableHeaders(resp.Header)
 	if readErr != nil && resp.StatusCode/100 != 2 {
 		res.Attempt.Error = "reading the response: " + describe(readErr, timeout)
 	}

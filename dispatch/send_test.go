@@ -305,3 +305,29 @@ func TestParseRetryAfterHuge(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseHeadersKept: an attempt keeps the receiver's answer headers
+// for the log, bounded however many it sends (hookd.StorableHeaders).
+func TestResponseHeadersKept(t *testing.T) {
+	d := New(nil, Config{AllowPrivate: true, Schedule: hookd.Schedule{}})
+	url := rawReceiver(t, func(w io.Writer) {
+		var b strings.Builder
+		b.WriteString("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nRetry-After: 30\r\nRequest-Id: req-7\r\n")
+		for i := range 500 {
+			fmt.Fprintf(&b, "X-Flood-%03d: %s\r\n", i, strings.Repeat("f", 90))
+		}
+		b.WriteString("\r\n")
+		io.WriteString(w, b.String())
+	})
+	a := sendStorable(t, d, url)
+	if a.StatusCode != 503 || a.ResponseHeaders["Retry-After"] != "30" || a.ResponseHeaders["Request-Id"] != "req-7" {
+		t.Fatalf("status %d, headers %v; want 503 with Retry-After and Request-Id kept", a.StatusCode, a.ResponseHeaders)
+	}
+	total := 0
+	for k, v := range a.ResponseHeaders {
+		total += len(k) + len(v)
+	}
+	if len(a.ResponseHeaders) > hookd.MaxResponseHeaders || total > hookd.MaxResponseHeadersBytes {
+		t.Errorf("kept %d headers, %d bytes of a 500-header answer", len(a.ResponseHeaders), total)
+	}
+}

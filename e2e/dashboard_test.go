@@ -324,6 +324,10 @@ func TestDashboardPortalFlow(t *testing.T) {
 			t.Errorf("attempt 1 does not show %q: %q", want, attempt)
 		}
 	}
+	b.click("#attempt-1 .response-headers summary")
+	if got := b.text("#attempt-1 .response-headers"); !strings.Contains(got, "Content-Length") || !strings.Contains(got, "Date") {
+		t.Errorf("attempt 1 does not show the receiver's response headers: %q", got)
+	}
 	dlvID := b.pathID()
 	rcv.status.Store(200)
 	b.clickAndWait(`form[action$="/replay"] button`, ".flash")

@@ -51,11 +51,12 @@ func (db *DB) Delivery(ctx context.Context, tenantID, id string) (*hookd.Deliver
 		return nil, db.fail("read delivery", err)
 	}
 	rows, err := db.pool.Query(ctx, `SELECT id, delivery_id, number, at, url, request_headers, status_code, duration_ms,
-		error, response_body FROM attempts WHERE delivery_id = $1 ORDER BY number, at`, id)
+		error, response_body, response_headers FROM attempts WHERE delivery_id = $1 ORDER BY number, at`, id)
 	d.AttemptLog, err = collect(rows, err, func(r pgx.Rows) (hookd.Attempt, error) {
 		var a hookd.Attempt
 		var durationMs int64
-		err := r.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.At, &a.URL, &a.RequestHeaders, &a.StatusCode, &durationMs, &a.Error, &a.ResponseBody)
+		err := r.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.At, &a.URL, &a.RequestHeaders, &a.StatusCode, &durationMs, &a.Error, &a.ResponseBody,
+			&a.ResponseHeaders)
 		a.Duration = hookd.Millis(time.Duration(durationMs) * time.Millisecond)
 		return a, err
 	})

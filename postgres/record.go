@@ -33,10 +33,11 @@ const (
 				AND d.finished_at >= least(e.failures_since, s.from_at)
 			GROUP BY d.event_id ORDER BY at DESC LIMIT $4) f ON true`
 
-	qInsertAttempts = `INSERT INTO attempts (id, delivery_id, endpoint_id, number, at, url, request_headers, status_code, duration_ms, error, response_body)
-		SELECT id, delivery_id, endpoint_id, number, at, url, headers::jsonb, code, duration, error, body
+	qInsertAttempts = `INSERT INTO attempts (id, delivery_id, endpoint_id, number, at, url, request_headers, status_code, duration_ms, error, response_body,
+			response_headers)
+		SELECT id, delivery_id, endpoint_id, number, at, url, headers::jsonb, code, duration, error, body, answer::jsonb
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::int[], $9::bigint[],
-			$10::text[], $11::text[]) AS a(id, delivery_id, endpoint_id, number, at, url, headers, code, duration, error, body)`
+			$10::text[], $11::text[], $12::text[]) AS a(id, delivery_id, endpoint_id, number, at, url, headers, code, duration, error, body, answer)`
 	qRecordDeliveries = `UPDATE deliveries d SET status = u.status, attempts = d.attempts + 1, run_attempts = d.run_attempts + 1,
 			next_attempt_at = u.next, lease_token = NULL, last_attempt_at = u.at, last_status_code = u.code, last_error = u.error,
 			last_duration_ms = u.duration, finished_at = u.finished, updated_at = $9
@@ -171,6 +172,7 @@ func (db *DB) persist(ctx context.Context, tx pgx.Tx, results []hookd.AttemptRes
 		var (
 			attemptIDs, deliveryIDs, endpointIDs = make([]string, n), make([]string, n), make([]string, n)
 			urls, headers, errs, bodies          = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			answers                              = make([]string, n)
 			numbers, codes                       = make([]int32, n), make([]int32, n)
 			durations                            = make([]int64, n)
 			ats                                  = make([]time.Time, n)
@@ -181,11 +183,19 @@ func (db *DB) persist(ctx context.Context, tx pgx.Tx, results []hookd.AttemptRes
 			if err != nil {
 				return fmt.Errorf("record attempts: %w", err)
 			}
+			answers[k] = "{}"
+			if len(a.ResponseHeaders) > 0 {
+				r, err := json.Marshal(a.ResponseHeaders)
+				if err != nil {
+					return fmt.Errorf("record attempts: %w", err)
+				}
+				answers[k] = string(r)
+			}
 			attemptIDs[k], deliveryIDs[k], endpointIDs[k] = ids.NewAt(ids.Attempt, a.At), j.DeliveryID, j.EndpointID
 			urls[k], headers[k], errs[k], bodies[k] = a.URL, string(h), a.Error, a.ResponseBody
 			numbers[k], codes[k], durations[k], ats[k] = int32(a.Number), int32(a.StatusCode), time.Duration(a.Duration).Milliseconds(), ts(a.At)
 		}
-		b.Queue(qInsertAttempts, attemptIDs, deliveryIDs, endpointIDs, numbers, ats, urls, headers, codes, durations, errs, bodies)
+		b.Queue(qInsertAttempts, attemptIDs, deliveryIDs, endpointIDs, numbers, ats, urls, headers, codes, durations, errs, bodies, answers)
 	}
 	if n := len(p.Deliveries); n > 0 {
 		var (

@@ -56,7 +56,7 @@ func (db *DB) Delivery(ctx context.Context, tenantID, id string) (*hookd.Deliver
 		return nil, fmt.Errorf("read delivery: %w", err)
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT id, delivery_id, number, at, url, request_headers, status_code, duration_ms,
-		error, response_body FROM attempts WHERE delivery_id = ? ORDER BY number, at`, id)
+		error, response_body, response_headers FROM attempts WHERE delivery_id = ? ORDER BY number, at`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read attempts: %w", err)
 	}
@@ -73,13 +73,17 @@ func (db *DB) Delivery(ctx context.Context, tenantID, id string) (*hookd.Deliver
 func scanAttempt(row interface{ Scan(...any) error }) (hookd.Attempt, error) {
 	var a hookd.Attempt
 	var at, durationMs int64
-	var headers string
-	if err := row.Scan(&a.ID, &a.DeliveryID, &a.Number, &at, &a.URL, &headers, &a.StatusCode, &durationMs, &a.Error, &a.ResponseBody); err != nil {
+	var headers, answer string
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.Number, &at, &a.URL, &headers, &a.StatusCode, &durationMs, &a.Error, &a.ResponseBody,
+		&answer); err != nil {
 		return a, err
 	}
 	a.At = fromMs(at)
 	a.Duration = hookd.Millis(time.Duration(durationMs) * time.Millisecond)
-	return a, json.Unmarshal([]byte(headers), &a.RequestHeaders)
+	if err := json.Unmarshal([]byte(headers), &a.RequestHeaders); err != nil {
+		return a, err
+	}
+	return a, json.Unmarshal([]byte(answer), &a.ResponseHeaders)
 }
 
 // ReplayDelivery makes a delivery due at once with a fresh retry schedule.

@@ -53,8 +53,8 @@ const (
 	qFailureStreak = `SELECT event_id, MAX(finished_at) AS at FROM deliveries
 		WHERE endpoint_id = ? AND status = 'failed' AND test = 0 AND finished_at >= ?
 		GROUP BY event_id ORDER BY at DESC LIMIT ?`
-	qInsertAttempt = `INSERT INTO attempts (id, delivery_id, number, at, url, request_headers, status_code, duration_ms, error, response_body, endpoint_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertAttempt = `INSERT INTO attempts (id, delivery_id, number, at, url, request_headers, status_code, duration_ms, error, response_body, endpoint_id,
+		response_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qRecordDelivery = `UPDATE deliveries SET status = ?, attempts = attempts + 1, run_attempts = run_attempts + 1,
 		next_attempt_at = ?, lease_token = NULL, last_attempt_at = ?, last_status_code = ?, last_error = ?,
 		last_duration_ms = ?, finished_at = ?, updated_at = ? WHERE id = ?`

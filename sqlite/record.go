@@ -99,8 +99,12 @@ func (db *DB) persist(ctx context.Context, tx *sql.Tx, results []hookd.AttemptRe
 	for _, i := range p.Attempts {
 		j, a := results[i].Job, &results[i].Attempt
 		headers, _ := json.Marshal(a.RequestHeaders)
+		answer := []byte("{}")
+		if len(a.ResponseHeaders) > 0 {
+			answer, _ = json.Marshal(a.ResponseHeaders)
+		}
 		if _, err := db.exec(ctx, tx, qInsertAttempt, ids.NewAt(ids.Attempt, a.At), j.DeliveryID, a.Number, ms(a.At), a.URL, string(headers),
-			a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody, j.EndpointID); err != nil {
+			a.StatusCode, time.Duration(a.Duration).Milliseconds(), a.Error, a.ResponseBody, j.EndpointID, string(answer)); err != nil {
 			return fmt.Errorf("insert attempt: %w", err)
 		}
 	}

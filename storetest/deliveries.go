@@ -77,6 +77,18 @@ var deliveryTests = []testCase{
 		}, func(d *hookd.Delivery) string { return d.ID })
 		f.diff("Deliveries, pages of 2", reversed(created), got)
 	}},
+	{"AttemptWithoutAnAnswer", func(f *fixture) {
+		ten, _ := f.tenantWithEndpoint()
+		f.publishType(ten.ID, typeCreated)
+		j := f.claimOne(f.at(time.Minute))
+		r := result(j, f.at(time.Minute), false, f.at(time.Hour))
+		r.Attempt.StatusCode, r.Attempt.ResponseBody, r.Attempt.ResponseHeaders, r.Attempt.Error = 0, "", nil, "connection refused"
+		f.record(r)
+		log := f.delivery(ten.ID, j.DeliveryID).AttemptLog
+		if len(log) != 1 || log[0].ResponseHeaders == nil || len(log[0].ResponseHeaders) != 0 {
+			f.Errorf("an attempt without an answer reads back %+v; want response headers empty, not null (the API shows {})", log)
+		}
+	}},
 	{"AttemptLogOldestFirst", func(f *fixture) {
 		ten, _ := f.tenantWithEndpoint()
 		f.publishType(ten.ID, typeCreated)

@@ -389,8 +389,10 @@ func result(j *hookd.Job, at time.Time, ok bool, next time.Time) hookd.AttemptRe
 	}
 	if ok {
 		a.StatusCode, a.ResponseBody = 200, `{"ok":true}`
+		a.ResponseHeaders = map[string]string{"Content-Type": "application/json"}
 	} else {
 		a.StatusCode, a.Error, a.ResponseBody = 503, "503 Service Unavailable", "try again later"
+		a.ResponseHeaders = map[string]string{"Content-Type": "text/plain", "Retry-After": "30", "X-Request-Id": "r-1, r-2"}
 	}
 	return hookd.AttemptResult{Job: j, Attempt: a, Outcome: hookd.Outcome{Success: ok}, NextAttemptAt: next}
 }
