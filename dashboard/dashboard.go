@@ -55,6 +55,9 @@ type Config struct {
 	// FrameAncestors is the CSP frame-ancestors source list: who may embed
 	// the dashboard in a frame. Default "'self'".
 	FrameAncestors string
+	// Brand is the deployment's name, logo, favicon and colour (LoadBrand);
+	// the zero Brand is hookd's own.
+	Brand Brand
 }
 
 // Handler serves the dashboard.
@@ -125,7 +128,7 @@ func (h *Handler) Mount(next http.Handler) http.Handler {
 // ServeHTTP serves a dashboard request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+	hdr.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src "+h.cfg.Brand.imgSources()+"; "+
 		"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors "+h.cfg.FrameAncestors)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "same-origin")
@@ -145,6 +148,7 @@ type call struct {
 
 func (h *Handler) routes() {
 	h.mux.HandleFunc("GET "+Prefix+"/static/{file}", h.serveStatic)
+	h.mux.HandleFunc("GET "+Prefix+"/brand/{file}", h.serveBrand)
 	h.mux.HandleFunc("GET "+Prefix+"/login", h.loginPage)
 	h.mux.HandleFunc("POST "+Prefix+"/login", h.login)
 	h.mux.HandleFunc("GET "+Prefix+"/portal", h.portal)

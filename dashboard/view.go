@@ -62,6 +62,7 @@ func (h *Handler) loadTemplates() error {
 		"lower":       strings.ToLower,
 		"copy":        func(what, value string) copyArgs { return copyArgs{what, value} },
 		"newestFirst": newestFirst,
+		"brand":       func() Brand { return h.cfg.Brand },
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {

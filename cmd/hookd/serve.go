@@ -45,6 +45,11 @@ type serveCmd struct {
 	AttemptHeader            string        `env:"HOOKD_ATTEMPT_HEADER" help:"Name of the attempt number header (default <prefix>-Attempt)."`
 	AllowSecretReveal        bool          `env:"HOOKD_ALLOW_SECRET_REVEAL" help:"Let admin keys read an endpoint's current signing secret (GET .../secret)."`
 	PublicURL                string        `env:"HOOKD_PUBLIC_URL" help:"URL users reach this server at, e.g. https://hooks.example.com: the base of portal links and, when https, of Secure dashboard cookies. Default: the scheme and host of each request."`
+	BrandName                string        `env:"HOOKD_BRAND_NAME" help:"Your product's name on the dashboard and customer portal, in place of hookd (page titles, header, sign-in)."`
+	BrandLogoURL             string        `env:"HOOKD_BRAND_LOGO_URL" help:"An https URL of the logo shown in the dashboard's header (and its favicon unless --brand-favicon-file)."`
+	BrandLogoFile            string        `env:"HOOKD_BRAND_LOGO_FILE" help:"A logo image file (PNG, JPEG, GIF, WebP, ICO or SVG; at most 512 KiB), read at start and served by the dashboard itself."`
+	BrandFaviconFile         string        `env:"HOOKD_BRAND_FAVICON_FILE" help:"A favicon image file. Default: the logo."`
+	BrandColor               string        `env:"HOOKD_BRAND_COLOR" help:"Accent colour of the dashboard, e.g. #7b1fa2 (text on it is black or white, whichever contrasts more)."`
 	FrameAncestors           string        `env:"HOOKD_FRAME_ANCESTORS" help:"Who may embed the dashboard in a frame (CSP frame-ancestors sources), e.g. https://app.example.com. Default: hookd itself only. The session cookie is SameSite=Lax, so embedding works only from the same site."`
 	OperationalWebhookURL    string        `env:"HOOKD_OPERATIONAL_WEBHOOK_URL" help:"URL that receives hookd's operational events (endpoint.disabled, endpoint.enabled, delivery.failed), signed like any delivery."`
 	OperationalWebhookSecret string        `env:"HOOKD_OPERATIONAL_WEBHOOK_SECRET" help:"Signing secret (whsec_...) of the operational webhook."`
@@ -86,6 +91,10 @@ func (c *serveCmd) Run() error {
 		return fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
 	}
 	names, signer, err := c.wireFormat()
+	if err != nil {
+		return err
+	}
+	brand, err := dashboard.LoadBrand(c.BrandName, c.BrandLogoURL, c.BrandLogoFile, c.BrandFaviconFile, c.BrandColor)
 	if err != nil {
 		return err
 	}
@@ -175,6 +184,7 @@ func (c *serveCmd) Run() error {
 		API:            server.Config(),
 		SessionKey:     box.DeriveKey(token.SessionKeyLabel),
 		FrameAncestors: c.FrameAncestors,
+		Brand:          brand,
 	}, logger)
 	if err != nil {
 		return err
