@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/hookd/hookd"
@@ -30,41 +31,63 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	case in.TenantID != "" && in.TenantID != in.Tenant:
 		v.Add("tenant_id", "differs from tenant; give one of them")
 	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	k, key, err := CreateKey(r.Context(), s.store, caller(r).TenantID, KeyRequest{Name: in.Name, Role: in.Role, Tenant: in.Tenant})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createdKey{APIKey: k, Key: key})
+	return nil
+}
+
+// KeyRequest is what a new API key is asked for with.
+type KeyRequest struct {
+	Name   string
+	Role   string // admin, publisher or viewer
+	Tenant string // scope; "" for every tenant
+}
+
+// CreateKey checks a key request made under the caller's tenant scope (""
+// for an operator) and stores the key, returning it with its secret, which
+// is shown this once. The API and the dashboard create keys through it.
+func CreateKey(ctx context.Context, store hookd.Store, scope string, in KeyRequest) (*hookd.APIKey, string, error) {
+	var v hookd.Validation
 	hookd.CheckName(&v, "name", in.Name)
 	if _, ok := allowed[in.Role]; !ok {
 		v.Add("role", "must be admin, publisher or viewer")
 	}
 	if err := v.Err(); err != nil {
-		return err
+		return nil, "", err
 	}
 	// A tenant-scoped admin makes keys for its own tenant only.
-	if scope := caller(r).TenantID; scope != "" {
+	if scope != "" {
 		if in.Tenant == "" {
 			in.Tenant = scope
 		}
 		if in.Tenant != scope {
-			return hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")
+			return nil, "", hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")
 		}
 	}
 	if in.Tenant != "" {
 		if !hookd.ValidID(in.Tenant) { // no such tenant can exist; the store is not asked
-			return hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
+			return nil, "", hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
 		}
-		_, err := s.store.Tenant(r.Context(), in.Tenant)
+		_, err := store.Tenant(ctx, in.Tenant)
 		if hookd.ErrorCode(err) == hookd.ENOTFOUND {
-			return hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
+			return nil, "", hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
 		}
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	key, hash := NewKey()
 	k := &hookd.APIKey{Name: in.Name, Role: in.Role, TenantID: in.Tenant, Prefix: DisplayPrefix(key), Hash: hash}
-	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
-		return err
+	if err := store.CreateAPIKey(ctx, k); err != nil {
+		return nil, "", err
 	}
-	writeJSON(w, http.StatusCreated, createdKey{APIKey: k, Key: key})
-	return nil
+	return k, key, nil
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {

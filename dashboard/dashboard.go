@@ -159,6 +159,10 @@ func (h *Handler) routes() {
 	h.page("POST "+Prefix+"/logout", h.logout)
 	h.page("GET "+Prefix+"/tenants", h.operator(h.tenants))
 	h.page("POST "+Prefix+"/tenants", h.operator(h.admin(h.createTenant)))
+	h.page("GET "+Prefix+"/keys", h.operator(h.admin(h.apiKeys)))
+	h.page("POST "+Prefix+"/keys", h.operator(h.admin(h.createAPIKey)))
+	h.page("GET "+Prefix+"/keys/{id}/revoke", h.operator(h.admin(h.revokePage)))
+	h.page("POST "+Prefix+"/keys/{id}/revoke", h.operator(h.admin(h.revokeAPIKey)))
 	h.page("GET "+Prefix+"/event-types", h.operator(h.eventTypes))
 	h.page("POST "+Prefix+"/event-types", h.operator(h.admin(h.createEventType)))
 

@@ -169,7 +169,7 @@ func (h *Handler) createEndpoint(c *call) error {
 		}
 		return err
 	}
-	h.showSecretOnce(c, shownSecret{EndpointID: e.ID, Kind: "created", Secret: secret})
+	h.showSecretOnce(c, shownSecret{For: e.ID, Kind: "created", Secret: secret})
 	return c.redirect(endpointURL(c.tenant.ID, e.ID))
 }
 

@@ -12,14 +12,15 @@ import (
 )
 
 // shownSecret is a signing secret shown once, after a create, rotation or
-// reveal. It crosses the redirect sealed in a short-lived cookie, so it is
+// reveal, or a new API key. It crosses the redirect sealed in a short-lived cookie, so it is
 // never in a URL and a reload does not show it again.
 type shownSecret struct {
-	EndpointID string     `json:"e"`
-	Kind       string     `json:"k"` // created, rotated, revealed
-	Secret     string     `json:"s"`
-	OldUntil   *time.Time `json:"o,omitempty"` // rotated: when the old secret stops signing
-	Expires    int64      `json:"x"`
+	For      string     `json:"e"` // the endpoint the secret belongs to, or "keys"
+	Kind     string     `json:"k"` // created, rotated, revealed; api-key
+	Secret   string     `json:"s"`
+	Name     string     `json:"n,omitempty"` // api-key: the key's name
+	OldUntil *time.Time `json:"o,omitempty"` // rotated: when the old secret stops signing
+	Expires  int64      `json:"x"`
 }
 
 func (h *Handler) showSecretOnce(c *call, s shownSecret) {
@@ -29,8 +30,8 @@ func (h *Handler) showSecretOnce(c *call, s shownSecret) {
 	http.SetCookie(c.w, h.cookie(c.r, flashCookie, v, time.Now().Add(5*time.Minute)))
 }
 
-// takeSecret returns the secret waiting to be shown for an endpoint, once.
-func (h *Handler) takeSecret(c *call, endpointID string) *shownSecret {
+// takeSecret returns the secret waiting to be shown for an endpoint or key, once.
+func (h *Handler) takeSecret(c *call, forID string) *shownSecret {
 	ck, err := c.r.Cookie(flashCookie)
 	if err != nil {
 		return nil
@@ -45,7 +46,7 @@ func (h *Handler) takeSecret(c *call, endpointID string) *shownSecret {
 		return nil
 	}
 	var s shownSecret
-	if json.Unmarshal(b, &s) != nil || s.EndpointID != endpointID || time.Now().Unix() > s.Expires {
+	if json.Unmarshal(b, &s) != nil || s.For != forID || time.Now().Unix() > s.Expires {
 		return nil
 	}
 	return &s
@@ -113,7 +114,7 @@ func (h *Handler) rotateSecret(c *call) error {
 		return err
 	}
 	until := time.Now().Add(overlap).UTC().Truncate(time.Second)
-	h.showSecretOnce(c, shownSecret{EndpointID: id, Kind: "rotated", Secret: secret, OldUntil: &until})
+	h.showSecretOnce(c, shownSecret{For: id, Kind: "rotated", Secret: secret, OldUntil: &until})
 	return c.redirect(endpointURL(c.tenant.ID, id))
 }
 
@@ -129,6 +130,6 @@ func (h *Handler) revealSecret(c *call) error {
 	if len(secrets) == 0 {
 		return hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
 	}
-	h.showSecretOnce(c, shownSecret{EndpointID: id, Kind: "revealed", Secret: secrets[0]})
+	h.showSecretOnce(c, shownSecret{For: id, Kind: "revealed", Secret: secrets[0]})
 	return c.redirect(endpointURL(c.tenant.ID, id))
 }

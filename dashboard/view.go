@@ -36,6 +36,12 @@ func newestFirst(log []hookd.Attempt) []hookd.Attempt {
 	return out
 }
 
+// confirmArgs is the form of a destructive action, on its own page.
+type confirmArgs struct {
+	Page                  any
+	Action, Label, Cancel string
+}
+
 // copyArgs is a copy button: the value it copies and what that is, for
 // its accessible name ("Copy signing secret", never the secret itself).
 type copyArgs struct{ What, Value string }
@@ -63,6 +69,9 @@ func (h *Handler) loadTemplates() error {
 		"copy":        func(what, value string) copyArgs { return copyArgs{what, value} },
 		"newestFirst": newestFirst,
 		"brand":       func() Brand { return h.cfg.Brand },
+		"confirm": func(page any, action, label, cancel string) confirmArgs {
+			return confirmArgs{page, action, label, cancel}
+		},
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {

@@ -574,6 +574,33 @@ func TestDashboardOperator(t *testing.T) {
 		t.Errorf("malformed example JSON is not reported; page text:\n%s", b.bodyText())
 	}
 
+	// API keys: created with a role and a scope, shown once, revoked.
+	b.clickAndWait(`nav a[href="/dashboard/keys"]`, "#k-name")
+	b.fill("#k-name", "billing-service")
+	b.fill("#k-role", "viewer")
+	b.fill("#k-tenant", ten)
+	b.clickAndWait("form.stack button.primary", "#secret-dialog")
+	key := b.text("#secret-value")
+	if status := f.h.client(key).do(t, "GET", "/v1/tenants/"+ten, nil).status; !strings.HasPrefix(key, "hk_") || status != 200 {
+		t.Fatalf("the dialog shows %q; with it the API answers %d, want an hk_ key that reads its tenant", key, status)
+	}
+	b.click("#secret-dialog form button")
+	var keys struct {
+		Data []struct{ ID, Name string } `json:"data"`
+	}
+	f.admin.must(t, 200, "GET", "/v1/api-keys", nil, &keys)
+	var keyID string
+	for _, k := range keys.Data {
+		if k.Name == "billing-service" {
+			keyID = k.ID
+		}
+	}
+	b.clickAndWait(`#key-`+keyID+` a[href$="/revoke"]`, "button.danger")
+	b.clickAndWait("button.danger", ".flash")
+	if status := f.h.client(key).do(t, "GET", "/v1/tenants/"+ten, nil).status; status != 401 {
+		t.Errorf("the revoked key: %d, want 401", status)
+	}
+
 	// The operator opens any tenant.
 	b.open(f.h.url + "/dashboard/t/" + ten)
 	b.waitFor(".empty-state", 5*time.Second)
