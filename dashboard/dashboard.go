@@ -168,6 +168,9 @@ func (h *Handler) routes() {
 
 	t := Prefix + "/t/{tenant}"
 	h.page("GET "+t, h.inTenant(h.tenantView))
+	h.page("POST "+t+"/rename", h.inTenant(h.operator(h.admin(h.renameTenant))))
+	h.page("GET "+t+"/delete", h.inTenant(h.operator(h.admin(h.tenantDeletePage))))
+	h.page("POST "+t+"/delete", h.inTenant(h.operator(h.admin(h.deleteTenant))))
 	h.page("GET "+t+"/endpoints/new", h.inTenant(h.admin(h.newEndpoint)))
 	h.page("POST "+t+"/endpoints", h.inTenant(h.admin(h.createEndpoint)))
 	ep := t + "/endpoints/{id}"

@@ -601,6 +601,24 @@ func TestDashboardOperator(t *testing.T) {
 		t.Errorf("the revoked key: %d, want 401", status)
 	}
 
+	// Tenants: added, renamed, deleted after typing the id.
+	b.clickAndWait(`nav a[href="/dashboard/tenants"]`, "#t-name")
+	b.fill("#t-name", "Globex")
+	b.fill("#t-id", "globex")
+	b.clickAndWait("form.stack button.primary", "#t-rename")
+	b.fill("#t-rename", "Globex Corporation")
+	b.clickAndWait(`form[action$="/rename"] button`, ".flash")
+	if got := b.text("h1"); got != "Globex Corporation" {
+		t.Errorf("after rename the heading is %q", got)
+	}
+	b.clickAndWait(`a[href$="/globex/delete"]`, "#confirm-id")
+	b.fill("#confirm-id", "glob")
+	b.clickAndWait("button.danger", "#error-summary")
+	f.admin.must(t, 200, "GET", "/v1/tenants/globex", nil, nil)
+	b.fill("#confirm-id", "globex")
+	b.clickAndWait("button.danger", ".flash")
+	f.admin.must(t, 404, "GET", "/v1/tenants/globex", nil, nil)
+
 	// The operator opens any tenant.
 	b.open(f.h.url + "/dashboard/t/" + ten)
 	b.waitFor(".empty-state", 5*time.Second)
