@@ -255,6 +255,12 @@ func (b *bounded) RecoverJob(ctx context.Context, tenantID, id string) (*Recover
 	return within(b, ctx, normalCall, func(ctx context.Context) (*RecoverJob, error) { return b.s.RecoverJob(ctx, tenantID, id) })
 }
 
+func (b *bounded) RecoverJobs(ctx context.Context, tenantID, endpointID string, p Page) ([]*RecoverJob, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]*RecoverJob, error) {
+		return b.s.RecoverJobs(ctx, tenantID, endpointID, p)
+	})
+}
+
 func (b *bounded) RunRecoverJob(ctx context.Context, id string, limit int) (*RecoverJob, error) {
 	return within(b, ctx, longCall, func(ctx context.Context) (*RecoverJob, error) { return b.s.RunRecoverJob(ctx, id, limit) })
 }

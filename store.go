@@ -163,6 +163,9 @@ type MaintenanceStore interface {
 	// deliveries created in [since, until); Total is counted now.
 	CreateRecoverJob(ctx context.Context, tenantID, endpointID string, since, until time.Time) (*RecoverJob, error)
 	RecoverJob(ctx context.Context, tenantID, id string) (*RecoverJob, error)
+	// RecoverJobs lists a tenant's jobs, newest first: one endpoint's, or
+	// every endpoint's when endpointID is empty.
+	RecoverJobs(ctx context.Context, tenantID, endpointID string, p Page) ([]*RecoverJob, error)
 	// RunRecoverJob replays the job's next batch (at most limit deliveries)
 	// and returns its progress; Status is RecoverDone after the last.
 	RunRecoverJob(ctx context.Context, id string, limit int) (*RecoverJob, error)

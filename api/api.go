@@ -182,6 +182,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", manage, s.rotateSecret)
 	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/stats", read, s.endpointStats)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/recover", manage, s.recoverEndpoint)
+	s.handle("GET /v1/tenants/{tenant}/recover-jobs", read, s.listRecoverJobs)
 	s.handle("GET /v1/tenants/{tenant}/recover-jobs/{id}", read, s.getRecoverJob)
 	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", manage, s.revealSecret)
 	s.handle("POST /v1/tenants/{tenant}/listen", manage, s.listen)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -31,28 +32,54 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, 4<<10); err != nil {
 		return err
 	}
-	now := time.Now()
-	var v hookd.Validation
-	if in.Since == nil {
-		v.Add("since", "is required (RFC 3339, e.g. 2026-11-22T08:00:00Z)")
-	}
-	if in.Until == nil {
-		in.Until = &now
-	}
-	if in.Since != nil && !in.Since.Before(*in.Until) {
-		v.Add("until", "must be after since")
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
-	job, err := s.store.CreateRecoverJob(r.Context(), r.PathValue("tenant"), r.PathValue("id"), *in.Since, *in.Until)
+	job, err := StartRecover(r.Context(), s.store, s.cfg.Maintenance, r.PathValue("tenant"), r.PathValue("id"), in.Since, in.Until)
 	if err != nil {
 		return err
 	}
-	if s.cfg.Maintenance != nil {
-		s.cfg.Maintenance.Kick()
-	}
 	writeJSON(w, http.StatusAccepted, job)
+	return nil
+}
+
+// StartRecover checks a recover window (since required, until default now
+// and after since), records the job and wakes the runner (nil on nodes
+// without one: another node's picks it up). The API and the dashboard start
+// recoveries through it.
+func StartRecover(ctx context.Context, store hookd.Store, runner interface{ Kick() }, tenantID, endpointID string,
+	since, until *time.Time) (*hookd.RecoverJob, error) {
+	now := time.Now()
+	var v hookd.Validation
+	if since == nil {
+		v.Add("since", "is required (RFC 3339, e.g. 2026-11-22T08:00:00Z)")
+	}
+	if until == nil {
+		until = &now
+	}
+	if since != nil && !since.Before(*until) {
+		v.Add("until", "must be after since")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	job, err := store.CreateRecoverJob(ctx, tenantID, endpointID, *since, *until)
+	if err != nil {
+		return nil, err
+	}
+	if runner != nil {
+		runner.Kick()
+	}
+	return job, nil
+}
+
+func (s *Server) listRecoverJobs(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	jobs, err := s.store.RecoverJobs(r.Context(), r.PathValue("tenant"), r.URL.Query().Get("endpoint"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, paged(jobs, p, func(j *hookd.RecoverJob) string { return j.ID }))
 	return nil
 }
 

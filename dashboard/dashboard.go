@@ -181,6 +181,8 @@ func (h *Handler) routes() {
 	h.page("POST "+ep+"/enable", h.inTenant(h.admin(h.enableEndpoint)))
 	h.page("POST "+ep+"/disable", h.inTenant(h.admin(h.disableEndpoint)))
 	h.page("POST "+ep+"/test", h.inTenant(h.admin(h.testEndpoint)))
+	h.page("GET "+ep+"/recover", h.inTenant(h.recoverFragment))
+	h.page("POST "+ep+"/recover", h.inTenant(h.admin(h.startRecover)))
 	h.page("GET "+ep+"/rotate", h.inTenant(h.admin(h.rotatePage)))
 	h.page("POST "+ep+"/rotate", h.inTenant(h.admin(h.rotateSecret)))
 	h.page("POST "+ep+"/reveal", h.inTenant(h.admin(h.revealSecret)))

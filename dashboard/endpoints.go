@@ -74,6 +74,7 @@ type endpointView struct {
 	TestTypes []string
 	Secret    *shownSecret
 	CanReveal bool
+	Recover   *recoverPanel        // bulk recover: the form and the latest jobs
 	Stats     *hookd.EndpointStats // the last 24 hours: attempts (the chart) and deliveries by status
 	DayCounts []statusCount        // deliveries of the last 24 hours by status
 }
@@ -91,6 +92,9 @@ func (h *Handler) endpointPage(c *call) error {
 	}
 	v := &endpointView{Endpoint: e, Defaults: map[string]bool{}, CanReveal: h.cfg.API.AllowSecretReveal && c.who.CanManage()}
 	if v.Log, err = h.readLog(c, e); err != nil {
+		return err
+	}
+	if v.Recover, err = h.readRecover(c, e); err != nil {
 		return err
 	}
 	st, err := h.lastDay(ctx, c.tenant.ID, e.ID, time.Now())

@@ -14,18 +14,19 @@ const noticeCookie = "hookd_notice"
 
 // notices are the outcomes a redirect can announce.
 var notices = map[string]string{
-	"signed-out":     "You are signed out.",
-	"enabled":        "Endpoint enabled. Its paused deliveries are being sent now.",
-	"disabled":       "Endpoint disabled. New deliveries wait as Paused until you enable it again.",
-	"test":           "Test event sent. It appears in the delivery log below.",
-	"replayed":       "Replay started: the delivery is being attempted again now.",
-	"saved":          "Changes saved.",
-	"deleted":        "Endpoint deleted.",
-	"type-added":     "Event type added to the catalogue.",
-	"tenant":         "Tenant added.",
-	"tenant-renamed": "Tenant renamed.",
-	"tenant-deleted": "Tenant deleted, with its endpoints and history.",
-	"key-revoked":    "API key revoked. Programs using it are refused from now on.",
+	"signed-out":      "You are signed out.",
+	"enabled":         "Endpoint enabled. Its paused deliveries are being sent now.",
+	"disabled":        "Endpoint disabled. New deliveries wait as Paused until you enable it again.",
+	"test":            "Test event sent. It appears in the delivery log below.",
+	"replayed":        "Replay started: the delivery is being attempted again now.",
+	"saved":           "Changes saved.",
+	"deleted":         "Endpoint deleted.",
+	"type-added":      "Event type added to the catalogue.",
+	"tenant":          "Tenant added.",
+	"tenant-renamed":  "Tenant renamed.",
+	"tenant-deleted":  "Tenant deleted, with its endpoints and history.",
+	"recover-started": "Recovery started: the window's failed deliveries are being replayed.",
+	"key-revoked":     "API key revoked. Programs using it are refused from now on.",
 }
 
 // notice is what the page after a redirect learns: the message, and a

@@ -101,6 +101,15 @@ func (db *DB) RecoverJob(ctx context.Context, tenantID, id string) (*hookd.Recov
 	return j, db.fail("read recover job", err)
 }
 
+// RecoverJobs lists a tenant's recover jobs, newest first.
+func (db *DB) RecoverJobs(ctx context.Context, tenantID, endpointID string, p hookd.Page) ([]*hookd.RecoverJob, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+recoverJobColumns+` FROM recover_jobs
+		WHERE tenant_id = $1 AND ($2 = '' OR endpoint_id = $2) AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`,
+		tenantID, endpointID, p.Cursor, p.Size())
+	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.RecoverJob, error) { return scanRecoverJob(r) })
+	return out, db.fail("list recover jobs", err)
+}
+
 // RunRecoverJob replays the job's next batch of failed deliveries, each
 // exactly as ReplayDelivery would, and advances the job past them. The job's
 // row lock keeps two nodes from running the same batch.

@@ -117,6 +117,17 @@ func (db *DB) RecoverJob(ctx context.Context, tenantID, id string) (*hookd.Recov
 	return j, nil
 }
 
+// RecoverJobs lists a tenant's recover jobs, newest first.
+func (db *DB) RecoverJobs(ctx context.Context, tenantID, endpointID string, p hookd.Page) ([]*hookd.RecoverJob, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+recoverJobColumns+` FROM recover_jobs
+		WHERE tenant_id = ? AND (? = '' OR endpoint_id = ?) AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		tenantID, endpointID, endpointID, p.Cursor, p.Cursor, p.Size())
+	if err != nil {
+		return nil, fmt.Errorf("list recover jobs: %w", err)
+	}
+	return collect(rows, scanRecoverJob, "list recover jobs")
+}
+
 // RunRecoverJob replays the job's next batch of failed deliveries, each
 // exactly as ReplayDelivery would, and advances the job past them.
 func (db *DB) RunRecoverJob(ctx context.Context, id string, limit int) (*hookd.RecoverJob, error) {

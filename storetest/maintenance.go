@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -68,6 +70,37 @@ var maintenanceTests = []testCase{
 		f.must(err, "EndpointStats")
 		if st.LastTest == nil || st.LastTest.ID != second.ID || st.LastTest.Status != hookd.StatusDelivered || !st.LastTest.Test {
 			f.Errorf("LastTest = %+v, want the second test delivery, delivered", st.LastTest)
+		}
+	}},
+	{"RecoverJobsListed", func(f *fixture) {
+		ten, ep := f.tenantWithEndpoint()
+		second := f.endpoint(ten.ID)
+		_, foreign := f.tenantWithEndpoint()
+		var made []*hookd.RecoverJob
+		for _, e := range []*hookd.Endpoint{ep, second, ep} {
+			job, err := f.s.CreateRecoverJob(f.ctx, ten.ID, e.ID, f.at(-time.Hour), f.now)
+			f.must(err, "CreateRecoverJob")
+			made = append(made, job)
+		}
+		_, err := f.s.CreateRecoverJob(f.ctx, foreign.TenantID, foreign.ID, f.at(-time.Hour), f.now)
+		f.must(err, "another tenant's job")
+		// Newest first is id order (ids made in one millisecond sort at random).
+		newest := func(jobs ...*hookd.RecoverJob) []*hookd.RecoverJob {
+			slices.SortFunc(jobs, func(a, b *hookd.RecoverJob) int { return strings.Compare(b.ID, a.ID) })
+			return jobs
+		}
+		all, err := f.s.RecoverJobs(f.ctx, ten.ID, "", hookd.Page{Limit: 10})
+		f.must(err, "RecoverJobs")
+		f.diff("the tenant's jobs, newest first", newest(made[0], made[1], made[2]), all)
+		ofEp := newest(made[0], made[2])
+		mine, err := f.s.RecoverJobs(f.ctx, ten.ID, ep.ID, hookd.Page{Limit: 1})
+		f.must(err, "RecoverJobs of one endpoint")
+		f.diff("first page of one endpoint's", ofEp[:1], mine)
+		next, err := f.s.RecoverJobs(f.ctx, ten.ID, ep.ID, hookd.Page{Limit: 10, Cursor: mine[0].ID})
+		f.must(err, "RecoverJobs, next page")
+		f.diff("next page", ofEp[1:], next)
+		if none, err := f.s.RecoverJobs(f.ctx, ten.ID, foreign.ID, hookd.Page{Limit: 10}); err != nil || len(none) != 0 {
+			f.Errorf("another tenant's endpoint's jobs: %d, %v; want none", len(none), err)
 		}
 	}},
 	{"RecoverReplaysFailedInWindow", func(f *fixture) {
