@@ -220,7 +220,7 @@ func (c *serveCmd) Run() error {
 	}
 	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
-		Handler:           dash.Mount(server),
+		Handler:           api.RequestLog(dash.Mount(server), logger),
 		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -236,7 +236,7 @@ func (c *serveCmd) Run() error {
 		defer stopPprof()
 	}
 	if c.workerOnly {
-		httpServer.Handler = server.Ops()
+		httpServer.Handler = api.RequestLog(server.Ops(), logger)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
@@ -315,11 +315,20 @@ func (c *serveCmd) listenHub(hub *listen.Hub) *listen.Hub {
 func (c *serveCmd) logger() *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationText}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// durationText writes durations as Go duration strings ("1.5s"): the JSON
+// handler would print nanoseconds.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // secretBox loads the encryption key: from configuration, or from a key file
