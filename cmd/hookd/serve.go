@@ -235,6 +235,8 @@ func (c *serveCmd) Run() error {
 		}
 		defer stopPprof()
 	}
+	// Listen streams never end by themselves; shutting down ends them.
+	httpServer.RegisterOnShutdown(hub.Shutdown)
 	if c.workerOnly {
 		httpServer.Handler = api.RequestLog(server.Ops(), logger)
 	}
