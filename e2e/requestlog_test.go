@@ -24,7 +24,9 @@ func logLines(t *testing.T, h *hookdProc) []map[string]any {
 // TestRequestLog runs hookd with JSON logs through successes, refusals, the
 // dashboard and a failing receiver, and reads every line it wrote.
 func TestRequestLog(t *testing.T) {
-	f := newFixture(t, config{extraArgs: []string{"--log-format", "json", "--shutdown-timeout", "2s"}})
+	// Settings from a file, which the real server follows (JSON logs).
+	file := writeFile(t, "hookd.toml", "log-format = \"json\"\nshutdown-timeout = \"2s\"\n")
+	f := newFixture(t, config{extraArgs: []string{"--config", file}})
 	ten := f.tenant()
 	rcv := newReceiver(t, http.StatusInternalServerError)
 	ep, secret := f.endpoint(ten, rcv.URL, map[string]any{"retry_schedule": []string{"1h"}})
