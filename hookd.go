@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// Version is reported in the User-Agent of every delivery and by `hookd version`.
-var Version = "0.1.0"
-
 // Tenant is one customer of the operator. Every endpoint, event and delivery
 // belongs to exactly one tenant.
 type Tenant struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/signature"
 )
@@ -227,7 +228,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hookd.Errorf(hookd.EUNAVAILABLE, "database unreachable"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": hookd.Version})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.Get().Version})
 }
 
 func (s *Server) notify() {

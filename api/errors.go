@@ -30,6 +30,8 @@ type problem struct {
 	Detail string             `json:"detail"`
 	Code   string             `json:"code"`
 	Errors []hookd.FieldError `json:"errors,omitempty"`
+	// RequestID is the answer's X-Request-Id (RequestLog sets it first).
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // writeError answers with the problem that err describes. Internal errors
@@ -62,6 +64,7 @@ func (s *Server) writeProblem(w http.ResponseWriter, status int, code, detail st
 }
 
 func writeProblemBody(w http.ResponseWriter, p problem) {
+	p.RequestID = w.Header().Get(RequestIDHeader)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = encoder(w).Encode(p)

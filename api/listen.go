@@ -123,6 +123,8 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 			}
 		case <-r.Context().Done():
 			return nil
+		case <-s.cfg.ListenHub.Stopping():
+			return nil // the server is shutting down
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/buildinfo"
 )
 
 // readyz answers 200 when this node can serve: the database answers within
@@ -27,7 +28,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "version": hookd.Version})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "version": buildinfo.Get().Version})
 }
 
 // readyTimeout is how long /readyz waits for the database: a load balancer's

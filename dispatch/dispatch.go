@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -106,7 +107,7 @@ func New(store hookd.QueueStore, cfg Config) *Dispatcher {
 		store:     store,
 		client:    NewClient(cfg.AllowPrivate),
 		cfg:       cfg,
-		userAgent: "hookd/" + hookd.Version,
+		userAgent: buildinfo.UserAgent(),
 		wake:      make(chan struct{}, 1),
 		results:   make(chan hookd.AttemptResult, cfg.Workers),
 		slots:     make(chan struct{}, cfg.Workers),

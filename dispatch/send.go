@@ -45,6 +45,11 @@ func (d *Dispatcher) attempt(ctx context.Context, job *hookd.Job) {
 		d.returnSlots(1)
 		return
 	}
+	if !res.Outcome.Success {
+		d.cfg.Logger.Info("delivery attempt failed", "endpoint", job.EndpointID, "delivery", job.DeliveryID,
+			"attempt", job.Attempt, "status", res.Attempt.StatusCode, "error", res.Attempt.Error,
+			"duration_ms", time.Duration(res.Attempt.Duration).Milliseconds())
+	}
 	d.results <- res
 }
 

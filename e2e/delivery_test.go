@@ -11,7 +11,6 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -52,7 +51,7 @@ func TestDeliverySignedEnvelope(t *testing.T) {
 
 		wantHeaders := map[string]string{
 			"Content-Type":     "application/json",
-			"User-Agent":       "hookd/" + hookd.Version,
+			"User-Agent":       "hookd/" + e2eVersion, // stamped by TestMain's -ldflags
 			"Authorization":    "Bearer receiver-token-42",
 			"X-Hookd-Event":    typeCreated,
 			"X-Hookd-Delivery": d.ID,

@@ -14,6 +14,16 @@ import (
 // from the module at moduleDir.
 var hookdBin, moduleDir string
 
+// The build information TestMain stamps into the binary.
+const (
+	e2eVersion = "v0.0.0-e2e"
+	e2eCommit  = "e2e0123abc"
+	e2eDate    = "2026-12-02T10:00:00Z"
+	stampFlags = "-X github.com/hookd/hookd/internal/buildinfo.version=" + e2eVersion +
+		" -X github.com/hookd/hookd/internal/buildinfo.commit=" + e2eCommit +
+		" -X github.com/hookd/hookd/internal/buildinfo.date=" + e2eDate
+)
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -32,7 +42,9 @@ func run(m *testing.M) int {
 	}
 	hookdBin = filepath.Join(dir, "hookd")
 	moduleDir = root
-	build := exec.Command("go", "build", "-o", hookdBin, "./cmd/hookd")
+	// Stamped as a release build is, so tests see the stamp arrive
+	// (hookd --version, the delivery User-Agent).
+	build := exec.Command("go", "build", "-ldflags", stampFlags, "-o", hookdBin, "./cmd/hookd")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/hookd: %v\n%s", err, out)

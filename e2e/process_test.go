@@ -43,7 +43,8 @@ type hookdProc struct {
 	ended  atomic.Bool   // the test stopped or killed it on purpose
 }
 
-var startedLine = regexp.MustCompile(`msg="hookd started".* addr=(\S+)`)
+// startedLine finds the address in the start-up line, text or JSON.
+var startedLine = regexp.MustCompile(`msg="hookd started".* addr=(\S+)|"msg":"hookd started".*"addr":"([^"]+)"`)
 
 // startHookd starts hookd and waits until it listens. It is stopped with
 // SIGTERM (then SIGKILL after 10 s) when the test ends.
@@ -74,7 +75,7 @@ func startHookd(t testing.TB, c config) *hookdProc {
 	p.stderr = &lineBuffer{onLine: func(line string) {
 		if m := startedLine.FindStringSubmatch(line); m != nil {
 			select {
-			case addr <- m[1]:
+			case addr <- m[1] + m[2]:
 			default:
 			}
 		}

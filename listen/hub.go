@@ -47,10 +47,21 @@ var ErrNoSession = errors.New("no hookd listen session is connected for this end
 type Hub struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
+	stopping chan struct{} // closed by Shutdown
+	stopOnce sync.Once
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{sessions: map[string]*Session{}} }
+func NewHub() *Hub { return &Hub{sessions: map[string]*Session{}, stopping: make(chan struct{})} }
+
+// Shutdown tells every session's stream to end: they never finish on their
+// own, so http.Server.Shutdown would otherwise wait its whole timeout for
+// them (register it with RegisterOnShutdown). The CLIs reconnect to the
+// next server. Safe to call more than once.
+func (h *Hub) Shutdown() { h.stopOnce.Do(func() { close(h.stopping) }) }
+
+// Stopping is closed once Shutdown is called.
+func (h *Hub) Stopping() <-chan struct{} { return h.stopping }
 
 // Session is one connected CLI.
 type Session struct {

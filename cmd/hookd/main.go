@@ -5,35 +5,60 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/alecthomas/kong"
 
-	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/buildinfo"
 )
 
 type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Run the API and the delivery workers."`
-	Verify  verifyCmd  `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
-	Sign    signCmd    `cmd:"" help:"Sign a body as hookd would, printing the headers."`
-	Listen  listenCmd  `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
-	Worker  workerCmd  `cmd:"" help:"Run delivery workers only (PostgreSQL): no API, only /healthz, /readyz and /metrics on --addr."`
-	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
-	Bench   benchCmd   `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Config         configFile  `placeholder:"FILE" env:"HOOKD_CONFIG" help:"YAML (.yaml, .yml) or TOML (.toml) file of settings, keyed by flag name without the dashes (retry-schedule: 1m,5m). A flag beats its environment variable, which beats the file."`
+	VersionFlag    versionFlag `name:"version" help:"Print the version, commit, build date and Go version, then exit."`
+	Serve          serveCmd    `cmd:"" help:"Run the API and the delivery workers."`
+	Verify         verifyCmd   `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
+	Sign           signCmd     `cmd:"" help:"Sign a body as hookd would, printing the headers."`
+	Listen         listenCmd   `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
+	Worker         workerCmd   `cmd:"" help:"Run delivery workers only (PostgreSQL): no API, only /healthz, /readyz and /metrics on --addr."`
+	Migrate        migrateCmd  `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
+	Bench          benchCmd    `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
+	ConfigCommands configCmd   `cmd:"" name:"config" help:"Work with configuration files."`
+	Version        versionCmd  `cmd:"" help:"Print the version, commit, build date and Go version."`
 }
 
 type versionCmd struct{}
 
 func (versionCmd) Run() error {
-	fmt.Println("hookd", hookd.Version)
+	printVersion(os.Stdout)
 	return nil
+}
+
+// versionFlag is --version, answered before any other flag is checked.
+type versionFlag bool
+
+func (versionFlag) BeforeReset(app *kong.Kong) error {
+	printVersion(app.Stdout)
+	app.Exit(0)
+	return nil
+}
+
+func printVersion(w io.Writer) {
+	info := buildinfo.Get()
+	fmt.Fprintf(w, "hookd %s\ncommit: %s\nbuilt: %s\ngo: %s\n", info.Version, orUnknown(info.Commit), orUnknown(info.Date), info.GoVersion)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func main() {
 	parser := kong.Must(&cli{},
 		kong.Name("hookd"),
-		kong.Description("Self-hosted webhook delivery: publish events, hookd signs, delivers, retries and logs them.\nEvery flag can also be set with the environment variable shown beside it."),
+		kong.Description("Self-hosted webhook delivery: publish events, hookd signs, delivers, retries and logs them.\nEvery flag can also be set with the environment variable shown beside it, or in a --config file."),
 	)
 	ctx, err := parser.Parse(os.Args[1:])
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/token"
 	"github.com/hookd/hookd/listen"
@@ -30,8 +31,8 @@ import (
 type serveCmd struct {
 	Addr                     string        `default:":8080" env:"HOOKD_ADDR" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	Database                 string        `default:"hookd.db" env:"HOOKD_DATABASE" help:"SQLite database file (created if missing)."`
-	AdminKey                 string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (created if not stored). Without it, the first start creates one and prints it once."`
-	EncryptionKey            string        `env:"HOOKD_ENCRYPTION_KEY" help:"32-byte base64 key that encrypts secrets at rest (openssl rand -base64 32). Default: a key file beside the database, created on first start."`
+	AdminKey                 string        `secret:"true" env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (created if not stored). Without it, the first start creates one and prints it once."`
+	EncryptionKey            string        `secret:"true" env:"HOOKD_ENCRYPTION_KEY" help:"32-byte base64 key that encrypts secrets at rest (openssl rand -base64 32). Default: a key file beside the database, created on first start."`
 	RetrySchedule            string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
 	RetryJitter              float64       `default:"0.1" env:"HOOKD_RETRY_JITTER" help:"Spread of each retry wait as a fraction, 0-0.5 (0.1: ±10%), so deliveries that failed together do not retry together. 0 for exact schedules."`
 	Timeout                  time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
@@ -52,7 +53,7 @@ type serveCmd struct {
 	BrandColor               string        `env:"HOOKD_BRAND_COLOR" help:"Accent colour of the dashboard, e.g. #7b1fa2 (text on it is black or white, whichever contrasts more)."`
 	FrameAncestors           string        `env:"HOOKD_FRAME_ANCESTORS" help:"Who may embed the dashboard in a frame (CSP frame-ancestors sources), e.g. https://app.example.com. Default: hookd itself only. The session cookie is SameSite=Lax, so embedding works only from the same site."`
 	OperationalWebhookURL    string        `env:"HOOKD_OPERATIONAL_WEBHOOK_URL" help:"URL that receives hookd's operational events (endpoint.disabled, endpoint.enabled, delivery.failed), signed like any delivery."`
-	OperationalWebhookSecret string        `env:"HOOKD_OPERATIONAL_WEBHOOK_SECRET" help:"Signing secret (whsec_...) of the operational webhook."`
+	OperationalWebhookSecret string        `secret:"true" env:"HOOKD_OPERATIONAL_WEBHOOK_SECRET" help:"Signing secret (whsec_...) of the operational webhook."`
 	Retention                string        `default:"30d" env:"HOOKD_RETENTION" help:"How long delivered and failed deliveries, their attempts and events are kept (e.g. 30d, 72h; 0 keeps everything). Idempotency keys are remembered as long."`
 	Workers                  int           `default:"256" env:"HOOKD_WORKERS" help:"Delivery requests in flight at once in this process."`
 	TenantMaxInFlight        int           `env:"HOOKD_TENANT_MAX_IN_FLIGHT" help:"Most delivery requests of one tenant in flight at once, across every node, for tenants without their own max_in_flight. Default: half of --workers, so one tenant whose receivers never answer leaves the other half to everyone else."`
@@ -71,37 +72,74 @@ type serveCmd struct {
 	workerOnly bool
 }
 
-func (c *serveCmd) Run() error {
-	logger := c.logger()
-	schedule, err := hookd.ParseSchedule(c.RetrySchedule)
-	if err != nil {
-		return fmt.Errorf("--retry-schedule: %w", err)
+// settings are the flags' values parsed and checked.
+type settings struct {
+	schedule            hookd.Schedule
+	names               dispatch.HeaderNames
+	signer              signature.Signer
+	tenantInFlight      int
+	maxEndpointInFlight int
+	retention           time.Duration
+	brand               dashboard.Brand
+}
+
+// Validate checks every value before anything starts (kong calls it after
+// parsing, so a bad flag, variable or --config key exits with status 2).
+func (c *serveCmd) Validate() error {
+	_, err := c.settings()
+	return err
+}
+
+func (c *serveCmd) settings() (settings, error) {
+	var s settings
+	var err error
+	if s.schedule, err = hookd.ParseSchedule(c.RetrySchedule); err != nil {
+		return s, fmt.Errorf("--retry-schedule: %w", err)
 	}
 	if c.LeaseGrace < time.Second {
 		// The grace covers recording a result after its request timed out.
-		return fmt.Errorf("--lease-grace must be at least 1s, got %s", c.LeaseGrace)
+		return s, fmt.Errorf("--lease-grace must be at least 1s, got %s", c.LeaseGrace)
 	}
 	if c.DBTimeout < 100*time.Millisecond {
-		return fmt.Errorf("--db-timeout must be at least 100ms, got %s", c.DBTimeout)
+		return s, fmt.Errorf("--db-timeout must be at least 100ms, got %s", c.DBTimeout)
 	}
 	if c.RetryJitter < 0 || c.RetryJitter > 0.5 {
-		return fmt.Errorf("--retry-jitter must be between 0 and 0.5, got %g", c.RetryJitter)
+		return s, fmt.Errorf("--retry-jitter must be between 0 and 0.5, got %g", c.RetryJitter)
 	}
 	if c.Timeout < hookd.MinTimeout || c.Timeout > hookd.MaxTimeout {
-		return fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
+		return s, fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
 	}
-	names, signer, err := c.wireFormat()
+	if c.AdminKey != "" && len(c.AdminKey) < 16 {
+		return s, errors.New("--admin-key must be at least 16 characters")
+	}
+	if c.EncryptionKey != "" {
+		if _, err := secretbox.ParseKey(c.EncryptionKey); err != nil {
+			return s, fmt.Errorf("--encryption-key: %w", err)
+		}
+	}
+	if s.names, s.signer, err = c.wireFormat(); err != nil {
+		return s, err
+	}
+	if s.tenantInFlight, s.maxEndpointInFlight, err = c.inFlightLimits(); err != nil {
+		return s, err
+	}
+	if s.retention, err = parseRetention(c.Retention); err != nil {
+		return s, err
+	}
+	if s.brand, err = dashboard.LoadBrand(c.BrandName, c.BrandLogoURL, c.BrandLogoFile, c.BrandFaviconFile, c.BrandColor); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func (c *serveCmd) Run() error {
+	logger := c.logger()
+	set, err := c.settings()
 	if err != nil {
 		return err
 	}
-	brand, err := dashboard.LoadBrand(c.BrandName, c.BrandLogoURL, c.BrandLogoFile, c.BrandFaviconFile, c.BrandColor)
-	if err != nil {
-		return err
-	}
-	tenantInFlight, maxEndpointInFlight, err := c.inFlightLimits()
-	if err != nil {
-		return err
-	}
+	schedule, names, signer := set.schedule, set.names, set.signer
+	tenantInFlight, maxEndpointInFlight := set.tenantInFlight, set.maxEndpointInFlight
 	if c.AllowPrivateTargets {
 		logger.Warn("--allow-private-targets is on: endpoints may use http:// and reach loopback and private addresses; never use this in production")
 	}
@@ -139,10 +177,6 @@ func (c *serveCmd) Run() error {
 		}
 	}
 
-	retention, err := parseRetention(c.Retention)
-	if err != nil {
-		return err
-	}
 	if err := opevents.Setup(ctx, store, c.OperationalWebhookURL, c.OperationalWebhookSecret, c.AllowPrivateTargets); err != nil {
 		return fmt.Errorf("operational webhook: %w", err)
 	}
@@ -162,7 +196,7 @@ func (c *serveCmd) Run() error {
 		Logger:          logger,
 		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
 	})
-	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: retention, Logger: logger})
+	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: set.retention, Logger: logger})
 	server := api.New(store, dispatcher, api.Config{
 		AllowPrivateTargets:    c.AllowPrivateTargets,
 		MaxPayloadBytes:        c.MaxPayloadSize,
@@ -184,7 +218,7 @@ func (c *serveCmd) Run() error {
 		API:            server.Config(),
 		SessionKey:     box.DeriveKey(token.SessionKeyLabel),
 		FrameAncestors: c.FrameAncestors,
-		Brand:          brand,
+		Brand:          set.brand,
 	}, logger)
 	if err != nil {
 		return err
@@ -196,7 +230,7 @@ func (c *serveCmd) Run() error {
 	}
 	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
-		Handler:           dash.Mount(server),
+		Handler:           api.RequestLog(dash.Mount(server), logger),
 		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -211,8 +245,10 @@ func (c *serveCmd) Run() error {
 		}
 		defer stopPprof()
 	}
+	// Listen streams never end by themselves; shutting down ends them.
+	httpServer.RegisterOnShutdown(hub.Shutdown)
 	if c.workerOnly {
-		httpServer.Handler = server.Ops()
+		httpServer.Handler = api.RequestLog(server.Ops(), logger)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
@@ -225,7 +261,7 @@ func (c *serveCmd) Run() error {
 		dispatched <- dispatcher.Run(ctx)
 	}()
 	go runner.Run(ctx)
-	logger.Info("hookd started", "addr", ln.Addr().String(), "database", redactDatabase(c.Database), "version", hookd.Version)
+	logger.Info("hookd started", "addr", ln.Addr().String(), "database", redactDatabase(c.Database), "version", buildinfo.Get().Version, "commit", buildinfo.Get().Commit)
 
 	select {
 	case <-ctx.Done():
@@ -291,11 +327,20 @@ func (c *serveCmd) listenHub(hub *listen.Hub) *listen.Hub {
 func (c *serveCmd) logger() *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationText}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// durationText writes durations as Go duration strings ("1.5s"): the JSON
+// handler would print nanoseconds.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // secretBox loads the encryption key: from configuration, or from a key file
@@ -328,9 +373,6 @@ func (c *serveCmd) secretBox(logger *slog.Logger) (*secretbox.Box, error) {
 // key, printed once.
 func (c *serveCmd) bootstrapAdminKey(ctx context.Context, store hookd.Store) error {
 	if c.AdminKey != "" {
-		if len(c.AdminKey) < 16 {
-			return errors.New("--admin-key must be at least 16 characters")
-		}
 		_, err := store.APIKeyByHash(ctx, api.HashKey(c.AdminKey))
 		if hookd.ErrorCode(err) != hookd.ENOTFOUND {
 			return err
