@@ -1,6 +1,8 @@
 package hookd
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 
@@ -45,6 +47,20 @@ func Republished(first PublishResult, firstHash, requestHash, what string) (Publ
 	}
 	first.Duplicate = true
 	return first, nil
+}
+
+// RequestHash fingerprints what a publisher chose for an event: its own id
+// ("" when it gave none), its type, and its content of a kind ("data" in the
+// default envelope, "payload" sent as is). Every front end that publishes
+// uses it, so a retry through any of them is recognised as the same request.
+func RequestHash(id, eventType, kind string, content []byte) string {
+	h := sha256.New()
+	h.Write([]byte(id))
+	h.Write([]byte{0})
+	h.Write([]byte(eventType))
+	h.Write([]byte("\x00" + kind + "\x00"))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // StoredEvent is an earlier event a publish found by key or id.

@@ -157,7 +157,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	if err := s.checkEndpointRoom(r.Context(), tenantID); err != nil {
+	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	secret, err := signature.NewSecret()
@@ -267,15 +267,15 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkEndpointRoom refuses a new endpoint when the tenant has the most
+// CheckEndpointRoom refuses a new endpoint when the tenant has the most
 // allowed. (Checked before the insert, not in its transaction: concurrent
 // creates can pass it together, which the limit tolerates.)
-func (s *Server) checkEndpointRoom(ctx context.Context, tenantID string) error {
-	n, err := s.store.CountEndpoints(ctx, tenantID)
+func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID string, most int) error {
+	n, err := store.CountEndpoints(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	if n >= s.cfg.MaxEndpointsPerTenant {
+	if n >= most {
 		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
 	}
 	return nil

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -55,15 +53,9 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ids.Event, now)
 	}
-	// The fingerprint covers what the publisher chose: id, type, content.
-	h := sha256.New()
-	h.Write([]byte(in.ID))
-	h.Write([]byte{0})
-	h.Write([]byte(in.Type))
 	if hasPayload {
 		ev.Payload = in.Payload
-		h.Write([]byte("\x00payload\x00"))
-		h.Write(in.Payload)
+		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, "payload", in.Payload)
 	} else {
 		data, err := jsonx.AppendNormalized(nil, in.Data)
 		if err != nil {
@@ -73,13 +65,11 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 			return hookd.NewEvent{}, err
 		}
 		ev.Payload = envelope(ev.ID, in.Type, now, data)
-		h.Write([]byte("\x00data\x00"))
-		h.Write(data)
+		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, "data", data)
 	}
 	if int64(len(ev.Payload)) > s.cfg.MaxPayloadBytes {
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, len(ev.Payload), s.cfg.MaxPayloadBytes)
 	}
-	ev.RequestHash = hex.EncodeToString(h.Sum(nil))
 	return ev, nil
 }
 

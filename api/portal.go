@@ -61,18 +61,30 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 	if err := v.Err(); err != nil {
 		return err
 	}
-	tenantID := r.PathValue("tenant")
-	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
-		return err
-	}
-	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
-	tok, err := token.Sign(s.cfg.PortalKey, token.Portal{Tenant: tenantID, Role: role}, expires)
+	link, _, expires, err := s.PortalLink(r, r.PathValue("tenant"), role, ttl)
 	if err != nil {
 		return err
 	}
-	link := s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok)
 	writeJSON(w, http.StatusOK, portalLink{URL: link, ExpiresAt: expires})
 	return nil
+}
+
+// PortalLink signs a link that opens the dashboard for one existing tenant
+// with role (admin or viewer) for ttl, and returns it with its token.
+// EUNAVAILABLE when the server has no portal key.
+func (s *Server) PortalLink(r *http.Request, tenantID, role string, ttl time.Duration) (link, tok string, expires time.Time, err error) {
+	if len(s.cfg.PortalKey) == 0 {
+		return "", "", time.Time{}, hookd.Errorf(hookd.EUNAVAILABLE, "portal links are not configured on this server")
+	}
+	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
+		return "", "", time.Time{}, err
+	}
+	expires = time.Now().Add(ttl).UTC().Truncate(time.Second)
+	tok, err = token.Sign(s.cfg.PortalKey, token.Portal{Tenant: tenantID, Role: role}, expires)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
 }
 
 // publicBase is the URL users reach this server at: the configured public
