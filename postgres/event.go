@@ -213,6 +213,19 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 }
 
 // Event reads one event with its payload.
+// Events lists a tenant's events, newest id first, without test events.
+func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
+	rows, err := db.pool.Query(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at
+		FROM events WHERE tenant_id = $1 AND NOT test AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
+		tenantID, p.Cursor, p.Size())
+	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Event, error) {
+		var ev hookd.Event
+		err := r.Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &ev.CreatedAt)
+		return &ev, err
+	})
+	return out, db.fail("list events", err)
+}
+
 func (db *DB) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
 	var ev hookd.Event
 	err := db.pool.QueryRow(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at

@@ -248,6 +248,23 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 }
 
 // Event reads one event with its payload.
+// Events lists a tenant's events, newest id first, without test events.
+func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at
+		FROM events WHERE tenant_id = ? AND test = 0 AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		tenantID, p.Cursor, p.Cursor, p.Size())
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*hookd.Event, error) {
+		var ev hookd.Event
+		var created int64
+		err := row.Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &created)
+		ev.CreatedAt = fromMs(created)
+		return &ev, err
+	}, "list events")
+}
+
 func (db *DB) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
 	var ev hookd.Event
 	var created int64

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
 )
 
 var publishTests = []testCase{
@@ -74,6 +75,30 @@ var publishTests = []testCase{
 				f.Errorf("Job payload changed:\n got %s\nwant %s", j.Payload, want.Payload)
 			}
 		}
+	}},
+	{"ListsEventsNewestFirstByPage", func(f *fixture) {
+		ten, ep := f.tenantWithEndpoint()
+		other := f.tenant()
+		f.publishType(other.ID, typeCreated)
+		var published []string
+		for i := range 3 {
+			ev := f.newEvent(typeCreated)
+			ev.ID = ids.NewAt(ids.Event, f.at(time.Duration(i)*time.Millisecond)) // ids in time order
+			published = append(published, f.publish(ten.ID, ev)[0].ID)
+		}
+		f.testEvent(ten.ID, ep.ID) // test events are not listed
+		first, err := f.s.Events(f.ctx, ten.ID, hookd.Page{Limit: 2})
+		f.must(err, "Events")
+		rest, err := f.s.Events(f.ctx, ten.ID, hookd.Page{Limit: 2, Cursor: first[len(first)-1].ID})
+		f.must(err, "Events after a cursor")
+		var got []string
+		for _, ev := range append(first, rest...) {
+			if ev.TenantID != ten.ID || ev.Test || ev.Type != typeCreated || ev.Deliveries != 1 || len(ev.Payload) == 0 {
+				f.Errorf("listed event %+v, want tenant %s's non-test %s with 1 delivery and its payload", ev, ten.ID, typeCreated)
+			}
+			got = append(got, ev.ID)
+		}
+		f.diff("events by id, descending", []string{published[2], published[1], published[0]}, got)
 	}},
 	{"NoEndpointsStillStoresEvent", func(f *fixture) {
 		ten := f.tenant()
