@@ -13,9 +13,9 @@ import (
 // Portal link lifetimes: how long a link can be opened. The dashboard
 // session it opens lasts on its own (see the dashboard package).
 const (
-	defaultPortalLinkTTL = 15 * time.Minute
-	minPortalLinkTTL     = time.Minute
-	maxPortalLinkTTL     = 24 * time.Hour
+	DefaultPortalLinkTTL = 15 * time.Minute
+	MinPortalLinkTTL     = time.Minute
+	MaxPortalLinkTTL     = 24 * time.Hour
 )
 
 type portalInput struct {
@@ -42,10 +42,10 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	var v hookd.Validation
-	ttl := defaultPortalLinkTTL
+	ttl := DefaultPortalLinkTTL
 	if in.ExpiresIn != nil {
 		// Seconds are checked before the conversion, which could overflow.
-		low, high := int64(minPortalLinkTTL/time.Second), int64(maxPortalLinkTTL/time.Second)
+		low, high := int64(MinPortalLinkTTL/time.Second), int64(MaxPortalLinkTTL/time.Second)
 		if *in.ExpiresIn < low || *in.ExpiresIn > high {
 			v.Add("expires_in", "must be between %d and %d seconds", low, high)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/hookd/hookd/opevents"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/svixapi"
 )
 
 type serveCmd struct {
@@ -186,7 +187,7 @@ func (c *serveCmd) Run() error {
 	}
 	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
-		Handler:           dash.Mount(server),
+		Handler:           dash.Mount(svixapi.New(server, store, dispatcher, logger).Mount(server)),
 		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
