@@ -38,7 +38,9 @@ type headersIn struct {
 	Headers map[string]*string `json:"headers"`
 }
 
-func (s *Server) putHeaders(w http.ResponseWriter, r *http.Request) error { return s.setHeaders(w, r, true) }
+func (s *Server) putHeaders(w http.ResponseWriter, r *http.Request) error {
+	return s.setHeaders(w, r, true)
+}
 
 func (s *Server) patchHeaders(w http.ResponseWriter, r *http.Request) error {
 	return s.setHeaders(w, r, false)

@@ -244,7 +244,9 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request) error { return s.updateEndpoint(w, r, true) }
+func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request) error {
+	return s.updateEndpoint(w, r, true)
+}
 
 func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	return s.updateEndpoint(w, r, false)

@@ -131,7 +131,9 @@ func (s *Server) authorize(key *hookd.APIKey, act api.Action, appID string) erro
 
 func caller(r *http.Request) *hookd.APIKey { return r.Context().Value(keyCtx{}).(*hookd.APIKey) }
 
-func appNotFound(id string) error { return hookd.Errorf(hookd.ENOTFOUND, "application %q not found", id) }
+func appNotFound(id string) error {
+	return hookd.Errorf(hookd.ENOTFOUND, "application %q not found", id)
+}
 
 func (s *Server) notify() {
 	if s.notifier != nil {
