@@ -61,6 +61,9 @@ type Endpoint struct {
 	URL         string `json:"url"`
 	// EventTypes holds the subscribed types, or just AllEventTypes.
 	EventTypes []string `json:"event_types"`
+	// Channels, when not empty, narrow the subscription to events that
+	// carry one of them (still of a subscribed type).
+	Channels []string `json:"channels"`
 	// Headers are sent with every request; their values are secrets to the
 	// API (masked when read back) and encrypted at rest.
 	Headers        map[string]string `json:"headers"`
@@ -103,6 +106,7 @@ type EndpointUpdate struct {
 	Description   *string
 	URL           *string
 	EventTypes    *[]string
+	Channels      *[]string // empty: every event of the subscribed types
 	Headers       *map[string]string
 	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
@@ -118,6 +122,7 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.Description, u.Description)
 	set(&e.URL, u.URL)
 	set(&e.EventTypes, u.EventTypes)
+	set(&e.Channels, u.Channels)
 	set(&e.Headers, u.Headers)
 	set(&e.RetrySchedule, u.RetrySchedule)
 	set(&e.Timeout, u.Timeout)
@@ -138,6 +143,7 @@ type Event struct {
 	ID        string          `json:"id"`
 	TenantID  string          `json:"tenant_id"`
 	Type      string          `json:"type"`
+	Channels  []string        `json:"channels"`
 	Payload   json.RawMessage `json:"payload"`
 	Test      bool            `json:"test"`
 	CreatedAt time.Time       `json:"created_at"`
@@ -150,7 +156,8 @@ type NewEvent struct {
 	ID             string // the publisher's id; generated when empty
 	IdempotencyKey string // dedupes publishes; defaults to ID when given
 	Type           string
-	Payload        []byte // the exact bytes to send
+	Channels       []string // fan-out also goes to endpoints with one of them (CheckChannels)
+	Payload        []byte   // the exact bytes to send
 	// RequestHash fingerprints the publish request, so that reusing a key
 	// for a different request is a conflict rather than a silent success.
 	RequestHash string

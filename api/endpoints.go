@@ -20,6 +20,7 @@ type endpointInput struct {
 	Description *string            `json:"description"`
 	URL         *string            `json:"url"`
 	EventTypes  *[]string          `json:"event_types"`
+	Channels    *[]string          `json:"channels"`
 	Headers     *map[string]string `json:"headers"`
 	Enabled     *bool              `json:"enabled"`
 	// RetrySchedule: absent keeps, null restores the deployment default,
@@ -81,6 +82,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	if in.EventTypes != nil {
 		hookd.CheckEventTypes(&v, "event_types", *in.EventTypes)
 		u.EventTypes = in.EventTypes
+	}
+	if in.Channels != nil {
+		hookd.CheckChannels(&v, "channels", *in.Channels)
+		u.Channels = in.Channels
 	}
 	if in.Headers != nil {
 		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
@@ -149,7 +154,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
-		Headers: map[string]string{}}
+		Headers: map[string]string{}, Channels: []string{}}
 	e.Apply(u)
 	if in.Enabled != nil && !*in.Enabled {
 		e.Enabled, e.DisabledReason = false, hookd.DisabledManual

@@ -17,8 +17,9 @@ import (
 // envelope; payload goes out exactly as given.
 type eventInput struct {
 	ID      string          `json:"id"`
-	Type    string          `json:"type"`
-	Data    json.RawMessage `json:"data"`
+	Type     string          `json:"type"`
+	Channels []string        `json:"channels"`
+	Data     json.RawMessage `json:"data"`
 	Payload json.RawMessage `json:"payload"`
 }
 
@@ -36,6 +37,7 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 	} else if !hookd.ValidID(in.Type) {
 		v.Add(field+"type", "is not a valid event type name")
 	}
+	hookd.CheckChannels(&v, field+"channels", in.Channels)
 	hasData, hasPayload := len(in.Data) > 0 && !isJSONNull(in.Data), len(in.Payload) > 0 && !isJSONNull(in.Payload)
 	if hasData == hasPayload {
 		v.Add(field+"data", "give exactly one of data (sent inside the standard envelope) or payload (sent as is)")
@@ -49,13 +51,13 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 	if size := int64(len(in.Data) + len(in.Payload)); size > s.cfg.MaxPayloadBytes {
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, size, s.cfg.MaxPayloadBytes)
 	}
-	ev := hookd.NewEvent{ID: in.ID, IdempotencyKey: key, Type: in.Type, CreatedAt: now}
+	ev := hookd.NewEvent{ID: in.ID, IdempotencyKey: key, Type: in.Type, Channels: in.Channels, CreatedAt: now}
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ids.Event, now)
 	}
 	if hasPayload {
 		ev.Payload = in.Payload
-		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, "payload", in.Payload)
+		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, in.Channels, "payload", in.Payload)
 	} else {
 		data, err := jsonx.AppendNormalized(nil, in.Data)
 		if err != nil {
@@ -65,7 +67,7 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 			return hookd.NewEvent{}, err
 		}
 		ev.Payload = envelope(ev.ID, in.Type, now, data)
-		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, "data", data)
+		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, in.Channels, "data", data)
 	}
 	if int64(len(ev.Payload)) > s.cfg.MaxPayloadBytes {
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, len(ev.Payload), s.cfg.MaxPayloadBytes)

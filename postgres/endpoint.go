@@ -29,11 +29,11 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15)`,
+			created_at, updated_at, channels)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, e.EventTypes, headers,
 			e.Enabled, e.DisabledReason, scheduleMs(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now); err != nil {
+			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now, list(e.Channels)); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`,
@@ -43,13 +43,21 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	if err != nil {
 		return err
 	}
-	e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
+	e.ID, e.CreatedAt, e.UpdatedAt, e.Channels = id, now, now, list(e.Channels)
 	return nil
+}
+
+// list is s, or an empty list for nil (pgx sends nil as NULL).
+func list(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at,
-	created_at, updated_at`
+	created_at, updated_at, channels`
 
 func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -58,7 +66,7 @@ func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var timeoutMs int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &e.EventTypes, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount,
-		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels); err != nil {
 		return nil, err
 	}
 	var err error
@@ -123,10 +131,10 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		}
 		e.UpdatedAt = ts(db.now())
 		if _, err := tx.Exec(ctx, `UPDATE endpoints SET name = $1, description = $2, url = $3, event_types = $4, headers = $5,
-			retry_schedule = $6, timeout_ms = $7, signature_scheme = $8, max_in_flight = $9, rate_limit = $10, updated_at = $11
-			WHERE id = $12`,
+			retry_schedule = $6, timeout_ms = $7, signature_scheme = $8, max_in_flight = $9, rate_limit = $10, updated_at = $11,
+			channels = $13 WHERE id = $12`,
 			e.Name, e.Description, e.URL, e.EventTypes, headers, scheduleMs(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, e.UpdatedAt, id); err != nil {
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, e.UpdatedAt, id, list(e.Channels)); err != nil {
 			return err
 		}
 		out = e

@@ -30,11 +30,11 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, channels)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now)); err != nil {
+			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now), jsonList(e.Channels)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -45,26 +45,33 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		return err
 	}
 	e.ID, e.CreatedAt, e.UpdatedAt = id, fromMs(ms(now)), fromMs(ms(now))
+	if e.Channels == nil {
+		e.Channels = []string{}
+	}
 	return nil
 }
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
-	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at`
+	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at,
+	channels`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
-	var types string
+	var types, channels string
 	var headers []byte
 	var schedule sql.NullString
 	var timeoutMs, created, updated int64
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
-		&created, &updated); err != nil {
+		&created, &updated, &channels); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
 		return nil, fmt.Errorf("event types: %w", err)
+	}
+	if err := json.Unmarshal([]byte(channels), &e.Channels); err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
 	}
 	var err error
 	if e.Headers, err = db.box.OpenHeaders(headers); err != nil {
@@ -138,9 +145,10 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		types, _ := json.Marshal(e.EventTypes)
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
-			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ? WHERE id = ?`,
+			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ?, channels = ?
+			WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), id); err != nil {
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), jsonList(e.Channels), id); err != nil {
 			return err
 		}
 		out = e

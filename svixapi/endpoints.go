@@ -27,6 +27,7 @@ type endpointIn struct {
 	UID         *string            `json:"uid"`
 	Disabled    *bool              `json:"disabled"`
 	FilterTypes *[]string          `json:"filterTypes"`
+	Channels    *[]string          `json:"channels"`
 	RateLimit   *int               `json:"rateLimit"`
 	Secret      *string            `json:"secret"`
 	Headers     *map[string]string `json:"headers"`
@@ -39,6 +40,7 @@ type endpointOut struct {
 	UID         *string           `json:"uid,omitempty"`
 	Disabled    bool              `json:"disabled"`
 	FilterTypes []string          `json:"filterTypes,omitempty"`
+	Channels    []string          `json:"channels,omitempty"`
 	RateLimit   *int              `json:"rateLimit,omitempty"`
 	Metadata    map[string]string `json:"metadata"`
 	Version     int               `json:"version"`
@@ -47,7 +49,7 @@ type endpointOut struct {
 }
 
 func viewEndpoint(e *hookd.Endpoint) endpointOut {
-	out := endpointOut{ID: e.ID, URL: e.URL, Description: e.Description, Disabled: !e.Enabled,
+	out := endpointOut{ID: e.ID, URL: e.URL, Description: e.Description, Disabled: !e.Enabled, Channels: e.Channels,
 		Metadata: map[string]string{}, Version: 1, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if uidPattern.MatchString(e.Name) {
 		out.UID = &e.Name
@@ -74,6 +76,9 @@ func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error
 		}
 		if in.FilterTypes == nil {
 			in.FilterTypes = &[]string{}
+		}
+		if in.Channels == nil {
+			in.Channels = &[]string{}
 		}
 		if in.RateLimit == nil {
 			in.RateLimit = new(int)
@@ -102,6 +107,10 @@ func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error
 		}
 		hookd.CheckEventTypes(&v, "filterTypes", types)
 		u.EventTypes = &types
+	}
+	if in.Channels != nil {
+		hookd.CheckChannels(&v, "channels", *in.Channels)
+		u.Channels = in.Channels
 	}
 	if in.RateLimit != nil {
 		hookd.CheckRateLimit(&v, "rateLimit", *in.RateLimit)

@@ -19,6 +19,7 @@ import (
 type messageIn struct {
 	EventType string          `json:"eventType"`
 	EventID   *string         `json:"eventId"`
+	Channels  []string        `json:"channels"`
 	Payload   json.RawMessage `json:"payload"`
 }
 
@@ -26,12 +27,13 @@ type messageOut struct {
 	ID        string          `json:"id"`
 	EventID   *string         `json:"eventId,omitempty"`
 	EventType string          `json:"eventType"`
+	Channels  []string        `json:"channels,omitempty"`
 	Payload   json.RawMessage `json:"payload"`
 	Timestamp time.Time       `json:"timestamp"`
 }
 
 func viewMessage(ev *hookd.Event, withContent bool) messageOut {
-	out := messageOut{ID: ev.ID, EventType: ev.Type, Payload: json.RawMessage(`{}`), Timestamp: ev.CreatedAt}
+	out := messageOut{ID: ev.ID, EventType: ev.Type, Channels: ev.Channels, Payload: json.RawMessage(`{}`), Timestamp: ev.CreatedAt}
 	if !strings.HasPrefix(ev.ID, ids.Event+"_") {
 		out.EventID = &out.ID
 	}
@@ -68,6 +70,7 @@ func (s *Server) newMessage(in *messageIn, key string, now time.Time) (hookd.New
 			v.Add("eventId", "must be 1-128 letters, digits, '-', '_' or '.', starting with a letter or digit")
 		}
 	}
+	hookd.CheckChannels(&v, "channels", in.Channels)
 	if len(in.Payload) == 0 || in.Payload[0] != '{' {
 		v.Add("payload", "must be a JSON object: it is the whole request body")
 	}
@@ -78,8 +81,8 @@ func (s *Server) newMessage(in *messageIn, key string, now time.Time) (hookd.New
 	if n := int64(len(in.Payload)); n > s.cfg.MaxPayloadBytes {
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "payload is %d bytes, over the limit of %d", n, s.cfg.MaxPayloadBytes)
 	}
-	ev := hookd.NewEvent{ID: id, IdempotencyKey: key, Type: in.EventType, Payload: in.Payload, CreatedAt: now,
-		RequestHash: hookd.RequestHash(id, in.EventType, "payload", in.Payload)}
+	ev := hookd.NewEvent{ID: id, IdempotencyKey: key, Type: in.EventType, Channels: in.Channels, Payload: in.Payload, CreatedAt: now,
+		RequestHash: hookd.RequestHash(id, in.EventType, in.Channels, "payload", in.Payload)}
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ids.Event, now)
 	}
@@ -105,7 +108,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !res.Duplicate {
-		writeJSON(w, http.StatusAccepted, viewMessage(&hookd.Event{ID: res.ID, Type: ev.Type, Payload: ev.Payload, CreatedAt: ev.CreatedAt}, content))
+		writeJSON(w, http.StatusAccepted, viewMessage(&hookd.Event{ID: res.ID, Type: ev.Type, Channels: ev.Channels, Payload: ev.Payload, CreatedAt: ev.CreatedAt}, content))
 		return nil
 	}
 	if key == "" {
@@ -135,7 +138,7 @@ func (s *Server) publish(ctx context.Context, tenantID string, ev hookd.NewEvent
 }
 
 // listMessages lists an application's messages, newest id first. The
-// event_types, before and after filters apply within each page.
+// event_types, channel, before and after filters apply within each page.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) error {
 	p, err := page(r)
 	if err != nil {
@@ -160,10 +163,10 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	events, next := cut(events, p, func(ev *hookd.Event) string { return ev.ID })
-	types := q["event_types"]
+	types, channel := q["event_types"], q.Get("channel")
 	out := []messageOut{}
 	for _, ev := range events {
-		if (len(types) > 0 && !slices.Contains(types, ev.Type)) ||
+		if (len(types) > 0 && !slices.Contains(types, ev.Type)) || (channel != "" && !slices.Contains(ev.Channels, channel)) ||
 			(!before.IsZero() && !ev.CreatedAt.Before(before)) || (!after.IsZero() && !ev.CreatedAt.After(after)) {
 			continue
 		}
