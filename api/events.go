@@ -16,11 +16,11 @@ import (
 // eventInput is one event to publish: data goes out in the default
 // envelope; payload goes out exactly as given.
 type eventInput struct {
-	ID      string          `json:"id"`
+	ID       string          `json:"id"`
 	Type     string          `json:"type"`
 	Channels []string        `json:"channels"`
 	Data     json.RawMessage `json:"data"`
-	Payload json.RawMessage `json:"payload"`
+	Payload  json.RawMessage `json:"payload"`
 }
 
 // toNewEvent validates one event and builds the bytes every delivery sends.
