@@ -81,16 +81,8 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var tenants []*hookd.Tenant
-	if scope := caller(r).TenantID; scope != "" {
-		t, err := s.store.Tenant(r.Context(), scope)
-		if err != nil {
-			return err
-		}
-		if p.Cursor == "" {
-			tenants = []*hookd.Tenant{t}
-		}
-	} else if tenants, err = s.store.Tenants(r.Context(), p); err != nil {
+	tenants, err := api.VisibleTenants(r.Context(), s.store, caller(r), p)
+	if err != nil {
 		return err
 	}
 	tenants, next := cut(tenants, p, func(t *hookd.Tenant) string { return t.ID })

@@ -89,21 +89,15 @@ type secretOut struct {
 // getSecret shows the signing secret to admin keys, where the deployment
 // allows it (--allow-secret-reveal), as the native API does.
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request) error {
-	if !s.cfg.AllowSecretReveal {
-		return hookd.Errorf(hookd.EFORBIDDEN, "this deployment does not reveal secrets (--allow-secret-reveal is off); rotate the secret to set a new one")
-	}
 	e, err := s.endpoint(r.Context(), r)
 	if err != nil {
 		return err
 	}
-	secrets, err := s.store.Secrets(r.Context(), e.TenantID, e.ID)
+	secret, err := s.native.RevealSecret(r.Context(), e.TenantID, e.ID)
 	if err != nil {
 		return err
 	}
-	if len(secrets) == 0 {
-		return hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
-	}
-	writeJSON(w, http.StatusOK, secretOut{Key: secrets[0]})
+	writeJSON(w, http.StatusOK, secretOut{Key: secret})
 	return nil
 }
 
