@@ -376,6 +376,32 @@ func svixBadInput(t *testing.T, f *fixture, sx *svix.Svix, endpointID string) {
 		t.Run("unknown "+name, func(t *testing.T) { wantSvixError(t, call(), 404, "not_found") })
 	}
 
+	for _, c := range []struct {
+		client       *apiClient
+		method, path string
+		status       int
+		code         string
+	}{
+		{f.h.client(""), "GET", "/api/v1/app", 401, "authentication_failed"},
+		{f.h.client("hk_unknown"), "GET", "/api/v1/app", 401, "authentication_failed"},
+		{admin, "GET", "/api/v1/nothing-here", 404, "not_found"},
+		{admin, "DELETE", "/api/v1/event-type/" + typePaid, 404, "not_found"},
+	} {
+		r := c.client.do(t, c.method, c.path, nil)
+		var out struct{ Code, Detail string }
+		if r.status != c.status || json.Unmarshal(r.body, &out) != nil || out.Code != c.code || out.Detail == "" {
+			t.Errorf("%s %s answered %d %s, want %d with code %q", c.method, c.path, r.status, r.body, c.status, c.code)
+		}
+	}
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	admin.must(t, 200, "GET", "/openapi-svix.json", nil, &doc)
+	if doc.OpenAPI == "" || doc.Paths["/api/v1/app/{app_id}/msg"] == nil {
+		t.Errorf("/openapi-svix.json does not describe the message routes")
+	}
+
 	after := must(sx.Endpoint.List(ctx, "acme", nil)).get(t)
 	msgsAfter := must(sx.Message.List(ctx, "acme", nil)).get(t)
 	if len(after.Data) != len(before.Data) || len(msgsAfter.Data) != len(msgsBefore.Data) {
