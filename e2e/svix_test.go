@@ -283,6 +283,8 @@ func TestSvixSDK(t *testing.T) {
 		}
 
 		t.Run("channels", func(t *testing.T) { svixChannels(t, sx, payload) })
+		t.Run("endpoint settings", func(t *testing.T) { svixEndpointSettings(t, sx, payload) })
+		t.Run("application updates", func(t *testing.T) { svixAppUpdates(t, sx) })
 		t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, ep.Id, m2.Id) })
 		t.Run("bad input", func(t *testing.T) { svixBadInput(t, f, sx, ep.Id) })
 
@@ -456,6 +458,80 @@ func svixChannels(t *testing.T, sx *svix.Svix, payload map[string]any) {
 		t.Fatalf("messages on channel asia listed as %v, want [%s %s]", ids, eu, asia)
 	}
 	if err := sx.Endpoint.Delete(ctx, "acme", ep.Id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// svixEndpointSettings: custom headers, disabling (deliveries wait) and
+// enabling (they go), and a recover job, through the SDK.
+func svixEndpointSettings(t *testing.T, sx *svix.Svix, payload map[string]any) {
+	ctx := t.Context()
+	rcv := newReceiver(t, 200)
+	ep := must(sx.Endpoint.Create(ctx, "acme", &svix.EndpointIn{Url: rcv.URL})).get(t)
+
+	if err := sx.Endpoint.UpdateHeaders(ctx, "acme", ep.Id, &svix.EndpointHeadersIn{Headers: map[string]string{"X-Api-Key": "k-1"}}); err != nil {
+		t.Fatalf("UpdateHeaders: %v", err)
+	}
+	if err := sx.Endpoint.PatchHeaders(ctx, "acme", ep.Id, &svix.EndpointHeadersPatchIn{Headers: map[string]string{"X-Region": "eu"}}); err != nil {
+		t.Fatalf("PatchHeaders: %v", err)
+	}
+	h := must(sx.Endpoint.GetHeaders(ctx, "acme", ep.Id)).get(t)
+	if !slices.Equal(h.Sensitive, []string{"X-Api-Key", "X-Region"}) || len(h.Headers) != 0 {
+		t.Fatalf("headers read back as %+v, want both names as sensitive, no values", h)
+	}
+	err := sx.Endpoint.UpdateHeaders(ctx, "acme", ep.Id, &svix.EndpointHeadersIn{Headers: map[string]string{"webhook-id": "forged"}})
+	wantSvixValidation(t, err, "body", "headers", "webhook-id")
+
+	disabled := must(sx.Endpoint.Patch(ctx, "acme", ep.Id, &svix.EndpointPatch{Disabled: ptr(true)})).get(t)
+	if disabled.Disabled == nil || !*disabled.Disabled {
+		t.Fatalf("patched endpoint = %+v, want disabled", disabled)
+	}
+	waiting := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload})).get(t)
+	quiet(300 * time.Millisecond)
+	if n := len(rcv.requests()); n != 0 {
+		t.Fatalf("a disabled endpoint got %d requests", n)
+	}
+	if e := must(sx.Endpoint.Patch(ctx, "acme", ep.Id, &svix.EndpointPatch{Disabled: ptr(false)})).get(t); e.Disabled != nil && *e.Disabled {
+		t.Fatalf("re-enabled endpoint = %+v", e)
+	}
+	eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(waiting.Id)) == 1, "waiting for the paused message after enable" })
+	got := rcv.byID(waiting.Id)[0].header
+	if got.Get("X-Api-Key") != "k-1" || got.Get("X-Region") != "eu" {
+		t.Fatalf("delivery headers %v lack the custom headers", got)
+	}
+
+	rec := must(sx.Endpoint.Recover(ctx, "acme", ep.Id, &svix.RecoverIn{Since: time.Now().Add(-time.Hour)})).get(t)
+	if rec.Id == "" || rec.Task != "endpoint.recover" {
+		t.Fatalf("recover answered %+v", rec)
+	}
+	_, err = sx.Endpoint.Recover(ctx, "acme", ep.Id, &svix.RecoverIn{Since: time.Now().Add(time.Hour)})
+	wantSvixValidation(t, err, "body", "until")
+	if err := sx.Endpoint.Delete(ctx, "acme", ep.Id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// svixAppUpdates: PUT renames or creates, PATCH renames.
+func svixAppUpdates(t *testing.T, sx *svix.Svix) {
+	ctx := t.Context()
+	renamed := must(sx.Application.Update(ctx, "acme", &svix.ApplicationIn{Name: "Acme Inc"})).get(t)
+	if renamed.Id != "acme" || renamed.Name != "Acme Inc" {
+		t.Fatalf("PUT answered %+v", renamed)
+	}
+	created := must(sx.Application.Update(ctx, "made-by-put", &svix.ApplicationIn{Name: "New"})).get(t)
+	if created.Id != "made-by-put" || created.Uid == nil || *created.Uid != "made-by-put" {
+		t.Fatalf("PUT of a new id answered %+v", created)
+	}
+	patched := must(sx.Application.Patch(ctx, "made-by-put", &svix.ApplicationPatch{Name: svix.String("Patched")})).get(t)
+	if patched.Name != "Patched" {
+		t.Fatalf("PATCH answered %+v", patched)
+	}
+	if got := must(sx.Application.Get(ctx, "made-by-put")).get(t); got.Name != "Patched" {
+		t.Fatalf("read after PATCH = %+v", got)
+	}
+	if err := sx.Application.Delete(ctx, "made-by-put"); err != nil {
 		t.Fatal(err)
 	}
 }
