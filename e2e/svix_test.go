@@ -494,7 +494,9 @@ func svixEndpointSettings(t *testing.T, sx *svix.Svix, payload map[string]any) {
 	if e := must(sx.Endpoint.Patch(ctx, "acme", ep.Id, &svix.EndpointPatch{Disabled: ptr(false)})).get(t); e.Disabled != nil && *e.Disabled {
 		t.Fatalf("re-enabled endpoint = %+v", e)
 	}
-	eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(waiting.Id)) == 1, "waiting for the paused message after enable" })
+	eventually(t, svixWait, func() (bool, string) {
+		return len(rcv.byID(waiting.Id)) == 1, "waiting for the paused message after enable"
+	})
 	got := rcv.byID(waiting.Id)[0].header
 	if got.Get("X-Api-Key") != "k-1" || got.Get("X-Region") != "eu" {
 		t.Fatalf("delivery headers %v lack the custom headers", got)
