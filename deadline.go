@@ -206,6 +206,10 @@ func (b *bounded) Event(ctx context.Context, tenantID, id string) (*Event, error
 	return within(b, ctx, normalCall, func(ctx context.Context) (*Event, error) { return b.s.Event(ctx, tenantID, id) })
 }
 
+func (b *bounded) EndpointByUID(ctx context.Context, tenantID, uid string) (*Endpoint, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) (*Endpoint, error) { return b.s.EndpointByUID(ctx, tenantID, uid) })
+}
+
 func (b *bounded) Events(ctx context.Context, tenantID string, p Page) ([]*Event, error) {
 	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Event, error) { return b.s.Events(ctx, tenantID, p) })
 }

@@ -54,8 +54,11 @@ const AllEventTypes = "*"
 
 // Endpoint is a customer's receiving URL and how to deliver to it.
 type Endpoint struct {
-	ID          string `json:"id"`
-	TenantID    string `json:"tenant_id"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	// UID is the caller's own id for the endpoint, unique in its tenant
+	// ("": none); the Svix-compatible API addresses endpoints by it.
+	UID         string `json:"uid,omitempty"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	URL         string `json:"url"`
@@ -102,6 +105,7 @@ func (e *Endpoint) Status() string {
 
 // EndpointUpdate holds the fields a PATCH may change; nil means unchanged.
 type EndpointUpdate struct {
+	UID           *string // "" removes it
 	Name          *string
 	Description   *string
 	URL           *string
@@ -118,6 +122,7 @@ type EndpointUpdate struct {
 
 // Apply sets the fields u holds.
 func (e *Endpoint) Apply(u EndpointUpdate) {
+	set(&e.UID, u.UID)
 	set(&e.Name, u.Name)
 	set(&e.Description, u.Description)
 	set(&e.URL, u.URL)

@@ -46,6 +46,9 @@ type EndpointStore interface {
 	// signing secret. EINVALID when a subscribed type is not in the catalogue.
 	CreateEndpoint(ctx context.Context, e *Endpoint, secret string) error
 	Endpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	// EndpointByUID finds the tenant's endpoint with that uid. CreateEndpoint
+	// and UpdateEndpoint are ECONFLICT for a uid another endpoint has.
+	EndpointByUID(ctx context.Context, tenantID, uid string) (*Endpoint, error)
 	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, u EndpointUpdate) (*Endpoint, error)
