@@ -12,10 +12,9 @@ import (
 	"github.com/hookd/hookd/signature"
 )
 
-// An endpoint's uid is its hookd name: an endpoint whose name is a valid
-// uid is addressed by it too. Endpoints created without a uid are named
-// unnamedEndpoint, which no uid can equal (it holds a space).
-const unnamedEndpoint = "Svix endpoint"
+// endpointName names the endpoints this API creates, in hookd's
+// dashboard: their uid, or this.
+const endpointName = "Svix endpoint"
 
 var uidPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,256}$`)
 
@@ -51,8 +50,8 @@ type endpointOut struct {
 func viewEndpoint(e *hookd.Endpoint) endpointOut {
 	out := endpointOut{ID: e.ID, URL: e.URL, Description: e.Description, Disabled: !e.Enabled, Channels: e.Channels,
 		Metadata: map[string]string{}, Version: 1, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
-	if uidPattern.MatchString(e.Name) {
-		out.UID = &e.Name
+	if e.UID != "" {
+		out.UID = &e.UID
 	}
 	if !slices.Contains(e.EventTypes, hookd.AllEventTypes) {
 		out.FilterTypes = e.EventTypes
@@ -95,10 +94,8 @@ func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error
 	if in.UID != nil {
 		if !uidPattern.MatchString(*in.UID) {
 			v.Add("uid", "must be 1-256 letters, digits, '-', '_' or '.'")
-		} else {
-			hookd.CheckName(&v, "uid", *in.UID)
 		}
-		u.Name = in.UID
+		u.UID = in.UID
 	}
 	if in.FilterTypes != nil {
 		types := *in.FilterTypes
@@ -135,51 +132,13 @@ func (s *Server) endpoint(ctx context.Context, r *http.Request) (*hookd.Endpoint
 	if hookd.ErrorCode(err) != hookd.ENOTFOUND {
 		return e, err
 	}
+	if e, err = s.store.EndpointByUID(ctx, tenantID, id); hookd.ErrorCode(err) != hookd.ENOTFOUND {
+		return e, err
+	}
 	if _, err := s.app(r); err != nil {
 		return nil, err
 	}
-	if uidPattern.MatchString(id) {
-		if e, err := s.endpointByUID(ctx, tenantID, id); e != nil || err != nil {
-			return e, err
-		}
-	}
 	return nil, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id)
-}
-
-// endpointByUID finds the tenant's endpoint named uid, or nil. A tenant has
-// at most --max-endpoints-per-tenant endpoints, so the walk is bounded.
-func (s *Server) endpointByUID(ctx context.Context, tenantID, uid string) (*hookd.Endpoint, error) {
-	p := hookd.Page{Limit: hookd.MaxPageSize}
-	for {
-		eps, err := s.store.Endpoints(ctx, tenantID, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range eps {
-			if e.Name == uid {
-				return e, nil
-			}
-		}
-		if len(eps) < p.Limit {
-			return nil, nil
-		}
-		p.Cursor = eps[len(eps)-1].ID
-	}
-}
-
-// checkUIDFree refuses a uid another of the tenant's endpoints has.
-func (s *Server) checkUIDFree(ctx context.Context, tenantID string, uid *string, self string) error {
-	if uid == nil {
-		return nil
-	}
-	other, err := s.endpointByUID(ctx, tenantID, *uid)
-	if err != nil {
-		return err
-	}
-	if other != nil && other.ID != self {
-		return hookd.Errorf(hookd.ECONFLICT, "another endpoint has uid %q", *uid)
-	}
-	return nil
 }
 
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
@@ -195,17 +154,17 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkUIDFree(r.Context(), t.ID, in.UID, ""); err != nil {
-		return err
-	}
 	if err := api.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	// Svix's receivers verify Standard Webhooks signatures, whatever the
 	// deployment's default scheme.
-	e := &hookd.Endpoint{TenantID: t.ID, Name: unnamedEndpoint, Enabled: true, Headers: map[string]string{},
+	e := &hookd.Endpoint{TenantID: t.ID, Name: endpointName, Enabled: true, Headers: map[string]string{},
 		MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight), SignatureScheme: string(signature.Standard)}
 	e.Apply(u)
+	if e.UID != "" {
+		e.Name = e.UID
+	}
 	if in.Disabled != nil && *in.Disabled {
 		e.Enabled, e.DisabledReason = false, hookd.DisabledManual
 	}
@@ -278,9 +237,6 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, full boo
 	}
 	e, err := s.endpoint(r.Context(), r)
 	if err != nil {
-		return err
-	}
-	if err := s.checkUIDFree(r.Context(), e.TenantID, in.UID, e.ID); err != nil {
 		return err
 	}
 	if e, err = s.store.UpdateEndpoint(r.Context(), e.TenantID, e.ID, u); err != nil {
