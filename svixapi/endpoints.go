@@ -162,7 +162,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	e := &hookd.Endpoint{TenantID: t.ID, Name: endpointName, Enabled: true, Headers: map[string]string{},
 		MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight), SignatureScheme: string(signature.Standard)}
 	e.Apply(u)
-	if e.UID != "" {
+	if e.UID != "" && len(e.UID) <= hookd.MaxNameLength { // uids are ASCII
 		e.Name = e.UID
 	}
 	if in.Disabled != nil && *in.Disabled {
