@@ -206,6 +206,14 @@ func (b *bounded) Event(ctx context.Context, tenantID, id string) (*Event, error
 	return within(b, ctx, normalCall, func(ctx context.Context) (*Event, error) { return b.s.Event(ctx, tenantID, id) })
 }
 
+func (b *bounded) EndpointByUID(ctx context.Context, tenantID, uid string) (*Endpoint, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) (*Endpoint, error) { return b.s.EndpointByUID(ctx, tenantID, uid) })
+}
+
+func (b *bounded) Events(ctx context.Context, tenantID string, p Page) ([]*Event, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Event, error) { return b.s.Events(ctx, tenantID, p) })
+}
+
 func (b *bounded) Deliveries(ctx context.Context, f DeliveryFilter, p Page) ([]*Delivery, error) {
 	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Delivery, error) { return b.s.Deliveries(ctx, f, p) })
 }

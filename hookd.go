@@ -51,13 +51,19 @@ const AllEventTypes = "*"
 
 // Endpoint is a customer's receiving URL and how to deliver to it.
 type Endpoint struct {
-	ID          string `json:"id"`
-	TenantID    string `json:"tenant_id"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	// UID is the caller's own id for the endpoint, unique in its tenant
+	// ("": none); the Svix-compatible API addresses endpoints by it.
+	UID         string `json:"uid,omitempty"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	URL         string `json:"url"`
 	// EventTypes holds the subscribed types, or just AllEventTypes.
 	EventTypes []string `json:"event_types"`
+	// Channels, when not empty, narrow the subscription to events that
+	// carry one of them (still of a subscribed type).
+	Channels []string `json:"channels"`
 	// Headers are sent with every request; their values are secrets to the
 	// API (masked when read back) and encrypted at rest.
 	Headers        map[string]string `json:"headers"`
@@ -96,10 +102,12 @@ func (e *Endpoint) Status() string {
 
 // EndpointUpdate holds the fields a PATCH may change; nil means unchanged.
 type EndpointUpdate struct {
+	UID           *string // "" removes it
 	Name          *string
 	Description   *string
 	URL           *string
 	EventTypes    *[]string
+	Channels      *[]string // empty: every event of the subscribed types
 	Headers       *map[string]string
 	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
@@ -111,10 +119,12 @@ type EndpointUpdate struct {
 
 // Apply sets the fields u holds.
 func (e *Endpoint) Apply(u EndpointUpdate) {
+	set(&e.UID, u.UID)
 	set(&e.Name, u.Name)
 	set(&e.Description, u.Description)
 	set(&e.URL, u.URL)
 	set(&e.EventTypes, u.EventTypes)
+	set(&e.Channels, u.Channels)
 	set(&e.Headers, u.Headers)
 	set(&e.RetrySchedule, u.RetrySchedule)
 	set(&e.Timeout, u.Timeout)
@@ -135,6 +145,7 @@ type Event struct {
 	ID        string          `json:"id"`
 	TenantID  string          `json:"tenant_id"`
 	Type      string          `json:"type"`
+	Channels  []string        `json:"channels"`
 	Payload   json.RawMessage `json:"payload"`
 	Test      bool            `json:"test"`
 	CreatedAt time.Time       `json:"created_at"`
@@ -147,7 +158,8 @@ type NewEvent struct {
 	ID             string // the publisher's id; generated when empty
 	IdempotencyKey string // dedupes publishes; defaults to ID when given
 	Type           string
-	Payload        []byte // the exact bytes to send
+	Channels       []string // fan-out also goes to endpoints with one of them (CheckChannels)
+	Payload        []byte   // the exact bytes to send
 	// RequestHash fingerprints the publish request, so that reusing a key
 	// for a different request is a conflict rather than a silent success.
 	RequestHash string

@@ -1,6 +1,8 @@
 package hookd
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 
@@ -17,6 +19,7 @@ type Subscriber struct {
 	ID         string
 	Enabled    bool
 	EventTypes []string
+	Channels   []string
 }
 
 // Subscribed reports whether a subscription list wants eventType: it names
@@ -25,15 +28,26 @@ func Subscribed(types []string, eventType string) bool {
 	return slices.Contains(types, AllEventTypes) || slices.Contains(types, eventType)
 }
 
-// Matching returns the subscribers that want eventType.
-func Matching(subs []Subscriber, eventType string) []Subscriber {
+// Matching returns the subscribers that want an event of eventType on
+// channels: those subscribed to the type, and, of those with channels of
+// their own, only the ones sharing a channel with the event.
+func Matching(subs []Subscriber, eventType string, channels []string) []Subscriber {
 	var out []Subscriber
 	for _, s := range subs {
-		if Subscribed(s.EventTypes, eventType) {
+		if Subscribed(s.EventTypes, eventType) && (len(s.Channels) == 0 || shareOne(s.Channels, channels)) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+func shareOne(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // Republished judges a publish whose id or idempotency key was seen before
@@ -45,6 +59,24 @@ func Republished(first PublishResult, firstHash, requestHash, what string) (Publ
 	}
 	first.Duplicate = true
 	return first, nil
+}
+
+// RequestHash fingerprints what a publisher chose for an event: its own id
+// ("" when it gave none), its type, its channels, and its content of a kind ("data" in the
+// default envelope, "payload" sent as is). Every front end that publishes
+// uses it, so a retry through any of them is recognised as the same request.
+func RequestHash(id, eventType string, channels []string, kind string, content []byte) string {
+	h := sha256.New()
+	h.Write([]byte(id))
+	h.Write([]byte{0})
+	h.Write([]byte(eventType))
+	h.Write([]byte("\x00" + kind + "\x00"))
+	h.Write(content)
+	// Only when given, so events published before channels keep their hashes.
+	for _, c := range channels {
+		h.Write([]byte("\x00channel\x00" + c))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // StoredEvent is an earlier event a publish found by key or id.
@@ -136,7 +168,7 @@ func PlanPublish(events []NewEvent, r *PublishRead) ([]PlannedEvent, error) {
 		if ev.IdempotencyKey == "" {
 			key = "id:" + id
 		}
-		p := PlannedEvent{New: true, Key: key, Event: ev, Deliveries: FanOut(Matching(r.Subscribers, ev.Type), false)}
+		p := PlannedEvent{New: true, Key: key, Event: ev, Deliveries: FanOut(Matching(r.Subscribers, ev.Type, ev.Channels), false)}
 		p.Result = PublishResult{ID: id, Deliveries: len(p.Deliveries)}
 		plans[i] = p
 		stored := StoredEvent{ID: id, Deliveries: len(p.Deliveries), RequestHash: ev.RequestHash}

@@ -1,6 +1,7 @@
 package hookd
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -45,5 +46,42 @@ func TestPlanPublish(t *testing.T) {
 	_, err = PlanPublish([]NewEvent{{Type: "x"}, {Type: "nope"}}, read())
 	if e, ok := err.(*Error); !ok || e.Code != EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "events[1].type" {
 		t.Errorf("unknown type: %v", err)
+	}
+}
+
+func TestMatchingByTypeAndChannel(t *testing.T) {
+	subs := []Subscriber{
+		{ID: "any", EventTypes: []string{AllEventTypes}},
+		{ID: "eu", EventTypes: []string{AllEventTypes}, Channels: []string{"eu"}},
+		{ID: "eu-or-us-of-y", EventTypes: []string{"y"}, Channels: []string{"eu", "us"}},
+	}
+	for _, c := range []struct {
+		eventType string
+		channels  []string
+		want      []string
+	}{
+		{"x", nil, []string{"any"}},
+		{"x", []string{"eu"}, []string{"any", "eu"}},
+		{"y", []string{"us", "asia"}, []string{"any", "eu-or-us-of-y"}},
+		{"y", []string{"eu"}, []string{"any", "eu", "eu-or-us-of-y"}},
+		{"x", []string{"asia"}, []string{"any"}},
+	} {
+		var got []string
+		for _, s := range Matching(subs, c.eventType, c.channels) {
+			got = append(got, s.ID)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Matching(%s on %v) = %v, want %v", c.eventType, c.channels, got, c.want)
+		}
+	}
+}
+
+func TestRequestHashCoversChannels(t *testing.T) {
+	base := RequestHash("id", "x", nil, "data", []byte(`{}`))
+	if RequestHash("id", "x", []string{}, "data", []byte(`{}`)) != base {
+		t.Error("no channels and an empty list hash differently")
+	}
+	if RequestHash("id", "x", []string{"eu"}, "data", []byte(`{}`)) == base {
+		t.Error("channels do not change the request hash: a retry with other channels would pass as a duplicate")
 	}
 }

@@ -46,6 +46,9 @@ type EndpointStore interface {
 	// signing secret. EINVALID when a subscribed type is not in the catalogue.
 	CreateEndpoint(ctx context.Context, e *Endpoint, secret string) error
 	Endpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	// EndpointByUID finds the tenant's endpoint with that uid. CreateEndpoint
+	// and UpdateEndpoint are ECONFLICT for a uid another endpoint has.
+	EndpointByUID(ctx context.Context, tenantID, uid string) (*Endpoint, error)
 	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, u EndpointUpdate) (*Endpoint, error)
@@ -80,6 +83,9 @@ type EventStore interface {
 	// endpoint or its tenant sent too many lately (CheckTestEventRate).
 	PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev NewEvent) (*Delivery, error)
 	Event(ctx context.Context, tenantID, id string) (*Event, error)
+	// Events lists a tenant's events (test events excepted) by id,
+	// descending; generated ids sort by time.
+	Events(ctx context.Context, tenantID string, p Page) ([]*Event, error)
 }
 
 // DeliveryStore reads and replays deliveries.

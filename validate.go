@@ -244,6 +244,28 @@ func CheckEventTypes(v *Validation, field string, types []string) {
 	}
 }
 
+// MaxChannels bounds the channels of an event or an endpoint.
+const MaxChannels = 10
+
+// CheckChannels validates the channels of an event or an endpoint: at most
+// MaxChannels names, each like an id, none twice.
+func CheckChannels(v *Validation, field string, channels []string) {
+	if len(channels) > MaxChannels {
+		v.Add(field, "must list at most %d channels", MaxChannels)
+		return
+	}
+	seen := make(map[string]bool, len(channels))
+	for _, c := range channels {
+		switch {
+		case !ValidID(c):
+			v.Add(field, "%q is not a valid channel name (1-128 letters, digits, '_', '.', ':' or '-')", c)
+		case seen[c]:
+			v.Add(field, "%q is listed twice", c)
+		}
+		seen[c] = true
+	}
+}
+
 // CheckTimeout validates a per-endpoint timeout in whole seconds and returns
 // it as a duration (0 when invalid). The range is checked before the
 // conversion, so a huge number cannot wrap around into the range.

@@ -3,6 +3,7 @@ package hookd
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -187,4 +188,24 @@ func FuzzCheckHeaders(f *testing.F) {
 			t.Fatalf("sent %d headers %q, received %d: %q", len(req.Header), req.Header, len(got.Header), got.Header)
 		}
 	})
+}
+
+func TestCheckChannels(t *testing.T) {
+	many := make([]string, MaxChannels+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("c%d", i)
+	}
+	for name, c := range map[string][]string{"too many": many, "bad name": {"-x"}, "twice": {"eu", "eu"}, "empty name": {""}} {
+		var v Validation
+		CheckChannels(&v, "channels", c)
+		if v.Err() == nil {
+			t.Errorf("%s: %q accepted", name, c)
+		}
+	}
+	var v Validation
+	CheckChannels(&v, "channels", []string{"eu", "tenant:42.orders"})
+	CheckChannels(&v, "channels", nil)
+	if err := v.Err(); err != nil {
+		t.Errorf("valid channels refused: %v", err)
+	}
 }

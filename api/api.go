@@ -162,54 +162,54 @@ func (s *Server) registerRoutes() {
 	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	s.routes = append(s.routes, "GET /healthz", "GET /openapi.json")
 
-	s.handle("POST /v1/event-types", operate, s.createEventType)
-	s.handle("GET /v1/event-types", read, s.listEventTypes)
-	s.handle("GET /v1/event-types/{name}", read, s.getEventType)
+	s.handle("POST /v1/event-types", Operate, s.createEventType)
+	s.handle("GET /v1/event-types", Read, s.listEventTypes)
+	s.handle("GET /v1/event-types/{name}", Read, s.getEventType)
 
-	s.handle("POST /v1/tenants", operate, s.createTenant)
-	s.handle("GET /v1/tenants", read, s.listTenants)
-	s.handle("GET /v1/tenants/{tenant}", read, s.getTenant)
-	s.handle("PATCH /v1/tenants/{tenant}", operate, s.updateTenant)
-	s.handle("DELETE /v1/tenants/{tenant}", operate, s.deleteTenant)
+	s.handle("POST /v1/tenants", Operate, s.createTenant)
+	s.handle("GET /v1/tenants", Read, s.listTenants)
+	s.handle("GET /v1/tenants/{tenant}", Read, s.getTenant)
+	s.handle("PATCH /v1/tenants/{tenant}", Operate, s.updateTenant)
+	s.handle("DELETE /v1/tenants/{tenant}", Operate, s.deleteTenant)
 
-	s.handle("POST /v1/tenants/{tenant}/endpoints", manage, s.createEndpoint)
-	s.handle("GET /v1/tenants/{tenant}/endpoints", read, s.listEndpoints)
-	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}", read, s.getEndpoint)
-	s.handle("PATCH /v1/tenants/{tenant}/endpoints/{id}", manage, s.updateEndpoint)
-	s.handle("DELETE /v1/tenants/{tenant}/endpoints/{id}", manage, s.deleteEndpoint)
-	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/enable", manage, s.enableEndpoint)
-	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/disable", manage, s.disableEndpoint)
-	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", manage, s.testEndpoint)
-	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", manage, s.rotateSecret)
-	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/stats", read, s.endpointStats)
-	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/recover", manage, s.recoverEndpoint)
-	s.handle("GET /v1/tenants/{tenant}/recover-jobs", read, s.listRecoverJobs)
-	s.handle("GET /v1/tenants/{tenant}/recover-jobs/{id}", read, s.getRecoverJob)
-	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", manage, s.revealSecret)
-	s.handle("POST /v1/tenants/{tenant}/listen", manage, s.listen)
-	s.handle("POST /v1/tenants/{tenant}/listen/{session}/results", manage, s.listenResult)
-	s.handle("POST /v1/tenants/{tenant}/portal-links", manage, s.createPortalLink)
+	s.handle("POST /v1/tenants/{tenant}/endpoints", Manage, s.createEndpoint)
+	s.handle("GET /v1/tenants/{tenant}/endpoints", Read, s.listEndpoints)
+	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}", Read, s.getEndpoint)
+	s.handle("PATCH /v1/tenants/{tenant}/endpoints/{id}", Manage, s.updateEndpoint)
+	s.handle("DELETE /v1/tenants/{tenant}/endpoints/{id}", Manage, s.deleteEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/enable", Manage, s.enableEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/disable", Manage, s.disableEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", Manage, s.testEndpoint)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", Manage, s.rotateSecret)
+	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/stats", Read, s.endpointStats)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/recover", Manage, s.recoverEndpoint)
+	s.handle("GET /v1/tenants/{tenant}/recover-jobs", Read, s.listRecoverJobs)
+	s.handle("GET /v1/tenants/{tenant}/recover-jobs/{id}", Read, s.getRecoverJob)
+	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/secret", Manage, s.revealSecret)
+	s.handle("POST /v1/tenants/{tenant}/listen", Manage, s.listen)
+	s.handle("POST /v1/tenants/{tenant}/listen/{session}/results", Manage, s.listenResult)
+	s.handle("POST /v1/tenants/{tenant}/portal-links", Manage, s.createPortalLink)
 
-	s.handle("POST /v1/tenants/{tenant}/events", publish, s.publishEvent)
-	s.handle("POST /v1/tenants/{tenant}/events/batch", publish, s.publishBatch)
-	s.handle("GET /v1/tenants/{tenant}/events/{id}", read, s.getEvent)
+	s.handle("POST /v1/tenants/{tenant}/events", Publish, s.publishEvent)
+	s.handle("POST /v1/tenants/{tenant}/events/batch", Publish, s.publishBatch)
+	s.handle("GET /v1/tenants/{tenant}/events/{id}", Read, s.getEvent)
 
-	s.handle("GET /v1/tenants/{tenant}/deliveries", read, s.listDeliveries)
-	s.handle("GET /v1/tenants/{tenant}/deliveries/{id}", read, s.getDelivery)
-	s.handle("POST /v1/tenants/{tenant}/deliveries/{id}/replay", manage, s.replayDelivery)
+	s.handle("GET /v1/tenants/{tenant}/deliveries", Read, s.listDeliveries)
+	s.handle("GET /v1/tenants/{tenant}/deliveries/{id}", Read, s.getDelivery)
+	s.handle("POST /v1/tenants/{tenant}/deliveries/{id}/replay", Manage, s.replayDelivery)
 
-	s.handle("POST /v1/api-keys", manage, s.createAPIKey)
-	s.handle("GET /v1/api-keys", read, s.listAPIKeys)
-	s.handle("GET /v1/api-keys/{id}", read, s.getAPIKey)
-	s.handle("DELETE /v1/api-keys/{id}", manage, s.deleteAPIKey)
+	s.handle("POST /v1/api-keys", Manage, s.createAPIKey)
+	s.handle("GET /v1/api-keys", Read, s.listAPIKeys)
+	s.handle("GET /v1/api-keys/{id}", Read, s.getAPIKey)
+	s.handle("DELETE /v1/api-keys/{id}", Manage, s.deleteAPIKey)
 }
 
 // handle registers an authenticated route. The caller's role must allow
 // act; on /v1/tenants/{tenant}/... its scope must cover that tenant.
-func (s *Server) handle(pattern string, act action, h handler) {
+func (s *Server) handle(pattern string, act Action, h handler) {
 	s.routes = append(s.routes, pattern)
 	s.mux.Handle(pattern, s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := authorize(caller(r), act, r.PathValue("tenant")); err != nil {
+		if err := Authorize(caller(r), act, r.PathValue("tenant")); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -20,6 +20,7 @@ type endpointInput struct {
 	Description *string            `json:"description"`
 	URL         *string            `json:"url"`
 	EventTypes  *[]string          `json:"event_types"`
+	Channels    *[]string          `json:"channels"`
 	Headers     *map[string]string `json:"headers"`
 	Enabled     *bool              `json:"enabled"`
 	// RetrySchedule: absent keeps, null restores the deployment default,
@@ -81,6 +82,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	if in.EventTypes != nil {
 		hookd.CheckEventTypes(&v, "event_types", *in.EventTypes)
 		u.EventTypes = in.EventTypes
+	}
+	if in.Channels != nil {
+		hookd.CheckChannels(&v, "channels", *in.Channels)
+		u.Channels = in.Channels
 	}
 	if in.Headers != nil {
 		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
@@ -149,7 +154,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
-		Headers: map[string]string{}}
+		Headers: map[string]string{}, Channels: []string{}}
 	e.Apply(u)
 	if in.Enabled != nil && !*in.Enabled {
 		e.Enabled, e.DisabledReason = false, hookd.DisabledManual
@@ -157,7 +162,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	if err := s.checkEndpointRoom(r.Context(), tenantID); err != nil {
+	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	secret, err := signature.NewSecret()
@@ -267,15 +272,15 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkEndpointRoom refuses a new endpoint when the tenant has the most
+// CheckEndpointRoom refuses a new endpoint when the tenant has the most
 // allowed. (Checked before the insert, not in its transaction: concurrent
 // creates can pass it together, which the limit tolerates.)
-func (s *Server) checkEndpointRoom(ctx context.Context, tenantID string) error {
-	n, err := s.store.CountEndpoints(ctx, tenantID)
+func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID string, most int) error {
+	n, err := store.CountEndpoints(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	if n >= s.cfg.MaxEndpointsPerTenant {
+	if n >= most {
 		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
 	}
 	return nil

@@ -22,6 +22,14 @@ var statusOf = map[string]int{
 	hookd.EINTERNAL:     http.StatusInternalServerError,
 }
 
+// Status is the HTTP status of a domain error code (500 for unknown codes).
+func Status(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
 // problem is an RFC 9457 problem-details body.
 type problem struct {
 	Type   string             `json:"type"`

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,10 +16,11 @@ import (
 // eventInput is one event to publish: data goes out in the default
 // envelope; payload goes out exactly as given.
 type eventInput struct {
-	ID      string          `json:"id"`
-	Type    string          `json:"type"`
-	Data    json.RawMessage `json:"data"`
-	Payload json.RawMessage `json:"payload"`
+	ID       string          `json:"id"`
+	Type     string          `json:"type"`
+	Channels []string        `json:"channels"`
+	Data     json.RawMessage `json:"data"`
+	Payload  json.RawMessage `json:"payload"`
 }
 
 // toNewEvent validates one event and builds the bytes every delivery sends.
@@ -38,6 +37,7 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 	} else if !hookd.ValidID(in.Type) {
 		v.Add(field+"type", "is not a valid event type name")
 	}
+	hookd.CheckChannels(&v, field+"channels", in.Channels)
 	hasData, hasPayload := len(in.Data) > 0 && !isJSONNull(in.Data), len(in.Payload) > 0 && !isJSONNull(in.Payload)
 	if hasData == hasPayload {
 		v.Add(field+"data", "give exactly one of data (sent inside the standard envelope) or payload (sent as is)")
@@ -51,19 +51,13 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 	if size := int64(len(in.Data) + len(in.Payload)); size > s.cfg.MaxPayloadBytes {
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, size, s.cfg.MaxPayloadBytes)
 	}
-	ev := hookd.NewEvent{ID: in.ID, IdempotencyKey: key, Type: in.Type, CreatedAt: now}
+	ev := hookd.NewEvent{ID: in.ID, IdempotencyKey: key, Type: in.Type, Channels: in.Channels, CreatedAt: now}
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ids.Event, now)
 	}
-	// The fingerprint covers what the publisher chose: id, type, content.
-	h := sha256.New()
-	h.Write([]byte(in.ID))
-	h.Write([]byte{0})
-	h.Write([]byte(in.Type))
 	if hasPayload {
 		ev.Payload = in.Payload
-		h.Write([]byte("\x00payload\x00"))
-		h.Write(in.Payload)
+		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, in.Channels, "payload", in.Payload)
 	} else {
 		data, err := jsonx.AppendNormalized(nil, in.Data)
 		if err != nil {
@@ -73,13 +67,11 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 			return hookd.NewEvent{}, err
 		}
 		ev.Payload = envelope(ev.ID, in.Type, now, data)
-		h.Write([]byte("\x00data\x00"))
-		h.Write(data)
+		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, in.Channels, "data", data)
 	}
 	if int64(len(ev.Payload)) > s.cfg.MaxPayloadBytes {
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, len(ev.Payload), s.cfg.MaxPayloadBytes)
 	}
-	ev.RequestHash = hex.EncodeToString(h.Sum(nil))
 	return ev, nil
 }
 

@@ -108,9 +108,23 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // fields, and, at any depth, no key given twice and no invalid UTF-8
 // (encoding/json would keep the last of two keys and replace bad bytes
 // without a word; the caller would not know what was stored).
-func decodeBody(body []byte, v any) error {
+func decodeBody(body []byte, v any) error { return decodeJSON(body, v, true) }
+
+// DecodeBody reads a JSON request body into v as this API does, except that
+// fields v does not name are ignored: for front ends whose clients may send
+// fields of a newer protocol version (svixapi).
+func DecodeBody(body []byte, v any) error { return decodeJSON(body, v, false) }
+
+// ReadBody reads the whole request body, at most limit bytes (ETOOLARGE past it).
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	return readBody(w, r, limit)
+}
+
+func decodeJSON(body []byte, v any, strict bool) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}

@@ -66,7 +66,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	// Listen endpoints count toward the tenant's limit like any other.
-	if err := s.checkEndpointRoom(r.Context(), tenantID); err != nil {
+	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	session := s.cfg.ListenHub.Open(tenantID)

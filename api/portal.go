@@ -13,9 +13,9 @@ import (
 // Portal link lifetimes: how long a link can be opened. The dashboard
 // session it opens lasts on its own (see the dashboard package).
 const (
-	defaultPortalLinkTTL = 15 * time.Minute
-	minPortalLinkTTL     = time.Minute
-	maxPortalLinkTTL     = 24 * time.Hour
+	DefaultPortalLinkTTL = 15 * time.Minute
+	MinPortalLinkTTL     = time.Minute
+	MaxPortalLinkTTL     = 24 * time.Hour
 )
 
 type portalInput struct {
@@ -42,10 +42,10 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	var v hookd.Validation
-	ttl := defaultPortalLinkTTL
+	ttl := DefaultPortalLinkTTL
 	if in.ExpiresIn != nil {
 		// Seconds are checked before the conversion, which could overflow.
-		low, high := int64(minPortalLinkTTL/time.Second), int64(maxPortalLinkTTL/time.Second)
+		low, high := int64(MinPortalLinkTTL/time.Second), int64(MaxPortalLinkTTL/time.Second)
 		if *in.ExpiresIn < low || *in.ExpiresIn > high {
 			v.Add("expires_in", "must be between %d and %d seconds", low, high)
 		}
@@ -61,18 +61,30 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 	if err := v.Err(); err != nil {
 		return err
 	}
-	tenantID := r.PathValue("tenant")
-	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
-		return err
-	}
-	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
-	tok, err := token.Sign(s.cfg.PortalKey, token.Portal{Tenant: tenantID, Role: role}, expires)
+	link, _, expires, err := s.PortalLink(r, r.PathValue("tenant"), role, ttl)
 	if err != nil {
 		return err
 	}
-	link := s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok)
 	writeJSON(w, http.StatusOK, portalLink{URL: link, ExpiresAt: expires})
 	return nil
+}
+
+// PortalLink signs a link that opens the dashboard for one existing tenant
+// with role (admin or viewer) for ttl, and returns it with its token.
+// EUNAVAILABLE when the server has no portal key.
+func (s *Server) PortalLink(r *http.Request, tenantID, role string, ttl time.Duration) (link, tok string, expires time.Time, err error) {
+	if len(s.cfg.PortalKey) == 0 {
+		return "", "", time.Time{}, hookd.Errorf(hookd.EUNAVAILABLE, "portal links are not configured on this server")
+	}
+	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
+		return "", "", time.Time{}, err
+	}
+	expires = time.Now().Add(ttl).UTC().Truncate(time.Second)
+	tok, err = token.Sign(s.cfg.PortalKey, token.Portal{Tenant: tenantID, Role: role}, expires)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
 }
 
 // publicBase is the URL users reach this server at: the configured public

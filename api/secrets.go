@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -56,16 +57,26 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 // allows it (--allow-secret-reveal); otherwise the secret is shown only
 // when it is created or rotated.
 func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request) error {
-	if !s.cfg.AllowSecretReveal {
-		return hookd.Errorf(hookd.EFORBIDDEN, "this deployment does not reveal secrets (--allow-secret-reveal is off); rotate the secret to get a new one")
-	}
-	secrets, err := s.store.Secrets(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	secret, err := s.RevealSecret(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if len(secrets) == 0 {
-		return hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
-	}
-	writeJSON(w, http.StatusOK, secretAnswer{SigningSecret: secrets[0]})
+	writeJSON(w, http.StatusOK, secretAnswer{SigningSecret: secret})
 	return nil
+}
+
+// RevealSecret returns the endpoint's current signing secret where the
+// deployment allows it (EFORBIDDEN otherwise). Callers check the role.
+func (s *Server) RevealSecret(ctx context.Context, tenantID, endpointID string) (string, error) {
+	if !s.cfg.AllowSecretReveal {
+		return "", hookd.Errorf(hookd.EFORBIDDEN, "this deployment does not reveal secrets (--allow-secret-reveal is off); rotate the secret to get a new one")
+	}
+	secrets, err := s.store.Secrets(ctx, tenantID, endpointID)
+	if err != nil {
+		return "", err
+	}
+	if len(secrets) == 0 {
+		return "", hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
+	}
+	return secrets[0], nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -72,17 +73,8 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var tenants []*hookd.Tenant
-	if scope := caller(r).TenantID; scope != "" {
-		// A tenant-scoped key sees its own tenant only.
-		t, err := s.store.Tenant(r.Context(), scope)
-		if err != nil {
-			return err
-		}
-		if p.Cursor == "" {
-			tenants = []*hookd.Tenant{t}
-		}
-	} else if tenants, err = s.store.Tenants(r.Context(), p); err != nil {
+	tenants, err := VisibleTenants(r.Context(), s.store, caller(r), p)
+	if err != nil {
 		return err
 	}
 	views := make([]tenantView, len(tenants))
@@ -144,6 +136,19 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// VisibleTenants lists one page of the tenants key may see: every tenant,
+// or, for a tenant-scoped key, its own only.
+func VisibleTenants(ctx context.Context, store hookd.TenantStore, key *hookd.APIKey, p hookd.Page) ([]*hookd.Tenant, error) {
+	if key.TenantID == "" {
+		return store.Tenants(ctx, p)
+	}
+	t, err := store.Tenant(ctx, key.TenantID)
+	if err != nil || p.Cursor != "" {
+		return nil, err
+	}
+	return []*hookd.Tenant{t}, nil
 }
 
 // NewTenant validates a new tenant: id is the operator's own (nil: one is

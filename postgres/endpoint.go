@@ -27,14 +27,17 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
 			return err
 		}
+		if err := uidFree(ctx, tx, e.TenantID, e.UID, id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15)`,
+			created_at, updated_at, channels, uid)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''))`,
 			id, e.TenantID, e.Name, e.Description, e.URL, e.EventTypes, headers,
 			e.Enabled, e.DisabledReason, scheduleMs(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now); err != nil {
-			return err
+			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now, list(e.Channels), e.UID); err != nil {
+			return uidTaken(err, e.UID)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`,
 			id, db.box.Seal([]byte(secret)), now)
@@ -43,13 +46,58 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	if err != nil {
 		return err
 	}
-	e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
+	e.ID, e.CreatedAt, e.UpdatedAt, e.Channels = id, now, now, list(e.Channels)
 	return nil
+}
+
+// EndpointByUID reads the tenant's endpoint with that uid.
+func (db *DB) EndpointByUID(ctx context.Context, tenantID, uid string) (*hookd.Endpoint, error) {
+	e, err := db.scanEndpoint(db.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND uid = $2`, tenantID, uid))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "endpoint with uid %q not found", uid)
+	}
+	if err != nil {
+		return nil, db.fail("read endpoint by uid", err)
+	}
+	return e, nil
+}
+
+// uidFree refuses a uid another endpoint of the tenant has; two
+// transactions racing past it meet the unique index (uidTaken).
+func uidFree(ctx context.Context, tx pgx.Tx, tenantID, uid, self string) error {
+	if uid == "" {
+		return nil
+	}
+	var other string
+	err := tx.QueryRow(ctx, `SELECT id FROM endpoints WHERE tenant_id = $1 AND uid = $2 AND id <> $3`, tenantID, uid, self).Scan(&other)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check uid: %w", err)
+	}
+	return hookd.Errorf(hookd.ECONFLICT, "endpoint %s already has uid %q", other, uid)
+}
+
+// uidTaken turns the unique index's refusal into ECONFLICT.
+func uidTaken(err error, uid string) error {
+	if isUniqueViolation(err) {
+		return hookd.Errorf(hookd.ECONFLICT, "another endpoint already has uid %q", uid)
+	}
+	return err
+}
+
+// list is s, or an empty list for nil (pgx sends nil as NULL).
+func list(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at,
-	created_at, updated_at`
+	created_at, updated_at, channels, coalesce(uid, '')`
 
 func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -58,7 +106,7 @@ func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var timeoutMs int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &e.EventTypes, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount,
-		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID); err != nil {
 		return nil, err
 	}
 	var err error
@@ -117,17 +165,20 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 				return err
 			}
 		}
+		if err := uidFree(ctx, tx, tenantID, e.UID, id); err != nil {
+			return err
+		}
 		headers, err := db.box.SealJSON(e.Headers)
 		if err != nil {
 			return err
 		}
 		e.UpdatedAt = ts(db.now())
 		if _, err := tx.Exec(ctx, `UPDATE endpoints SET name = $1, description = $2, url = $3, event_types = $4, headers = $5,
-			retry_schedule = $6, timeout_ms = $7, signature_scheme = $8, max_in_flight = $9, rate_limit = $10, updated_at = $11
-			WHERE id = $12`,
+			retry_schedule = $6, timeout_ms = $7, signature_scheme = $8, max_in_flight = $9, rate_limit = $10, updated_at = $11,
+			channels = $13, uid = NULLIF($14, '') WHERE id = $12`,
 			e.Name, e.Description, e.URL, e.EventTypes, headers, scheduleMs(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, e.UpdatedAt, id); err != nil {
-			return err
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, e.UpdatedAt, id, list(e.Channels), e.UID); err != nil {
+			return uidTaken(err, e.UID)
 		}
 		out = e
 		return nil

@@ -58,10 +58,10 @@ func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*pu
 		return nil, err
 	}
 	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now())}
-	rows, err := tx.Query(ctx, `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = $1`, tenantID)
+	rows, err := tx.Query(ctx, `SELECT id, enabled, event_types, channels FROM endpoints WHERE tenant_id = $1`, tenantID)
 	p.subscribers, err = collect(rows, err, func(r pgx.Rows) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
-		return s, r.Scan(&s.ID, &s.Enabled, &s.EventTypes)
+		return s, r.Scan(&s.ID, &s.Enabled, &s.EventTypes, &s.Channels)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read endpoints: %w", err)
@@ -133,9 +133,9 @@ func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, 
 			continue
 		}
 		ev := pl.Event
-		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)`,
-			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt))
+		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels)
+			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8, $9)`,
+			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt), list(ev.Channels))
 		p.queueDeliveries(pl.Result.ID, ev.Type, false, pl.Deliveries)
 	}
 	if ins.Len() > 0 {
@@ -213,11 +213,24 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 }
 
 // Event reads one event with its payload.
+// Events lists a tenant's events, newest id first, without test events.
+func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
+	rows, err := db.pool.Query(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
+		FROM events WHERE tenant_id = $1 AND NOT test AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
+		tenantID, p.Cursor, p.Size())
+	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Event, error) {
+		var ev hookd.Event
+		err := r.Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &ev.CreatedAt, &ev.Channels)
+		return &ev, err
+	})
+	return out, db.fail("list events", err)
+}
+
 func (db *DB) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
 	var ev hookd.Event
-	err := db.pool.QueryRow(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at
+	err := db.pool.QueryRow(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
 		FROM events WHERE tenant_id = $1 AND id = $2`, tenantID, id).
-		Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &ev.CreatedAt)
+		Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &ev.CreatedAt, &ev.Channels)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("event", id)
 	}

@@ -28,13 +28,16 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
 			return err
 		}
+		if err := uidFree(ctx, tx, e.TenantID, e.UID, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, channels, uid)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now)); err != nil {
+			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now), jsonList(e.Channels), nullString(e.UID)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -45,26 +48,33 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		return err
 	}
 	e.ID, e.CreatedAt, e.UpdatedAt = id, fromMs(ms(now)), fromMs(ms(now))
+	if e.Channels == nil {
+		e.Channels = []string{}
+	}
 	return nil
 }
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
-	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at`
+	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at,
+	channels, COALESCE(uid, '')`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
-	var types string
+	var types, channels string
 	var headers []byte
 	var schedule sql.NullString
 	var timeoutMs, created, updated int64
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
-		&created, &updated); err != nil {
+		&created, &updated, &channels, &e.UID); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
 		return nil, fmt.Errorf("event types: %w", err)
+	}
+	if err := json.Unmarshal([]byte(channels), &e.Channels); err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
 	}
 	var err error
 	if e.Headers, err = db.box.OpenHeaders(headers); err != nil {
@@ -95,6 +105,35 @@ func (db *DB) endpoint(ctx context.Context, query queryRowFunc, tenantID, id str
 		return nil, fmt.Errorf("read endpoint: %w", err)
 	}
 	return e, nil
+}
+
+// EndpointByUID reads the tenant's endpoint with that uid.
+func (db *DB) EndpointByUID(ctx context.Context, tenantID, uid string) (*hookd.Endpoint, error) {
+	e, err := db.scanEndpoint(db.read.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND uid = ?`, tenantID, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "endpoint with uid %q not found", uid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read endpoint by uid: %w", err)
+	}
+	return e, nil
+}
+
+// uidFree refuses a uid another endpoint of the tenant has. The write
+// transaction is the only one, so the check holds until it commits.
+func uidFree(ctx context.Context, tx *sql.Tx, tenantID, uid, self string) error {
+	if uid == "" {
+		return nil
+	}
+	var other string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM endpoints WHERE tenant_id = ? AND uid = ? AND id <> ?`, tenantID, uid, self).Scan(&other)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check uid: %w", err)
+	}
+	return hookd.Errorf(hookd.ECONFLICT, "endpoint %s already has uid %q", other, uid)
 }
 
 // Endpoints lists a tenant's endpoints, newest first.
@@ -131,6 +170,9 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 				return err
 			}
 		}
+		if err := uidFree(ctx, tx, tenantID, e.UID, id); err != nil {
+			return err
+		}
 		headers, err := db.box.SealJSON(e.Headers)
 		if err != nil {
 			return err
@@ -138,9 +180,11 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		types, _ := json.Marshal(e.EventTypes)
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
-			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ? WHERE id = ?`,
+			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ?, channels = ?,
+			uid = ? WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), id); err != nil {
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), jsonList(e.Channels),
+			nullString(e.UID), id); err != nil {
 			return err
 		}
 		out = e

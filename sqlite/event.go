@@ -131,7 +131,7 @@ func (p *publishTx) store(plan *hookd.PlannedEvent) error {
 	}
 	ev := plan.Event
 	if err := p.exec(qInsertEvent, p.tenantID, plan.Result.ID, ev.Type, ev.Payload, plan.Key, ev.RequestHash, false,
-		len(plan.Deliveries), ms(ev.CreatedAt)); err != nil {
+		len(plan.Deliveries), ms(ev.CreatedAt), jsonList(ev.Channels)); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
 	return p.insertDeliveries(plan.Result.ID, ev.Type, false, plan.Deliveries)
@@ -152,11 +152,14 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	}
 	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
-		var types string
-		if err := row.Scan(&s.ID, &s.Enabled, &types); err != nil {
+		var types, channels string
+		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels); err != nil {
 			return s, err
 		}
-		return s, json.Unmarshal([]byte(types), &s.EventTypes)
+		if err := json.Unmarshal([]byte(types), &s.EventTypes); err != nil {
+			return s, err
+		}
+		return s, json.Unmarshal([]byte(channels), &s.Channels)
 	}, "read endpoints")
 	if err != nil {
 		return nil, err
@@ -233,7 +236,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if id == "" {
 			id = ids.NewAt(ids.Event, ev.CreatedAt)
 		}
-		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt)); err != nil {
+		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt), "[]"); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
 		if err := p.insertDeliveries(id, ev.Type, true, hookd.FanOut(target, true)); err != nil {
@@ -248,18 +251,45 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 }
 
 // Event reads one event with its payload.
+// Events lists a tenant's events, newest id first, without test events.
+func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
+		FROM events WHERE tenant_id = ? AND test = 0 AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		tenantID, p.Cursor, p.Cursor, p.Size())
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return collect(rows, scanEvent, "list events")
+}
+
 func (db *DB) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
-	var ev hookd.Event
-	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at
-		FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id).
-		Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &created)
+	ev, err := scanEvent(db.read.QueryRowContext(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
+		FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("event", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read event: %w", err)
 	}
+	return ev, nil
+}
+
+func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
+	var ev hookd.Event
+	var created int64
+	var channels string
+	if err := row.Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &created, &channels); err != nil {
+		return nil, err
+	}
 	ev.CreatedAt = fromMs(created)
-	return &ev, nil
+	return &ev, json.Unmarshal([]byte(channels), &ev.Channels)
+}
+
+// jsonList is a list as the JSON text SQLite keeps: [] for none.
+func jsonList(s []string) string {
+	if len(s) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
 }

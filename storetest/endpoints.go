@@ -8,6 +8,36 @@ import (
 )
 
 var endpointTests = []testCase{
+	{"UIDsAreUniquePerTenant", func(f *fixture) {
+		a, b := f.tenant(), f.tenant()
+		billing := f.endpoint(a.ID, withUID("billing"))
+		got, err := f.s.EndpointByUID(f.ctx, a.ID, "billing")
+		f.must(err, "EndpointByUID")
+		if got.ID != billing.ID || got.UID != "billing" {
+			f.Errorf("EndpointByUID = %s (uid %q), want %s", got.ID, got.UID, billing.ID)
+		}
+		_, err = f.s.EndpointByUID(f.ctx, b.ID, "billing")
+		f.wantCode(err, hookd.ENOTFOUND, "EndpointByUID in another tenant")
+		f.endpoint(b.ID, withUID("billing")) // another tenant may use it
+
+		twin := f.endpointSpec(a.ID, withUID("billing"))
+		f.wantCode(f.s.CreateEndpoint(f.ctx, twin, "whsec_c2VjcmV0LW51bWJlci0wMDAxLXBhZGRpbmc="), hookd.ECONFLICT, "CreateEndpoint with a taken uid")
+		if n, err := f.s.CountEndpoints(f.ctx, a.ID); err != nil || n != 1 {
+			f.Errorf("after the refused create the tenant has %d endpoints (%v), want 1", n, err)
+		}
+		other := f.endpoint(a.ID)
+		_, err = f.s.UpdateEndpoint(f.ctx, a.ID, other.ID, hookd.EndpointUpdate{UID: new("billing"), Name: new("renamed")})
+		f.wantCode(err, hookd.ECONFLICT, "UpdateEndpoint to a taken uid")
+		if e := f.getEndpoint(a.ID, other.ID); e.UID != "" || e.Name == "renamed" {
+			f.Errorf("a refused update changed the endpoint: uid %q, name %q", e.UID, e.Name)
+		}
+		_, err = f.s.UpdateEndpoint(f.ctx, a.ID, billing.ID, hookd.EndpointUpdate{UID: new("")})
+		f.must(err, "UpdateEndpoint clearing the uid")
+		_, err = f.s.EndpointByUID(f.ctx, a.ID, "billing")
+		f.wantCode(err, hookd.ENOTFOUND, "EndpointByUID after the uid was cleared")
+		_, err = f.s.UpdateEndpoint(f.ctx, a.ID, other.ID, hookd.EndpointUpdate{UID: new("billing")})
+		f.must(err, "UpdateEndpoint to the freed uid")
+	}},
 	{"DeleteByURLPrefix", func(f *fixture) {
 		a, b := f.tenant(), f.tenant()
 		keep := f.endpoint(a.ID)

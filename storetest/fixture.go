@@ -182,6 +182,8 @@ func withHeaders(h map[string]string) epOpt {
 func withSchedule(s ...time.Duration) epOpt {
 	return func(e *hookd.Endpoint) { e.RetrySchedule = s }
 }
+func withUID(uid string) epOpt          { return func(e *hookd.Endpoint) { e.UID = uid } }
+func withChannels(c ...string) epOpt    { return func(e *hookd.Endpoint) { e.Channels = c } }
 func withTimeout(d time.Duration) epOpt { return func(e *hookd.Endpoint) { e.Timeout = d } }
 func withMaxInFlight(n int) epOpt       { return func(e *hookd.Endpoint) { e.MaxInFlight = n } }
 func disabled() epOpt {

@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/ids"
 )
 
 var publishTests = []testCase{
@@ -74,6 +76,64 @@ var publishTests = []testCase{
 				f.Errorf("Job payload changed:\n got %s\nwant %s", j.Payload, want.Payload)
 			}
 		}
+	}},
+	{"ListsEventsNewestFirstByPage", func(f *fixture) {
+		ten, ep := f.tenantWithEndpoint()
+		other := f.tenant()
+		f.publishType(other.ID, typeCreated)
+		var published []string
+		for i := range 3 {
+			ev := f.newEvent(typeCreated)
+			ev.ID = ids.NewAt(ids.Event, f.at(time.Duration(i)*time.Millisecond)) // ids in time order
+			published = append(published, f.publish(ten.ID, ev)[0].ID)
+		}
+		f.testEvent(ten.ID, ep.ID) // test events are not listed
+		first, err := f.s.Events(f.ctx, ten.ID, hookd.Page{Limit: 2})
+		f.must(err, "Events")
+		rest, err := f.s.Events(f.ctx, ten.ID, hookd.Page{Limit: 2, Cursor: first[len(first)-1].ID})
+		f.must(err, "Events after a cursor")
+		var got []string
+		for _, ev := range append(first, rest...) {
+			if ev.TenantID != ten.ID || ev.Test || ev.Type != typeCreated || ev.Deliveries != 1 || len(ev.Payload) == 0 {
+				f.Errorf("listed event %+v, want tenant %s's non-test %s with 1 delivery and its payload", ev, ten.ID, typeCreated)
+			}
+			got = append(got, ev.ID)
+		}
+		f.diff("events by id, descending", []string{published[2], published[1], published[0]}, got)
+	}},
+	{"ChannelsNarrowFanOut", func(f *fixture) {
+		ten := f.tenant()
+		any := f.endpoint(ten.ID)
+		onA := f.endpoint(ten.ID, withChannels("a"))
+		onB := f.endpoint(ten.ID, withChannels("b", "x"))
+		onAFailedOnly := f.endpoint(ten.ID, withChannels("a"), subscribe(typeFailed))
+		gotEP := f.getEndpoint(ten.ID, onB.ID)
+		f.diff("endpoint channels read back", []string{"b", "x"}, gotEP.Channels)
+
+		delivered := func(channels ...string) []string {
+			ev := f.newEvent(typeCreated)
+			ev.Channels = channels
+			res := f.publish(ten.ID, ev)[0]
+			stored, err := f.s.Event(f.ctx, ten.ID, res.ID)
+			f.must(err, "Event")
+			f.diff("event channels read back", channels, stored.Channels)
+			var to []string
+			for _, d := range f.deliveries(hookd.DeliveryFilter{TenantID: ten.ID, EventID: res.ID}) {
+				to = append(to, d.EndpointID)
+			}
+			slices.Sort(to)
+			return to
+		}
+		sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+		f.diff("no channels: endpoints without channels only", sorted(any.ID), delivered())
+		f.diff("channel a", sorted(any.ID, onA.ID), delivered("a"))
+		f.diff("channels x and c", sorted(any.ID, onB.ID), delivered("c", "x"))
+		_ = onAFailedOnly // on channel a, but not of this type: never delivered
+
+		// Changing an endpoint's channels changes what it gets next.
+		_, err := f.s.UpdateEndpoint(f.ctx, ten.ID, onA.ID, hookd.EndpointUpdate{Channels: &[]string{}})
+		f.must(err, "UpdateEndpoint channels")
+		f.diff("after clearing onA's channels", sorted(any.ID, onA.ID), delivered())
 	}},
 	{"NoEndpointsStillStoresEvent", func(f *fixture) {
 		ten := f.tenant()

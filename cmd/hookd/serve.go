@@ -26,6 +26,7 @@ import (
 	"github.com/hookd/hookd/opevents"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/svixapi"
 )
 
 type serveCmd struct {
@@ -230,7 +231,7 @@ func (c *serveCmd) Run() error {
 	}
 	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
-		Handler:           api.RequestLog(dash.Mount(server), logger),
+		Handler:           api.RequestLog(dash.Mount(svixapi.New(server, store, dispatcher, logger).Mount(server)), logger),
 		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,

@@ -1,0 +1,273 @@
+package svixapi
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/signature"
+)
+
+// endpointName names the endpoints this API creates, in hookd's
+// dashboard: their uid, or this.
+const endpointName = "Svix endpoint"
+
+var uidPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,256}$`)
+
+// endpointIn is Svix's EndpointIn, EndpointUpdate and EndpointPatch; nil
+// means absent. metadata and version are not kept (docs/svix.md).
+type endpointIn struct {
+	URL         *string            `json:"url"`
+	Description *string            `json:"description"`
+	UID         *string            `json:"uid"`
+	Disabled    *bool              `json:"disabled"`
+	FilterTypes *[]string          `json:"filterTypes"`
+	Channels    *[]string          `json:"channels"`
+	RateLimit   *int               `json:"rateLimit"`
+	Secret      *string            `json:"secret"`
+	Headers     *map[string]string `json:"headers"`
+}
+
+type endpointOut struct {
+	ID          string            `json:"id"`
+	URL         string            `json:"url"`
+	Description string            `json:"description"`
+	UID         *string           `json:"uid,omitempty"`
+	Disabled    bool              `json:"disabled"`
+	FilterTypes []string          `json:"filterTypes,omitempty"`
+	Channels    []string          `json:"channels,omitempty"`
+	RateLimit   *int              `json:"rateLimit,omitempty"`
+	Metadata    map[string]string `json:"metadata"`
+	Version     int               `json:"version"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	UpdatedAt   time.Time         `json:"updatedAt"`
+}
+
+func viewEndpoint(e *hookd.Endpoint) endpointOut {
+	out := endpointOut{ID: e.ID, URL: e.URL, Description: e.Description, Disabled: !e.Enabled, Channels: e.Channels,
+		Metadata: map[string]string{}, Version: 1, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+	if e.UID != "" {
+		out.UID = &e.UID
+	}
+	if !slices.Contains(e.EventTypes, hookd.AllEventTypes) {
+		out.FilterTypes = e.EventTypes
+	}
+	if e.RateLimit > 0 {
+		out.RateLimit = &e.RateLimit
+	}
+	return out
+}
+
+// check validates the fields present and fills u; full (a create or a
+// PUT) makes the absent ones their defaults, as Svix's PUT replaces.
+func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error {
+	var v hookd.Validation
+	if full {
+		if in.URL == nil {
+			v.Add("url", "is required")
+		}
+		if in.Description == nil {
+			in.Description = new(string)
+		}
+		if in.FilterTypes == nil {
+			in.FilterTypes = &[]string{}
+		}
+		if in.Channels == nil {
+			in.Channels = &[]string{}
+		}
+		if in.RateLimit == nil {
+			in.RateLimit = new(int)
+		}
+	}
+	if in.URL != nil {
+		hookd.CheckEndpointURL(&v, "url", *in.URL, s.cfg.AllowPrivateTargets)
+		u.URL = in.URL
+	}
+	if in.Description != nil {
+		hookd.CheckDescription(&v, "description", *in.Description)
+		u.Description = in.Description
+	}
+	if in.UID != nil {
+		if !uidPattern.MatchString(*in.UID) {
+			v.Add("uid", "must be 1-256 letters, digits, '-', '_' or '.'")
+		}
+		u.UID = in.UID
+	}
+	if in.FilterTypes != nil {
+		types := *in.FilterTypes
+		if len(types) == 0 { // Svix: no filter is every type
+			types = []string{hookd.AllEventTypes}
+		}
+		hookd.CheckEventTypes(&v, "filterTypes", types)
+		u.EventTypes = &types
+	}
+	if in.Channels != nil {
+		hookd.CheckChannels(&v, "channels", *in.Channels)
+		u.Channels = in.Channels
+	}
+	if in.RateLimit != nil {
+		hookd.CheckRateLimit(&v, "rateLimit", *in.RateLimit)
+		u.RateLimit = in.RateLimit
+	}
+	if in.Secret != nil {
+		if err := signature.ValidateSecret(*in.Secret); err != nil {
+			v.Add("secret", "%v", err)
+		}
+	}
+	if in.Headers != nil {
+		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
+		u.Headers = in.Headers
+	}
+	return v.Err()
+}
+
+// endpoint reads the path's endpoint by id, or else by uid.
+func (s *Server) endpoint(ctx context.Context, r *http.Request) (*hookd.Endpoint, error) {
+	tenantID, id := r.PathValue("app_id"), r.PathValue("endpoint_id")
+	e, err := s.store.Endpoint(ctx, tenantID, id)
+	if hookd.ErrorCode(err) != hookd.ENOTFOUND {
+		return e, err
+	}
+	if e, err = s.store.EndpointByUID(ctx, tenantID, id); hookd.ErrorCode(err) != hookd.ENOTFOUND {
+		return e, err
+	}
+	if _, err := s.app(r); err != nil {
+		return nil, err
+	}
+	return nil, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id)
+}
+
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in endpointIn
+	if err := decode(w, r, &in, 256<<10); err != nil {
+		return err
+	}
+	var u hookd.EndpointUpdate
+	if err := s.check(&in, &u, true); err != nil {
+		return err
+	}
+	t, err := s.app(r)
+	if err != nil {
+		return err
+	}
+	if err := api.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
+		return err
+	}
+	// Svix's receivers verify Standard Webhooks signatures, whatever the
+	// deployment's default scheme.
+	e := &hookd.Endpoint{TenantID: t.ID, Name: endpointName, Enabled: true, Headers: map[string]string{},
+		MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight), SignatureScheme: string(signature.Standard)}
+	e.Apply(u)
+	if e.UID != "" && len(e.UID) <= hookd.MaxNameLength { // uids are ASCII
+		e.Name = e.UID
+	}
+	if in.Disabled != nil && *in.Disabled {
+		e.Enabled, e.DisabledReason = false, hookd.DisabledManual
+	}
+	secret := ""
+	if in.Secret != nil {
+		secret = *in.Secret
+	} else if secret, err = signature.NewSecret(); err != nil {
+		return err
+	}
+	if err := s.store.CreateEndpoint(r.Context(), e, secret); err != nil {
+		return renameField(err, "event_types", "filterTypes")
+	}
+	writeJSON(w, http.StatusCreated, viewEndpoint(e))
+	return nil
+}
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.app(r)
+	if err != nil {
+		return err
+	}
+	eps, err := s.store.Endpoints(r.Context(), t.ID, p)
+	if err != nil {
+		return err
+	}
+	eps, next := cut(eps, p, func(e *hookd.Endpoint) string { return e.ID })
+	out := make([]endpointOut, len(eps))
+	for i, e := range eps {
+		out[i] = viewEndpoint(e)
+	}
+	writeJSON(w, http.StatusOK, listOf(out, next))
+	return nil
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.endpoint(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewEndpoint(e))
+	return nil
+}
+
+func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request) error {
+	return s.updateEndpoint(w, r, true)
+}
+
+func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
+	return s.updateEndpoint(w, r, false)
+}
+
+// updateEndpoint applies a PUT (full) or PATCH. Everything is validated
+// before anything is written; disabled is applied last, by the store's
+// own enable and disable (which pause and resume deliveries).
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, full bool) error {
+	var in endpointIn
+	if err := decode(w, r, &in, 256<<10); err != nil {
+		return err
+	}
+	if in.Secret != nil {
+		return hookd.Invalid("secret", "change the secret with .../secret/rotate")
+	}
+	var u hookd.EndpointUpdate
+	if err := s.check(&in, &u, full); err != nil {
+		return err
+	}
+	e, err := s.endpoint(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if e, err = s.store.UpdateEndpoint(r.Context(), e.TenantID, e.ID, u); err != nil {
+		return renameField(err, "event_types", "filterTypes")
+	}
+	if full && in.Disabled == nil {
+		in.Disabled = new(bool)
+	}
+	if in.Disabled != nil && *in.Disabled == e.Enabled {
+		if *in.Disabled {
+			e, err = s.store.DisableEndpoint(r.Context(), e.TenantID, e.ID, hookd.DisabledManual)
+		} else {
+			e, err = s.store.EnableEndpoint(r.Context(), e.TenantID, e.ID)
+		}
+		if err != nil {
+			return err
+		}
+		s.notify()
+	}
+	writeJSON(w, http.StatusOK, viewEndpoint(e))
+	return nil
+}
+
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.endpoint(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteEndpoint(r.Context(), e.TenantID, e.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,53 @@
+package svixapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
+)
+
+// portalIn is Svix's AppPortalAccessIn; featureFlags and application are
+// not used (docs/svix.md).
+type portalIn struct {
+	Expiry   *int64 `json:"expiry"` // seconds
+	ReadOnly *bool  `json:"readOnly"`
+}
+
+type portalOut struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// portalAccess answers a hookd portal link: the dashboard for the one
+// application, as admin, or as viewer when readOnly.
+func (s *Server) portalAccess(w http.ResponseWriter, r *http.Request) error {
+	var in portalIn
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &in, 4<<10); err != nil {
+			return err
+		}
+	}
+	ttl := api.DefaultPortalLinkTTL
+	if in.Expiry != nil {
+		low, high := int64(api.MinPortalLinkTTL/time.Second), int64(api.MaxPortalLinkTTL/time.Second)
+		if *in.Expiry < low || *in.Expiry > high {
+			return hookd.Invalid("expiry", "must be between %d and %d seconds", low, high)
+		}
+		ttl = time.Duration(*in.Expiry) * time.Second
+	}
+	role := hookd.RoleAdmin
+	if in.ReadOnly != nil && *in.ReadOnly {
+		role = hookd.RoleViewer
+	}
+	link, tok, _, err := s.native.PortalLink(r, r.PathValue("app_id"), role, ttl)
+	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
+		return appNotFound(r.PathValue("app_id"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, portalOut{URL: link, Token: tok})
+	return nil
+}
