@@ -126,7 +126,6 @@ func (c *combiner[In, Out]) runGroup(batch []*call[In, Out]) {
 	err := c.run(live)
 	if err != nil && len(live) > 1 && retryAlone(err) {
 		for _, cl := range live {
-			cl.err = nil
 			cl.err = c.runAlone(cl)
 		}
 	} else if err != nil {
@@ -141,11 +140,11 @@ func (c *combiner[In, Out]) runGroup(batch []*call[In, Out]) {
 
 // runAlone runs one call as a group of its own, again after a unique
 // violation: a concurrent group (here or on another node) took one of its
-// keys or ids first, and the retry reads its event.
+// keys first, and the retry reads what that group wrote.
 func (c *combiner[In, Out]) runAlone(cl *call[In, Out]) error {
 	one := []*call[In, Out]{cl}
 	var err error
-	for range publishAttempts {
+	for range aloneAttempts {
 		cl.err = nil
 		if err = c.run(one); !isUniqueViolation(err) {
 			break
@@ -157,9 +156,9 @@ func (c *combiner[In, Out]) runAlone(cl *call[In, Out]) error {
 	return cl.err
 }
 
-// publishAttempts bounds the retries of a call that lost a race on a
+// aloneAttempts bounds the retries of a call that lost a race on a
 // unique key.
-const publishAttempts = 3
+const aloneAttempts = 3
 
 // run does the work of calls on one pooled connection. Its statements
 // get a context that ends only when every caller's has: one impatient
