@@ -9,43 +9,29 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/ids"
 )
 
-// publishTx holds what one publish transaction reads once and reuses for
-// every event of a batch.
-type publishTx struct {
-	ctx         context.Context
-	tx          pgx.Tx
-	tenantID    string
-	now         time.Time
-	subscribers []hookd.Subscriber
-	deliveries  [][]any // rows to copy into deliveries
+// A publish is a read, a plan and a write: publishRead queues in one
+// pipelined batch what hookd.PlanPublish needs of any number of publishes,
+// plan decides each, and publishWrite writes every plan in a second batch.
+// PublishEvents runs them for a group of concurrent callers (see
+// groupcommit.go): two round trips and one commit for the whole group.
+
+// publishIn is one PublishEvents call.
+type publishIn struct {
+	tenantID string
+	events   []hookd.NewEvent
 }
 
-// publishAttempts bounds retries of a publish that lost a race on an
-// idempotency key; the retry finds the winner's event.
-const publishAttempts = 3
-
-// PublishEvents stores events and their deliveries in one transaction.
+// PublishEvents stores events and their deliveries, committed together,
+// usually in a transaction shared with concurrent publishes.
 func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
-	var results []hookd.PublishResult
-	var err error
-	for range publishAttempts {
-		err = db.inTx(ctx, "publish events", func(tx pgx.Tx) error {
-			p, err := db.beginPublish(ctx, tx, tenantID)
-			if err != nil {
-				return err
-			}
-			results, err = p.publishAll(events)
-			return err
-		})
-		if !isUniqueViolation(err) {
-			break
-		}
-	}
+	results, err := db.publishes.do(ctx, publishIn{tenantID: tenantID, events: events})
 	if err != nil {
 		return nil, err
 	}
@@ -53,121 +39,286 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 	return results, nil
 }
 
-func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*publishTx, error) {
-	if err := tenantExists(ctx, tx, tenantID); err != nil {
-		return nil, err
+// publishGroup is the publishes' groupWork. Its read runs outside the
+// write's transaction: READ COMMITTED gives each statement its own snapshot
+// anyway, and what may change meanwhile is caught by constraints (a key or
+// id taken by a concurrent publish, an endpoint or tenant deleted), which
+// fail the group so that its callers are retried alone and read again.
+// The write batch is one implicit transaction (one Sync), so it commits
+// with no round trip of its own.
+func (db *DB) publishGroup(ctx context.Context, conn *pgxpool.Conn, calls []*call[publishIn, []hookd.PublishResult]) error {
+	r := newPublishRead()
+	for _, cl := range calls {
+		r.add(cl.in.tenantID, cl.in.events)
 	}
-	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now())}
-	rows, err := tx.Query(ctx, `SELECT id, enabled, event_types, channels FROM endpoints WHERE tenant_id = $1`, tenantID)
-	p.subscribers, err = collect(rows, err, func(r pgx.Rows) (hookd.Subscriber, error) {
-		var s hookd.Subscriber
-		return s, r.Scan(&s.ID, &s.Enabled, &s.EventTypes, &s.Channels)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read endpoints: %w", err)
+	if err := r.send(ctx, conn); err != nil {
+		return notWritten{err}
 	}
-	return p, nil
+	w := publishWrite{now: ts(db.now())}
+	for _, cl := range calls {
+		plans, err := r.plan(cl.in.tenantID, cl.in.events)
+		if err != nil {
+			cl.err = err
+			continue
+		}
+		cl.out = w.add(cl.in.tenantID, plans)
+	}
+	return w.send(ctx, conn)
 }
 
-// publishAll reads what the batch depends on in one round trip (types,
-// earlier events by key and by id), lets hookd.PlanPublish decide, and
-// writes the plan.
-func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, error) {
-	var types, keys, eventIDs []string
+// publishInTx publishes events within tx (operational events, written
+// with the change they report).
+func (db *DB) publishInTx(ctx context.Context, tx pgx.Tx, tenantID string, events []hookd.NewEvent) error {
+	r := newPublishRead()
+	r.add(tenantID, events)
+	if err := r.send(ctx, tx); err != nil {
+		return err
+	}
+	plans, err := r.plan(tenantID, events)
+	if err != nil {
+		return err
+	}
+	w := publishWrite{now: ts(db.now())}
+	w.add(tenantID, plans)
+	return w.send(ctx, tx)
+}
+
+// batchSender is a connection or a transaction.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// tenantKey names an event's key or id within its tenant.
+type tenantKey struct{ tenant, key string }
+
+// tenantRead is a tenant as a publish sees it.
+type tenantRead struct {
+	exists      bool
+	subscribers []hookd.Subscriber
+}
+
+// publishRead is what a group of publishes read: tenants with their
+// subscribers, which types are in the catalogue, earlier events by key and
+// by id. plan adds each planned caller's new events, so a later caller of
+// the group sees them as it would after a commit.
+type publishRead struct {
+	tenants    map[string]*tenantRead
+	types      map[string]bool // the catalogue's, of those asked
+	byKey      map[tenantKey]hookd.StoredEvent
+	byID       map[tenantKey]hookd.StoredEvent
+	b          pgx.Batch
+	askedTypes []string
+	asked      map[string]bool
+	askedKeys  map[tenantKey]bool // "key:"+key or "id:"+id
+}
+
+func newPublishRead() *publishRead {
+	return &publishRead{tenants: map[string]*tenantRead{}, types: map[string]bool{},
+		byKey: map[tenantKey]hookd.StoredEvent{}, byID: map[tenantKey]hookd.StoredEvent{},
+		asked: map[string]bool{}, askedKeys: map[tenantKey]bool{}}
+}
+
+// add queues the reads one publish needs that the group has not queued yet.
+func (r *publishRead) add(tenantID string, events []hookd.NewEvent) {
+	r.addTenant(tenantID)
 	for i := range events {
 		ev := &events[i]
-		types = append(types, ev.Type)
+		r.addType(ev.Type)
 		if ev.IdempotencyKey != "" {
-			keys = append(keys, "key:"+ev.IdempotencyKey)
+			r.addEarlier(tenantID, "key:"+ev.IdempotencyKey)
 		}
 		if ev.ID != "" {
-			eventIDs = append(eventIDs, ev.ID)
+			r.addEarlier(tenantID, "id:"+ev.ID)
 		}
 	}
-	r := &hookd.PublishRead{Subscribers: p.subscribers, KnownTypes: map[string]bool{},
-		ByKey: map[string]hookd.StoredEvent{}, ByID: map[string]hookd.StoredEvent{}}
-	var b pgx.Batch
-	b.Queue(`SELECT name FROM event_types WHERE name = ANY($1)`, types).Query(func(rows pgx.Rows) error {
+}
+
+func (r *publishRead) addTenant(tenantID string) {
+	if _, ok := r.tenants[tenantID]; ok {
+		return
+	}
+	t := &tenantRead{}
+	r.tenants[tenantID] = t
+	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}')
+		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id
+		WHERE t.id = $1`, tenantID).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
-			var name string
-			err := row.Scan(&name)
-			r.KnownTypes[name] = true
+			t.exists = true
+			var id *string
+			var s hookd.Subscriber
+			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels); err != nil || id == nil {
+				return struct{}{}, err
+			}
+			s.ID = *id
+			t.subscribers = append(t.subscribers, s)
+			return struct{}{}, nil
+		})
+		return err
+	})
+}
+
+func (r *publishRead) addType(name string) {
+	if !r.asked[name] {
+		r.asked[name] = true
+		r.askedTypes = append(r.askedTypes, name)
+	}
+}
+
+// addEarlier queues one point lookup of an earlier event by key ("key:…")
+// or id ("id:…"). One statement per value: "= ANY($2)" let the generic plan
+// of the prepared statement match on tenant_id alone and filter, reading
+// every event of the tenant (and every dead version) on each publish.
+func (r *publishRead) addEarlier(tenantID, key string) {
+	k := tenantKey{tenantID, key}
+	if r.askedKeys[k] {
+		return
+	}
+	r.askedKeys[k] = true
+	query := `SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND idempotency_key = $2`
+	value := key
+	if id, ok := strings.CutPrefix(key, "id:"); ok {
+		query = `SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND id = $2`
+		value = id
+	}
+	r.b.Queue(query, tenantID, value).Query(func(rows pgx.Rows) error {
+		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+			var stored string
+			var e hookd.StoredEvent
+			err := row.Scan(&stored, &e.ID, &e.Deliveries, &e.RequestHash)
+			r.remember(tenantID, stored, e)
 			return struct{}{}, err
 		})
 		return err
 	})
-	// One point lookup per key and id, pipelined: "= ANY($2)" let the
-	// generic plan of the prepared statement match on tenant_id alone and
-	// filter, reading every event of the tenant (and every dead version)
-	// on each publish, which grew with history.
-	earlier := func(where string, values []string, into func(key string, e hookd.StoredEvent)) {
-		for _, v := range values {
-			b.Queue(`SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND `+where,
-				p.tenantID, v).Query(func(rows pgx.Rows) error {
-				_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
-					var key string
-					var e hookd.StoredEvent
-					err := row.Scan(&key, &e.ID, &e.Deliveries, &e.RequestHash)
-					into(key, e)
-					return struct{}{}, err
-				})
-				return err
+}
+
+// remember records an event (new or read) under its id and, when it has
+// one, its idempotency key (stored as "key:…").
+func (r *publishRead) remember(tenantID, storedKey string, e hookd.StoredEvent) {
+	r.byID[tenantKey{tenantID, e.ID}] = e
+	if key, ok := strings.CutPrefix(storedKey, "key:"); ok {
+		r.byKey[tenantKey{tenantID, key}] = e
+	}
+}
+
+// send runs the queued reads in one round trip.
+func (r *publishRead) send(ctx context.Context, q batchSender) error {
+	if len(r.askedTypes) > 0 {
+		r.b.Queue(`SELECT name FROM event_types WHERE name = ANY($1)`, r.askedTypes).Query(func(rows pgx.Rows) error {
+			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+				var name string
+				err := row.Scan(&name)
+				r.types[name] = true
+				return struct{}{}, err
 			})
+			return err
+		})
+	}
+	if err := q.SendBatch(ctx, &r.b).Close(); err != nil {
+		return fmt.Errorf("read for publish: %w", err)
+	}
+	return nil
+}
+
+// plan decides one publish with hookd.PlanPublish over what the group
+// read and what its earlier callers planned.
+func (r *publishRead) plan(tenantID string, events []hookd.NewEvent) ([]hookd.PlannedEvent, error) {
+	t := r.tenants[tenantID]
+	if !t.exists {
+		return nil, notFound("tenant", tenantID)
+	}
+	in := &hookd.PublishRead{Subscribers: t.subscribers, KnownTypes: r.types,
+		ByKey: map[string]hookd.StoredEvent{}, ByID: map[string]hookd.StoredEvent{}}
+	for i := range events {
+		ev := &events[i]
+		if e, ok := r.byKey[tenantKey{tenantID, ev.IdempotencyKey}]; ok && ev.IdempotencyKey != "" {
+			in.ByKey[ev.IdempotencyKey] = e
+		}
+		if e, ok := r.byID[tenantKey{tenantID, ev.ID}]; ok && ev.ID != "" {
+			in.ByID[ev.ID] = e
 		}
 	}
-	earlier(`idempotency_key = $2`, keys, func(key string, e hookd.StoredEvent) { r.ByKey[strings.TrimPrefix(key, "key:")] = e })
-	earlier(`id = $2`, eventIDs, func(_ string, e hookd.StoredEvent) { r.ByID[e.ID] = e })
-	if err := p.tx.SendBatch(p.ctx, &b).Close(); err != nil {
-		return nil, fmt.Errorf("read for publish: %w", err)
-	}
-	plans, err := hookd.PlanPublish(events, r)
+	plans, err := hookd.PlanPublish(events, in)
 	if err != nil {
 		return nil, err
 	}
-	var ins pgx.Batch
+	for i := range plans {
+		if p := &plans[i]; p.New {
+			r.remember(tenantID, p.Key, hookd.StoredEvent{ID: p.Result.ID, Deliveries: p.Result.Deliveries, RequestHash: p.Event.RequestHash})
+		}
+	}
+	return plans, nil
+}
+
+// publishWrite collects the rows of planned events and their deliveries,
+// written by one statement each (unnest of arrays).
+type publishWrite struct {
+	now time.Time
+	ev  struct {
+		tenant, id, typ, key, hash []string
+		channels                   []string // comma-joined: channel names hold no comma (hookd.CheckChannels)
+		payload                    [][]byte
+		test                       []bool
+		deliveries                 []int32
+		created                    []time.Time
+	}
+	dl struct {
+		id, tenant, event, endpoint, typ, status []string
+		test                                     []bool
+		next                                     []pgtype.Timestamptz
+	}
+}
+
+// add collects a publish's new events and returns its results.
+func (w *publishWrite) add(tenantID string, plans []hookd.PlannedEvent) []hookd.PublishResult {
 	results := make([]hookd.PublishResult, len(plans))
 	for i := range plans {
 		pl := &plans[i]
 		results[i] = pl.Result
-		if !pl.New {
-			continue
-		}
-		ev := pl.Event
-		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels)
-			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8, $9)`,
-			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt), list(ev.Channels))
-		p.queueDeliveries(pl.Result.ID, ev.Type, false, pl.Deliveries)
-	}
-	if ins.Len() > 0 {
-		if err := p.tx.SendBatch(p.ctx, &ins).Close(); err != nil {
-			return nil, fmt.Errorf("insert event: %w", err)
+		if pl.New {
+			w.addEvent(tenantID, pl.Result.ID, pl.Key, false, pl.Event, pl.Deliveries)
 		}
 	}
-	return results, p.flush()
+	return results
 }
 
-// queueDeliveries queues the deliveries hookd.FanOut made for flush; a
-// paused one has no due time.
-func (p *publishTx) queueDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery) {
-	for _, d := range ds {
-		next := &p.now
-		if d.Status == hookd.StatusPaused {
-			next = nil
-		}
-		p.deliveries = append(p.deliveries, []any{d.ID, p.tenantID, eventID, d.EndpointID, eventType,
-			d.Status, test, next, p.now, p.now})
+// addEvent collects one new event and the deliveries hookd.FanOut made for
+// it; a paused delivery has no due time.
+func (w *publishWrite) addEvent(tenantID, id, key string, test bool, ev *hookd.NewEvent, ds []hookd.NewDelivery) {
+	e := &w.ev
+	e.tenant, e.id, e.typ, e.key, e.hash = append(e.tenant, tenantID), append(e.id, id), append(e.typ, ev.Type),
+		append(e.key, key), append(e.hash, ev.RequestHash)
+	e.payload, e.test = append(e.payload, ev.Payload), append(e.test, test)
+	e.channels = append(e.channels, strings.Join(ev.Channels, ","))
+	e.deliveries, e.created = append(e.deliveries, int32(len(ds))), append(e.created, ts(ev.CreatedAt))
+	d := &w.dl
+	for _, nd := range ds {
+		d.id, d.tenant, d.event, d.endpoint = append(d.id, nd.ID), append(d.tenant, tenantID), append(d.event, id), append(d.endpoint, nd.EndpointID)
+		d.typ, d.status, d.test = append(d.typ, ev.Type), append(d.status, nd.Status), append(d.test, test)
+		d.next = append(d.next, pgtype.Timestamptz{Time: w.now, Valid: nd.Status != hookd.StatusPaused})
 	}
 }
 
-// flush writes the queued deliveries in one COPY.
-func (p *publishTx) flush() error {
-	if len(p.deliveries) == 0 {
+// send writes what was collected in one round trip: on a connection, one
+// implicit transaction that commits at its end.
+func (w *publishWrite) send(ctx context.Context, q batchSender) error {
+	if len(w.ev.id) == 0 {
 		return nil
 	}
-	if _, err := p.tx.CopyFrom(p.ctx, pgx.Identifier{"deliveries"},
-		[]string{"id", "tenant_id", "event_id", "endpoint_id", "event_type", "status", "test", "next_attempt_at", "created_at", "updated_at"},
-		pgx.CopyFromRows(p.deliveries)); err != nil {
-		return fmt.Errorf("insert deliveries: %w", err)
+	var b pgx.Batch
+	e := &w.ev
+	b.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels)
+		SELECT t, i, ty, pl, k, h, te, d, c, string_to_array(ch, ',')
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::bool[], $8::int[], $9::timestamptz[],
+			$10::text[]) AS e(t, i, ty, pl, k, h, te, d, c, ch)`,
+		e.tenant, e.id, e.typ, e.payload, e.key, e.hash, e.test, e.deliveries, e.created, e.channels)
+	if d := &w.dl; len(d.id) > 0 {
+		b.Queue(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
+			SELECT d.*, $9, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::timestamptz[]) AS d`,
+			d.id, d.tenant, d.event, d.endpoint, d.typ, d.status, d.test, d.next, w.now)
+	}
+	if err := q.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("write events: %w", err)
 	}
 	return nil
 }
@@ -176,19 +327,22 @@ func (p *publishTx) flush() error {
 func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev hookd.NewEvent) (*hookd.Delivery, error) {
 	var deliveryID string
 	err := db.inTx(ctx, "publish test event", func(tx pgx.Tx) error {
-		p, err := db.beginPublish(ctx, tx, tenantID)
-		if err != nil {
+		r := newPublishRead()
+		r.addTenant(tenantID)
+		r.addType(ev.Type)
+		if err := r.send(ctx, tx); err != nil {
 			return err
 		}
-		target := slices.DeleteFunc(p.subscribers, func(s hookd.Subscriber) bool { return s.ID != endpointID })
+		t := r.tenants[tenantID]
+		if !t.exists {
+			return notFound("tenant", tenantID)
+		}
+		target := slices.DeleteFunc(t.subscribers, func(s hookd.Subscriber) bool { return s.ID != endpointID })
 		if len(target) == 0 {
 			return notFound("endpoint", endpointID)
 		}
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM event_types WHERE name = $1`, ev.Type).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		if !r.types[ev.Type] {
 			return hookd.NotInCatalogue("type", ev.Type)
-		} else if err != nil {
-			return fmt.Errorf("check event type: %w", err)
 		}
 		if err := db.checkTestRate(ctx, tx, tenantID, endpointID); err != nil {
 			return err
@@ -197,13 +351,12 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if id == "" {
 			id = ids.NewAt(ids.Event, ev.CreatedAt)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
-			VALUES ($1, $2, $3, $4, $5, '', true, 1, $6)`, tenantID, id, ev.Type, ev.Payload, "id:"+id, ts(ev.CreatedAt)); err != nil {
-			return fmt.Errorf("insert event: %w", err)
-		}
-		p.queueDeliveries(id, ev.Type, true, hookd.FanOut(target, true))
-		deliveryID = p.deliveries[0][0].(string)
-		return p.flush()
+		ev.RequestHash = ""
+		ds := hookd.FanOut(target, true)
+		deliveryID = ds[0].ID
+		w := publishWrite{now: ts(db.now())}
+		w.addEvent(tenantID, id, "id:"+id, true, &ev, ds)
+		return w.send(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -212,7 +365,6 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 	return db.Delivery(ctx, tenantID, deliveryID)
 }
 
-// Event reads one event with its payload.
 // Events lists a tenant's events, newest id first, without test events.
 func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
 	rows, err := db.pool.Query(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
@@ -226,6 +378,7 @@ func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hoo
 	return out, db.fail("list events", err)
 }
 
+// Event reads one event with its payload.
 func (db *DB) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
 	var ev hookd.Event
 	err := db.pool.QueryRow(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels

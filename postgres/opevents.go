@@ -28,10 +28,6 @@ func (db *DB) opEvents(ctx context.Context, tx pgx.Tx, failed []*hookd.AttemptRe
 		return fmt.Errorf("read endpoints: %w", err)
 	}
 	return hookd.WriteOpEvents(db.ops, failed, eps, db.now(), func(tenantID string, events []hookd.NewEvent) error {
-		p, err := db.beginPublish(ctx, tx, tenantID)
-		if err == nil {
-			_, err = p.publishAll(events)
-		}
-		return err
+		return db.publishInTx(ctx, tx, tenantID, events)
 	})
 }

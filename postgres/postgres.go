@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +46,9 @@ type DB struct {
 	ops hookd.OpEvents
 	// announced wakes the notifier (see announce).
 	announced, closing, notifierDone chan struct{}
+	// publishes groups concurrent PublishEvents calls (groupcommit.go).
+	publishes *combiner[publishIn, []hookd.PublishResult]
+	workers   sync.WaitGroup // the combiners' goroutines
 }
 
 var (
@@ -107,6 +111,7 @@ func Connect(ctx context.Context, url string, box *secretbox.Box, opts ...Option
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	go db.notifier()
+	db.publishes = newCombiner(db, "publish events", db.publishGroup)
 	return db, nil
 }
 
@@ -136,6 +141,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 func (db *DB) Close() error {
 	close(db.closing)
 	<-db.notifierDone
+	db.workers.Wait()
 	err := db.migrations.Close() // closes the database/sql view of the pool
 	db.pool.Close()
 	return err
