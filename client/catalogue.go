@@ -48,14 +48,13 @@ func (c *Client) EventType(ctx context.Context, name string) (*EventType, error)
 	return get[EventType](ctx, c, path("v1", "event-types", name))
 }
 
-// ListEventTypes reads one page of the catalogue.
-func (c *Client) ListEventTypes(ctx context.Context, opts ListOptions) (*Page[EventType], error) {
-	return list[EventType](ctx, c, "/v1/event-types", opts.query())
-}
-
-// AllEventTypes iterates over the whole catalogue.
-func (c *Client) AllEventTypes(ctx context.Context) iter.Seq2[EventType, error] {
-	return all(ctx, ListOptions{Limit: 500}, c.ListEventTypes)
+// EventTypes reads the whole catalogue (one answer: it is not paged).
+func (c *Client) EventTypes(ctx context.Context) ([]EventType, error) {
+	p, err := list[EventType](ctx, c, "/v1/event-types", nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.Data, nil
 }
 
 // CreateAPIKey creates a key; the answer holds the key itself, once.

@@ -84,7 +84,10 @@ func (c *Client) EndpointStats(ctx context.Context, tenant, id string) (*Endpoin
 // Recover starts replaying, in the background, every failed delivery of the
 // endpoint created in [since, until); a zero until means now.
 func (c *Client) Recover(ctx context.Context, tenant, id string, since, until time.Time) (*RecoverJob, error) {
-	in := map[string]time.Time{"since": since}
+	in := map[string]time.Time{}
+	if !since.IsZero() { // else the server names the missing field
+		in["since"] = since
+	}
 	if !until.IsZero() {
 		in["until"] = until
 	}
