@@ -94,8 +94,8 @@ type EndpointCreate struct {
 	URL             string            `json:"url"`
 	EventTypes      []string          `json:"event_types,omitempty"` // default ["*"]
 	Headers         map[string]string `json:"headers,omitempty"`
-	Enabled         *bool             `json:"enabled,omitempty"` // default true
-	RetrySchedule   []string          `json:"retry_schedule,omitempty"`
+	Enabled         *bool             `json:"enabled,omitempty"`       // default true
+	RetrySchedule   []string          `json:"retry_schedule,omitzero"` // nil: the default; empty: one attempt
 	TimeoutSeconds  int               `json:"timeout_seconds,omitempty"`
 	MaxInFlight     int               `json:"max_in_flight,omitempty"`
 	RateLimit       int               `json:"rate_limit_per_second,omitempty"`
