@@ -32,7 +32,8 @@ var openAPIDocuments = []struct {
 // TestOpenAPIWire validates every answer the real binary gives, success
 // and error, against the document it serves (kin-openapi's openapi3filter,
 // with JSON Schema 2020-12 for OpenAPI 3.1): bodies, content types and
-// statuses (an undocumented status fails). Every operation must have been
+// statuses (an undocumented status fails); and every request the server
+// accepted against the document too. Every operation must have been
 // answered with a 2xx and, where it documents any, a 4xx.
 func TestOpenAPIWire(t *testing.T) {
 	for _, d := range openAPIDocuments {
@@ -129,12 +130,33 @@ func (v *wireValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		v.t.Errorf("%s %s: no operation of the document: %v", req.Method, req.URL.Path, err)
 	}
+	var sent []byte // the request body, to validate a request the server accepted
+	if req.Body != nil {
+		if sent, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(sent))
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil || route == nil {
 		return resp, err
 	}
+	reqIn := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	if resp.StatusCode/100 == 2 {
+		// The document must allow what the server accepts: a generated
+		// client would refuse to send it otherwise.
+		check := req.Clone(req.Context())
+		check.Body = io.NopCloser(bytes.NewReader(sent))
+		reqIn.Request = check
+		if err := openapi3filter.ValidateRequest(req.Context(), reqIn); err != nil {
+			v.t.Errorf("%s %s was accepted (%d) but the document refuses the request: %v", req.Method, req.URL.Path, resp.StatusCode, err)
+		}
+		reqIn.Request = req
+	}
 	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		RequestValidationInput: reqIn,
 		Status:                 resp.StatusCode,
 		Header:                 resp.Header,
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
