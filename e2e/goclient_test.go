@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -321,7 +322,7 @@ func deliveryOfEvent(t *testing.T, c *client.Client, tenant, eventID, status str
 			t.Fatal(err)
 		}
 		if len(p.Data) != 1 {
-			return false, "deliveries of " + eventID + ": " + strings.Repeat("x", len(p.Data))
+			return false, fmt.Sprintf("%d deliveries of %s, want 1", len(p.Data), eventID)
 		}
 		d = p.Data[0]
 		return d.Status == status, "delivery " + d.ID + " is " + d.Status
