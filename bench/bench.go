@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	hookdclient "github.com/hookd/hookd/client"
 )
 
 // Scenario names.
@@ -149,7 +151,11 @@ func (r *runner) scenario(ctx context.Context, start Starter, name string) (res 
 			}
 		}
 	}()
-	s := &session{runner: r, srv: srv, api: newClient(srv.urls(), srv.Key, r.cfg.Publishers), name: name}
+	api, err := newClient(srv.urls(), srv.Key, r.cfg.Publishers)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{runner: r, srv: srv, api: api, name: name}
 	defer s.api.close()
 	if err := s.api.ensureEventType(ctx); err != nil {
 		return nil, err
@@ -339,7 +345,8 @@ func (s *session) publish(ctx context.Context, p *published, tenant string, even
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
-			var body []byte
+			var data []byte
+			var evs []hookdclient.EventInput
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= requests {
@@ -353,12 +360,8 @@ func (s *session) publish(ctx context.Context, p *published, tenant string, even
 				seq := i * batch
 				n := min(batch, events-seq)
 				began := time.Now()
-				if batch == 1 {
-					body = payloads.single(body[:0], s.sink.Stamp(), seq)
-				} else {
-					body = payloads.batch(body[:0], s.sink.Stamp(), seq, n)
-				}
-				deliveries, err := s.api.publish(ctx, tenant, body, n)
+				data, evs = payloads.events(data, evs, s.sink.Stamp(), seq, n)
+				deliveries, err := s.api.publish(ctx, tenant, evs)
 				if err != nil {
 					if ctx.Err() == nil {
 						p.fail(err)

@@ -182,7 +182,8 @@ func (s *session) oneByOne(ctx context.Context, res *Result, tenant string, g *G
 			break
 		}
 		began := time.Now()
-		n, err := s.api.publish(ctx, tenant, payloads.single(nil, s.sink.Stamp(), i), 1)
+		_, evs := payloads.events(nil, nil, s.sink.Stamp(), i, 1)
+		n, err := s.api.publish(ctx, tenant, evs)
 		if err != nil {
 			res.PublishErrors++
 			res.Notes = append(res.Notes, "publish error: "+err.Error())

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/client"
+	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -40,8 +38,8 @@ func (c *listenCmd) Help() string {
 // listener is one running `hookd listen`.
 type listener struct {
 	cmd    *listenCmd
-	api    *http.Client // requests to the server
-	local  *http.Client // requests to the developer's receiver
+	api    *client.Client // the server's API
+	local  *http.Client   // requests to the developer's receiver
 	tenant string
 	secret string
 	out    io.Writer
@@ -53,13 +51,18 @@ func (c *listenCmd) Run() error {
 	if _, err := url.ParseRequestURI(c.ForwardTo); err != nil || !strings.HasPrefix(c.ForwardTo, "http") {
 		return &exitCodeError{exitBadInput, fmt.Errorf("--forward-to %q must be an http(s) URL", c.ForwardTo)}
 	}
+	// No client timeout: the stream is long-lived; reports have their own.
+	api, err := client.New(c.Server, client.WithAPIKey(c.Key), client.WithHTTPClient(&http.Client{}),
+		client.WithUserAgent(buildinfo.UserAgent()))
+	if err != nil {
+		return &exitCodeError{exitBadInput, fmt.Errorf("--server: %w", err)}
+	}
 	l := &listener{
 		cmd:   c,
-		api:   &http.Client{},
+		api:   api,
 		local: &http.Client{Timeout: c.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		out:   os.Stdout,
 	}
-	var err error
 	if l.secret, err = c.stableSecret(); err != nil {
 		return err
 	}
@@ -98,74 +101,36 @@ func (l *listener) run(ctx context.Context) error {
 // stream holds one listen connection until it ends; connected reports
 // whether the server accepted it.
 func (l *listener) stream(ctx context.Context) (connected bool, err error) {
-	body, _ := json.Marshal(map[string]any{"event_types": l.cmd.Events, "secret": l.secret, "name": "hookd listen (" + hostname() + ")"})
-	req, err := l.request(ctx, http.MethodPost, "/listen", body)
+	s, err := l.api.Listen(ctx, l.tenant, client.ListenInput{EventTypes: l.cmd.Events, Secret: l.secret, Name: "hookd listen (" + hostname() + ")"})
 	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := l.api.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("the server refused to listen: %s", problemText(resp))
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return false, err // a restart or a proxy in between: try again
+		var refused *client.Error
+		if errors.As(err, &refused) {
+			err = fmt.Errorf("the server refused to listen: %s", problemText(refused))
+			if refused.Status < 500 && refused.Status != http.StatusTooManyRequests {
+				return false, &exitCodeError{1, err}
+			}
 		}
-		return false, &exitCodeError{1, err}
+		return false, err // a restart or a proxy in between: try again
 	}
-	r := bufio.NewReaderSize(resp.Body, 64<<10)
+	defer s.Close()
 	for {
-		event, data, err := readEvent(r)
+		ev, err := s.Next()
 		if err != nil {
 			return true, err
 		}
-		switch event {
-		case "ready":
-			var ready struct {
-				EndpointID    string   `json:"endpoint_id"`
-				SigningSecret string   `json:"signing_secret"`
-				EventTypes    []string `json:"event_types"`
-			}
-			if err := json.Unmarshal(data, &ready); err != nil {
-				return true, fmt.Errorf("bad ready event: %w", err)
-			}
-			fmt.Fprintf(l.out, "Ready. Forwarding %s deliveries for tenant %s to %s\nEndpoint: %s\nSigning secret: %s\n(the same on every run; verify with it in your receiver)\n\n",
-				eventsLabel(ready.EventTypes), l.tenant, l.cmd.ForwardTo, ready.EndpointID, ready.SigningSecret)
-		case "delivery":
-			var dr listen.Request
-			if err := json.Unmarshal(data, &dr); err != nil {
-				return true, fmt.Errorf("bad delivery event: %w", err)
-			}
-			go l.forward(ctx, &dr)
-		}
-	}
-}
-
-// readEvent reads one server-sent event, skipping comments.
-func readEvent(r *bufio.Reader) (event string, data []byte, err error) {
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return "", nil, err
-		}
-		line = strings.TrimRight(line, "\r\n")
 		switch {
-		case line == "" && event != "":
-			return event, data, nil
-		case strings.HasPrefix(line, "event:"):
-			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
-		case strings.HasPrefix(line, "data:"):
-			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
+		case ev.Ready != nil:
+			fmt.Fprintf(l.out, "Ready. Forwarding %s deliveries for tenant %s to %s\nEndpoint: %s\nSigning secret: %s\n(the same on every run; verify with it in your receiver)\n\n",
+				eventsLabel(ev.Ready.EventTypes), l.tenant, l.cmd.ForwardTo, ev.Ready.EndpointID, ev.Ready.SigningSecret)
+		case ev.Delivery != nil:
+			go l.forward(ctx, ev.Delivery)
 		}
 	}
 }
 
 // forward sends one delivery to the local receiver and reports its answer.
-func (l *listener) forward(ctx context.Context, dr *listen.Request) {
-	res := listen.Result{Token: dr.Token}
+func (l *listener) forward(ctx context.Context, dr *client.ListenDelivery) {
+	res := client.ListenResult{Token: dr.Token}
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.cmd.ForwardTo, strings.NewReader(dr.Body))
 	if err == nil {
@@ -189,15 +154,10 @@ func (l *listener) forward(ctx context.Context, dr *listen.Request) {
 	fmt.Fprintf(l.out, "%s  %-24s %s  attempt %s  -> %s (%d ms)\n", time.Now().Format("15:04:05"),
 		header(dr.Headers, "X-Hookd-Event"), header(dr.Headers, "Webhook-Id"), header(dr.Headers, "X-Hookd-Attempt"),
 		outcome, time.Since(start).Milliseconds())
-	body, _ := json.Marshal(res)
 	// The stream has no timeout (it is long-lived); reporting a result does.
 	reportCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if req, err := l.request(reportCtx, http.MethodPost, "/listen/"+url.PathEscape(dr.Session)+"/results", body); err == nil {
-		if resp, err := l.api.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	}
+	_ = l.api.ReportListenResult(reportCtx, l.tenant, dr.Session, res) // a lost report: the attempt times out server-side
 }
 
 func header(h map[string]string, name string) string {
@@ -209,41 +169,18 @@ func header(h map[string]string, name string) string {
 	return "-"
 }
 
-func (l *listener) request(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(l.cmd.Server, "/")+"/v1/tenants/"+url.PathEscape(l.tenant)+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, &exitCodeError{exitBadInput, fmt.Errorf("--server: %w", err)}
-	}
-	req.Header.Set("Authorization", "Bearer "+l.cmd.Key)
-	req.Header.Set("Content-Type", "application/json")
-	return req, nil
-}
-
 // resolveTenant uses --tenant, or the only tenant the key can see.
 func (l *listener) resolveTenant(ctx context.Context) (string, error) {
 	if l.cmd.Tenant != "" {
 		return l.cmd.Tenant, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.cmd.Server, "/")+"/v1/tenants?limit=2", nil)
-	if err != nil {
-		return "", &exitCodeError{exitBadInput, fmt.Errorf("--server: %w", err)}
-	}
-	req.Header.Set("Authorization", "Bearer "+l.cmd.Key)
-	resp, err := l.api.Do(req)
-	if err != nil {
+	page, err := l.api.ListTenants(ctx, client.ListOptions{Limit: 2})
+	var refused *client.Error
+	switch {
+	case errors.As(err, &refused):
+		return "", fmt.Errorf("list tenants: %s", problemText(refused))
+	case err != nil:
 		return "", fmt.Errorf("reach the server: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("list tenants: %s", problemText(resp))
-	}
-	var page struct {
-		Data []struct {
-			ID string `json:"id"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		return "", fmt.Errorf("list tenants: %w", err)
 	}
 	if len(page.Data) != 1 {
 		return "", &exitCodeError{exitBadInput, errors.New("this key sees several tenants (or none): pass --tenant")}
@@ -285,15 +222,9 @@ func (c *listenCmd) stableSecret() (string, error) {
 	return secret, nil
 }
 
-func problemText(resp *http.Response) string {
-	var p struct {
-		Detail string `json:"detail"`
-	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if json.Unmarshal(b, &p) == nil && p.Detail != "" {
-		return fmt.Sprintf("%d: %s", resp.StatusCode, p.Detail)
-	}
-	return fmt.Sprintf("%d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+// problemText is a refusal as the command prints it: "404: no such tenant".
+func problemText(e *client.Error) string {
+	return fmt.Sprintf("%d: %s", e.Status, e.Detail)
 }
 
 func hostname() string {

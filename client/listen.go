@@ -1,0 +1,132 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// ListenInput opens a listen stream (what `hookd listen` runs on): a
+// temporary endpoint whose deliveries come over the stream, removed when
+// it closes.
+type ListenInput struct {
+	EventTypes []string `json:"event_types,omitempty"` // default: every type
+	Secret     string   `json:"secret,omitempty"`      // whsec_...; generated when empty
+	Name       string   `json:"name,omitempty"`
+}
+
+// ListenReady is a stream's first event.
+type ListenReady struct {
+	Session       string   `json:"session"`
+	EndpointID    string   `json:"endpoint_id"`
+	SigningSecret string   `json:"signing_secret"`
+	EventTypes    []string `json:"event_types"`
+}
+
+// ListenDelivery is one request to forward; answer it with ListenResult.
+type ListenDelivery struct {
+	Session string            `json:"session"`
+	Token   string            `json:"token"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+// ListenResult is the local receiver's answer to a ListenDelivery.
+type ListenResult struct {
+	Token      string `json:"token"`
+	StatusCode int    `json:"status_code,omitempty"`
+	Body       string `json:"body,omitempty"`
+	Error      string `json:"error,omitempty"` // the local request failed
+}
+
+// ListenStream is an open listen stream. Next reads its events; Close
+// ends it (and the server removes the endpoint).
+type ListenStream struct {
+	body io.ReadCloser
+	r    *bufio.Reader
+}
+
+// ListenEvent is one event of the stream: Ready or Delivery is set.
+type ListenEvent struct {
+	Ready    *ListenReady
+	Delivery *ListenDelivery
+}
+
+// Listen opens a listen stream for tenant. It is sent once: reconnecting
+// after the stream ends is the caller's choice. The http.Client's timeout
+// applies to the whole stream, so give one without (WithHTTPClient).
+func (c *Client) Listen(ctx context.Context, tenant string, in ListenInput) (*ListenStream, error) {
+	body, err := jsonBody(in)
+	if err != nil {
+		return nil, err
+	}
+	once := *c
+	once.retry = NoRetry
+	resp, err := once.send(ctx, call{method: "POST", path: path("v1", "tenants", tenant, "listen"), body: body,
+		header: http.Header{"Accept": {"text/event-stream"}}})
+	if err != nil {
+		return nil, err
+	}
+	return &ListenStream{body: resp.Body, r: bufio.NewReaderSize(resp.Body, 64<<10)}, nil
+}
+
+// Next reads the next event, skipping comments and events of other kinds.
+func (s *ListenStream) Next() (ListenEvent, error) {
+	for {
+		event, data, err := s.read()
+		if err != nil {
+			return ListenEvent{}, err
+		}
+		var ev ListenEvent
+		switch event {
+		case "ready":
+			ev.Ready = new(ListenReady)
+			err = json.Unmarshal(data, ev.Ready)
+		case "delivery":
+			ev.Delivery = new(ListenDelivery)
+			err = json.Unmarshal(data, ev.Delivery)
+		default:
+			continue
+		}
+		if err != nil {
+			return ListenEvent{}, fmt.Errorf("hookd: bad %s event: %w", event, err)
+		}
+		return ev, nil
+	}
+}
+
+// read reads one server-sent event.
+func (s *ListenStream) read() (event string, data []byte, err error) {
+	for {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			return "", nil, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "" && event != "":
+			return event, data, nil
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
+		}
+	}
+}
+
+// Close ends the stream.
+func (s *ListenStream) Close() error { return s.body.Close() }
+
+// ReportListenResult reports the local answer to a delivery of a session.
+func (c *Client) ReportListenResult(ctx context.Context, tenant, session string, res ListenResult) error {
+	body, err := jsonBody(res)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{method: "POST", path: path("v1", "tenants", tenant, "listen", session, "results"), body: body, idempotent: true}, nil)
+}

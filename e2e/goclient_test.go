@@ -1,0 +1,342 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/client"
+)
+
+// newGoClient is the client package on hookd h with key, sending through hc.
+func newGoClient(t testing.TB, base, key string, hc *http.Client, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(base, append([]client.Option{client.WithAPIKey(key), client.WithHTTPClient(hc)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// wantKind fails unless err is an *client.Error of status and kind.
+func wantKind(t testing.TB, what string, err error, status int, kind error) *client.Error {
+	t.Helper()
+	var e *client.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("%s: error %v (%T), want a *client.Error", what, err, err)
+	}
+	if e.Status != status || !errors.Is(err, kind) || e.Detail == "" || e.Title == "" || e.Code == "" {
+		t.Fatalf("%s: %+v, want status %d of kind %v with code, title and detail", what, e, status, kind)
+	}
+	return e
+}
+
+func mustReturn[T any](t testing.TB, what string) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+}
+
+// goClientWalk makes every call of the client package against hookd h,
+// through hc, and checks what each answers: objects, pages, typed errors
+// (401, 403, 404, 409, 422 with field errors). The OpenAPI test runs it
+// with a validating transport.
+func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
+	ctx := context.Background()
+	c := newGoClient(t, h.url, h.key, hc)
+
+	// The catalogue.
+	et := mustReturn[*client.EventType](t, "create event type")(c.CreateEventType(ctx, client.EventTypeCreate{
+		Name: "order.paid", Description: "An order was paid.",
+		Schema:  json.RawMessage(`{"type":"object","required":["order"]}`),
+		Example: json.RawMessage(`{"order":"o_1"}`),
+	}))
+	if et.Name != "order.paid" || string(et.Example) != `{"order":"o_1"}` {
+		t.Errorf("created event type %+v", et)
+	}
+	_, err := c.CreateEventType(ctx, client.EventTypeCreate{Name: "order.paid"})
+	wantKind(t, "event type twice", err, 409, client.ErrConflict)
+	if got := mustReturn[*client.EventType](t, "event type")(c.EventType(ctx, "order.paid")); got.Description != "An order was paid." {
+		t.Errorf("event type %+v", got)
+	}
+	_, err = c.EventType(ctx, "no.such")
+	wantKind(t, "unknown event type", err, 404, client.ErrNotFound)
+	mustReturn[*client.EventType](t, "second type")(c.CreateEventType(ctx, client.EventTypeCreate{Name: "order.refunded"}))
+	var names []string
+	for _, et := range mustReturn[[]client.EventType](t, "event types")(c.EventTypes(ctx)) {
+		names = append(names, et.Name)
+	}
+	if !slices.Contains(names, "order.paid") || !slices.Contains(names, "order.refunded") {
+		t.Errorf("all event types: %v", names)
+	}
+
+	// Tenants.
+	ten := mustReturn[*client.Tenant](t, "create tenant")(c.CreateTenant(ctx, client.TenantCreate{ID: "shop", Name: "Shop"}))
+	if ten.ID != "shop" || ten.MaxInFlight == 0 {
+		t.Errorf("created tenant %+v", ten)
+	}
+	_, err = c.CreateTenant(ctx, client.TenantCreate{ID: "shop", Name: "Again"})
+	wantKind(t, "tenant twice", err, 409, client.ErrConflict)
+	_, err = c.CreateTenant(ctx, client.TenantCreate{ID: "-bad", Name: ""})
+	e := wantKind(t, "bad tenant", err, 422, client.ErrInvalid)
+	if fields := fieldNames(e); !slices.Contains(fields, "id") || !slices.Contains(fields, "name") {
+		t.Errorf("422 fields %v, want id and name", fields)
+	}
+	name, cap := "Shop Ltd", 7
+	if u := mustReturn[*client.Tenant](t, "update tenant")(c.UpdateTenant(ctx, "shop", client.TenantUpdate{Name: &name, MaxInFlight: &cap})); u.Name != name || u.MaxInFlight != 7 {
+		t.Errorf("updated tenant %+v", u)
+	}
+	if u := mustReturn[*client.Tenant](t, "reset cap")(c.UpdateTenant(ctx, "shop", client.TenantUpdate{DefaultMaxInFlight: true})); u.MaxInFlight == 7 {
+		t.Errorf("cap not reset: %+v", u)
+	}
+	if got := mustReturn[*client.Tenant](t, "tenant")(c.Tenant(ctx, "shop")); got.Name != name {
+		t.Errorf("tenant %+v", got)
+	}
+	_, err = c.Tenant(ctx, "nobody")
+	wantKind(t, "unknown tenant", err, 404, client.ErrNotFound)
+	mustReturn[*client.Tenant](t, "second tenant")(c.CreateTenant(ctx, client.TenantCreate{Name: "Generated id"}))
+	n := 0
+	for _, err := range c.AllTenants(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("all tenants: %d, want 2", n)
+	}
+	if p := mustReturn[*client.Page[client.Tenant]](t, "tenants page")(c.ListTenants(ctx, client.ListOptions{Limit: 1})); len(p.Data) != 1 || p.NextCursor == "" {
+		t.Errorf("tenants page %+v", p)
+	}
+
+	// Endpoints.
+	rcv := newReceiver(t, 200)
+	created := mustReturn[*client.CreatedEndpoint](t, "create endpoint")(c.CreateEndpoint(ctx, "shop", client.EndpointCreate{
+		Name: "orders", URL: rcv.URL, EventTypes: []string{"order.paid"}, Headers: map[string]string{"X-Api-Key": "k1"},
+		RetrySchedule: []string{"1s"}, TimeoutSeconds: 5,
+	}))
+	ep := created.Endpoint
+	if !strings.HasPrefix(created.SigningSecret, "whsec_") || ep.TenantID != "shop" || ep.Headers["X-Api-Key"] != "********" {
+		t.Errorf("created endpoint %+v", created)
+	}
+	_, err = c.CreateEndpoint(ctx, "shop", client.EndpointCreate{Name: "bad", URL: "ftp://x", EventTypes: []string{"no.such"}})
+	e = wantKind(t, "bad endpoint", err, 422, client.ErrInvalid)
+	if fields := fieldNames(e); !slices.Contains(fields, "url") {
+		t.Errorf("422 fields %v, want url", fields)
+	}
+	_, err = c.CreateEndpoint(ctx, "nobody", client.EndpointCreate{Name: "x", URL: rcv.URL})
+	wantKind(t, "endpoint of unknown tenant", err, 404, client.ErrNotFound)
+	desc := "paid orders"
+	if u := mustReturn[*client.Endpoint](t, "update endpoint")(c.UpdateEndpoint(ctx, "shop", ep.ID, client.EndpointUpdate{Description: &desc, DefaultRetrySchedule: true})); u.Description != desc || slices.Equal(u.RetrySchedule, []string{"1s"}) {
+		t.Errorf("updated endpoint %+v", u)
+	}
+	if got := mustReturn[*client.Endpoint](t, "endpoint")(c.Endpoint(ctx, "shop", ep.ID)); got.Description != desc {
+		t.Errorf("endpoint %+v", got)
+	}
+	_, err = c.Endpoint(ctx, "shop", "ep_nothere")
+	wantKind(t, "unknown endpoint", err, 404, client.ErrNotFound)
+	if d := mustReturn[*client.Endpoint](t, "disable")(c.DisableEndpoint(ctx, "shop", ep.ID)); d.Enabled || d.DisabledReason != "manual" {
+		t.Errorf("disabled endpoint %+v", d)
+	}
+	if en := mustReturn[*client.Endpoint](t, "enable")(c.EnableEndpoint(ctx, "shop", ep.ID)); !en.Enabled {
+		t.Errorf("enabled endpoint %+v", en)
+	}
+	rot := mustReturn[*client.RotatedSecret](t, "rotate")(c.RotateSecret(ctx, "shop", ep.ID, time.Hour))
+	if rot.SigningSecret == created.SigningSecret || time.Until(rot.OldSecretExpiresAt) < 59*time.Minute {
+		t.Errorf("rotated %+v", rot)
+	}
+	if s := mustReturn[string](t, "reveal")(c.RevealSecret(ctx, "shop", ep.ID)); s != rot.SigningSecret {
+		t.Errorf("revealed %q, want the rotated secret", s)
+	}
+	eps := 0
+	for _, err := range c.AllEndpoints(ctx, "shop") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps++
+	}
+	if p := mustReturn[*client.Page[client.Endpoint]](t, "endpoints page")(c.ListEndpoints(ctx, "shop", client.ListOptions{})); eps != 1 || len(p.Data) != 1 {
+		t.Errorf("endpoints: %d, page %+v", eps, p)
+	}
+
+	// Publishing: with a key, with an id, a batch, and a payload as given.
+	res := mustReturn[*client.PublishResult](t, "publish")(c.Publish(ctx, "shop", client.EventInput{Type: "order.paid", Data: map[string]string{"order": "o_2"}},
+		client.PublishOptions{IdempotencyKey: "order-o_2-paid"}))
+	again := mustReturn[*client.PublishResult](t, "publish again")(c.Publish(ctx, "shop", client.EventInput{Type: "order.paid", Data: map[string]string{"order": "o_2"}},
+		client.PublishOptions{IdempotencyKey: "order-o_2-paid"}))
+	if res.Deliveries != 1 || !again.Duplicate || again.ID != res.ID {
+		t.Errorf("publish %+v, again %+v", res, again)
+	}
+	_, err = c.Publish(ctx, "shop", client.EventInput{Type: "order.paid", Data: map[string]string{"order": "o_3"}}, client.PublishOptions{IdempotencyKey: "order-o_2-paid"})
+	wantKind(t, "key reused for another event", err, 409, client.ErrConflict)
+	_, err = c.Publish(ctx, "shop", client.EventInput{Type: "no.such", Data: 1})
+	if e := wantKind(t, "unknown type", err, 422, client.ErrInvalid); !slices.Contains(fieldNames(e), "type") {
+		t.Errorf("422 fields %v, want type", fieldNames(e))
+	}
+	payload := json.RawMessage("{ \"raw\" : [1, 2.50] }")
+	byID := mustReturn[*client.PublishResult](t, "publish payload")(c.Publish(ctx, "shop", client.EventInput{ID: "pay-1", Type: "order.refunded", Payload: payload}))
+	// The payload reaches the server as given (the listener below sees the
+	// bytes delivered); the event's JSON answer shows it compacted.
+	if ev := mustReturn[*client.Event](t, "event")(c.Event(ctx, "shop", byID.ID)); string(ev.Payload) != `{"raw":[1,2.50]}` || ev.Type != "order.refunded" {
+		t.Errorf("event %+v: payload %s", ev, ev.Payload)
+	}
+	batch := mustReturn[[]client.PublishResult](t, "batch")(c.PublishBatch(ctx, "shop", []client.EventInput{
+		{Type: "order.paid", Data: json.RawMessage(`{"order":"o_4"}`)}, {Type: "order.paid", Data: map[string]any{"order": "o_5"}},
+	}))
+	if len(batch) != 2 || batch[0].Deliveries != 1 {
+		t.Errorf("batch %+v", batch)
+	}
+	_, err = c.Event(ctx, "shop", "evt_nothere")
+	wantKind(t, "unknown event", err, 404, client.ErrNotFound)
+
+	// Deliveries, attempts, replay, test events, stats, recover.
+	first := deliveryOfEvent(t, c, "shop", res.ID, "delivered")
+	atts := mustReturn[[]client.Attempt](t, "attempts")(c.Attempts(ctx, "shop", first.ID))
+	if len(atts) != 1 || atts[0].StatusCode != 200 || atts[0].RequestHeaders["X-Api-Key"] != "********" {
+		t.Errorf("attempts %+v", atts)
+	}
+	if r := mustReturn[*client.DeliveryDetail](t, "replay")(c.Replay(ctx, "shop", first.ID)); r.Status != "pending" {
+		t.Errorf("replayed %+v", r.Delivery)
+	}
+	_, err = c.Replay(ctx, "shop", "dlv_nothere")
+	wantKind(t, "replay unknown", err, 404, client.ErrNotFound)
+	all := 0
+	for d, err := range c.AllDeliveries(ctx, "shop", client.DeliveryQuery{Endpoint: ep.ID, ListOptions: client.ListOptions{Limit: 1}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.EndpointID != ep.ID {
+			t.Errorf("delivery of endpoint %s in a list for %s", d.EndpointID, ep.ID)
+		}
+		all++
+	}
+	if all != 3 { // o_2, o_4, o_5: the refund type is not subscribed
+		t.Errorf("deliveries of the endpoint: %d, want 3", all)
+	}
+	_, err = c.ListDeliveries(ctx, "shop", client.DeliveryQuery{Status: "lost"})
+	wantKind(t, "bad status filter", err, 422, client.ErrInvalid)
+	test := mustReturn[*client.DeliveryDetail](t, "test event")(c.TestEndpoint(ctx, "shop", ep.ID, "order.paid"))
+	if !test.Test {
+		t.Errorf("test delivery %+v", test.Delivery)
+	}
+	deliveryOfEvent(t, c, "shop", test.EventID, "delivered")
+	if st := mustReturn[*client.EndpointStats](t, "stats")(c.EndpointStats(ctx, "shop", ep.ID)); st.Attempts == 0 || len(st.Hours) == 0 {
+		t.Errorf("stats %+v", st)
+	}
+	job := mustReturn[*client.RecoverJob](t, "recover")(c.Recover(ctx, "shop", ep.ID, time.Now().Add(-time.Hour), time.Time{}))
+	if got := mustReturn[*client.RecoverJob](t, "recover job")(c.RecoverJob(ctx, "shop", job.ID)); got.ID != job.ID || got.EndpointID != ep.ID {
+		t.Errorf("recover job %+v", got)
+	}
+	if jobs := mustReturn[*client.Page[client.RecoverJob]](t, "recover jobs")(c.ListRecoverJobs(ctx, "shop", ep.ID, client.ListOptions{})); len(jobs.Data) != 1 || jobs.Data[0].ID != job.ID {
+		t.Errorf("recover jobs of the endpoint: %+v, want the one started", jobs.Data)
+	}
+	_, err = c.Recover(ctx, "shop", ep.ID, time.Time{}, time.Time{})
+	wantKind(t, "recover without since", err, 422, client.ErrInvalid)
+
+	// Portal links and API keys; a scoped key's limits.
+	link := mustReturn[*client.PortalLink](t, "portal link")(c.CreatePortalLink(ctx, "shop", client.PortalLinkCreate{ExpiresIn: 5 * time.Minute, Role: "viewer"}))
+	if !strings.Contains(link.URL, "token=") || time.Until(link.ExpiresAt) > 5*time.Minute {
+		t.Errorf("portal link %+v", link)
+	}
+	key := mustReturn[*client.CreatedAPIKey](t, "api key")(c.CreateAPIKey(ctx, client.APIKeyCreate{Name: "shop viewer", Role: "viewer", TenantID: "shop"}))
+	if got := mustReturn[*client.APIKey](t, "get key")(c.APIKey(ctx, key.APIKey.ID)); got.TenantID != "shop" || got.Role != "viewer" {
+		t.Errorf("key %+v", got)
+	}
+	keys := 0
+	for _, err := range c.AllAPIKeys(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys++
+	}
+	if p := mustReturn[*client.Page[client.APIKey]](t, "keys page")(c.ListAPIKeys(ctx, client.ListOptions{Limit: 1})); keys < 2 || len(p.Data) != 1 {
+		t.Errorf("keys: %d; page %+v", keys, p)
+	}
+	viewer := newGoClient(t, h.url, key.Key, hc)
+	_, err = viewer.Tenant(ctx, "ten_other")
+	wantKind(t, "another tenant with a scoped key", err, 403, client.ErrForbidden)
+	_, err = viewer.DisableEndpoint(ctx, "shop", ep.ID)
+	wantKind(t, "a viewer disabling", err, 403, client.ErrForbidden)
+	_, err = newGoClient(t, h.url, "hk_wrong_key_0123456789abcdef", hc).Tenant(ctx, "shop")
+	wantKind(t, "unknown key", err, 401, client.ErrUnauthorized)
+	if err := c.DeleteAPIKey(ctx, key.APIKey.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.APIKey(ctx, key.APIKey.ID)
+	wantKind(t, "deleted key", err, 404, client.ErrNotFound)
+
+	// Listen: a stream with its ready event; a delivery forwarded, its result reported.
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream := mustReturn[*client.ListenStream](t, "listen")(c.Listen(lctx, "shop", client.ListenInput{EventTypes: []string{"order.refunded"}, Name: "walk"}))
+	ready := mustReturn[client.ListenEvent](t, "ready")(stream.Next())
+	if ready.Ready == nil || ready.Ready.EndpointID == "" {
+		t.Fatalf("first listen event %+v", ready)
+	}
+	mustReturn[*client.PublishResult](t, "publish to listener")(c.Publish(ctx, "shop", client.EventInput{Type: "order.refunded", Payload: payload}))
+	dl := mustReturn[client.ListenEvent](t, "delivery")(stream.Next())
+	if dl.Delivery == nil || dl.Delivery.Body != string(payload) {
+		t.Fatalf("listen event %+v, want the payload byte for byte: %s", dl, payload)
+	}
+	if err := c.ReportListenResult(ctx, "shop", dl.Delivery.Session, client.ListenResult{Token: dl.Delivery.Token, StatusCode: 204}); err != nil {
+		t.Fatal(err)
+	}
+	err = c.ReportListenResult(ctx, "shop", dl.Delivery.Session, client.ListenResult{Token: dl.Delivery.Token, StatusCode: 204})
+	wantKind(t, "a result reported twice", err, 409, client.ErrConflict)
+	stream.Close()
+
+	// Deletes.
+	if err := c.DeleteEndpoint(ctx, "shop", ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Endpoint(ctx, "shop", ep.ID)
+	wantKind(t, "deleted endpoint", err, 404, client.ErrNotFound)
+	if err := c.DeleteTenant(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "deleted tenant", c.DeleteTenant(ctx, "shop"), 404, client.ErrNotFound)
+}
+
+func fieldNames(e *client.Error) []string {
+	var out []string
+	for _, f := range e.Fields {
+		out = append(out, f.Field)
+	}
+	return out
+}
+
+// deliveryOfEvent waits until the event's one delivery has status.
+func deliveryOfEvent(t *testing.T, c *client.Client, tenant, eventID, status string) client.Delivery {
+	t.Helper()
+	var d client.Delivery
+	eventually(t, 20*time.Second, func() (bool, string) {
+		p, err := c.ListDeliveries(context.Background(), tenant, client.DeliveryQuery{Event: eventID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Data) != 1 {
+			return false, fmt.Sprintf("%d deliveries of %s, want 1", len(p.Data), eventID)
+		}
+		d = p.Data[0]
+		return d.Status == status, "delivery " + d.ID + " is " + d.Status
+	})
+	return d
+}
+
+// TestGoClient makes every call of the client package against the real
+// binary (see goClientWalk).
+func TestGoClient(t *testing.T) {
+	t.Parallel()
+	h := startHookd(t, config{extraArgs: []string{"--allow-secret-reveal"}})
+	goClientWalk(t, h, &http.Client{})
+}
