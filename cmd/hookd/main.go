@@ -21,6 +21,8 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
 	Bench   benchCmd   `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when the hookd on this machine answers /healthz with 200, else 1 (the container image's HEALTHCHECK)."`
 }
 
 type versionCmd struct{}
