@@ -123,13 +123,8 @@ func TestImageBinary(t *testing.T) {
 		t.Fatal("the Dockerfile's HEALTHCHECK is not hookd healthcheck")
 	}
 
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookd")
-	cmd := exec.Command("scripts/build", bin)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/build: %v\n%s", err, out)
-	}
+	bin := buildHookd(t)
+	dir := filepath.Dir(bin)
 	assertStatic(t, bin)
 
 	// As in the image: the database under /data, HOOKD_ADDR for serve and healthcheck.
@@ -154,6 +149,19 @@ func TestImageBinary(t *testing.T) {
 			t.Errorf("the data directory lacks %s: %v", f, err)
 		}
 	}
+}
+
+// buildHookd builds hookd with scripts/build, as the image does, into a
+// temporary directory.
+func buildHookd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hookd")
+	cmd := exec.Command("scripts/build", bin)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // startServe starts `hookd serve` on a free loopback port and returns its
