@@ -15,13 +15,19 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG TARGETOS TARGETARCH VERSION COMMIT DATE
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION
+ARG COMMIT
+ARG DATE
 # The same build as the release binaries (scripts/build): static, stamped.
 RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} VERSION=${VERSION} COMMIT=${COMMIT} DATE=${DATE} \
 	scripts/build /out/hookd && mkdir /out/data
 
 FROM ${BASE_IMAGE}
-ARG VERSION COMMIT DATE
+ARG VERSION
+ARG COMMIT
+ARG DATE
 LABEL org.opencontainers.image.title="hookd" \
 	org.opencontainers.image.description="Self-hosted webhook delivery in one binary" \
 	org.opencontainers.image.source="https://github.com/hookd/hookd" \
