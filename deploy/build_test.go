@@ -164,12 +164,16 @@ func buildHookd(t *testing.T) string {
 	return bin
 }
 
-// startServe starts `hookd serve` on a free loopback port and returns its
-// address once it has started; the node is stopped when the test ends.
-func startServe(t *testing.T, bin string, env []string) string {
+// startServe starts hookd (serve, or the command args name) on a free
+// loopback port and returns its address once it has started; the node is
+// stopped when the test ends.
+func startServe(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = env
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	cmd := exec.Command(bin, append(args, "--addr", "127.0.0.1:0")...)
+	cmd.Env = append(env, "HOOKD_LOG_FORMAT=text") // the line read below
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +201,7 @@ func startServe(t *testing.T, bin string, env []string) string {
 	case addr := <-addrs:
 		return addr
 	case <-time.After(time.Minute):
-		t.Fatal("hookd serve did not log that it started")
+		t.Fatalf("hookd %v did not log that it started", args)
 		return ""
 	}
 }

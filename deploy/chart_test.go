@@ -1,12 +1,15 @@
 package deploy
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hookd/hookd/internal/pgtest"
 )
 
 // helmModule is Helm, run as a tool: installed from the module proxy into a
@@ -238,4 +241,61 @@ func joined(list any) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, " ")
+}
+
+// TestChartCommandsRun runs what the chart renders, with the real binary on
+// a real PostgreSQL database: the migration Job's command and environment,
+// then the API and worker containers', probed on their rendered paths.
+func TestChartCommandsRun(t *testing.T) {
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	docs := template(t, "secrets.databaseURL="+dbURL, "secrets.encryptionKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	secret := at(docs["Secret/rel-hookd"], "stringData").(map[string]any)
+	bin := buildHookd(t)
+	// env is the container's environment, its secretKeyRefs read from the Secret.
+	env := func(container any) []string {
+		out := os.Environ()
+		for _, e := range at(container, "env").([]any) {
+			value, _ := at(e, "value").(string)
+			if ref := at(e, "valueFrom.secretKeyRef"); ref != nil {
+				v, ok := secret[at(ref, "key").(string)].(string)
+				if !ok && at(ref, "optional") == "true" {
+					continue
+				}
+				value = v
+			}
+			out = append(out, at(e, "name").(string)+"="+value)
+		}
+		return out
+	}
+	strs := func(list any) []string { return strings.Fields(joined(list)) }
+
+	job := at(docs["Job/rel-hookd-migrate"], "spec.template.spec.containers.0")
+	migrate := exec.Command(bin, strs(at(job, "args"))...)
+	migrate.Env = env(job)
+	if out, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(out), "up to date") {
+		t.Fatalf("the migration Job's hookd %v: %v\n%s", at(job, "args"), err, out)
+	}
+	for _, component := range []string{"api", "worker"} {
+		c := at(docs["Deployment/rel-hookd-"+component], "spec.template.spec.containers.0")
+		addr := startServe(t, bin, env(c), strs(at(c, "args"))...)
+		for _, probe := range []string{"livenessProbe", "readinessProbe"} {
+			resp, err := http.Get("http://" + addr + at(c, probe+".httpGet.path").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s's %s: %s", component, probe, resp.Status)
+			}
+		}
+		// Only API nodes serve the API.
+		resp, err := http.Get("http://" + addr + "/v1/tenants")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[string]int{"api": http.StatusUnauthorized, "worker": http.StatusNotFound}[component]; resp.StatusCode != want {
+			t.Errorf("%s: GET /v1/tenants without a key: %s, want %d", component, resp.Status, want)
+		}
+	}
 }

@@ -62,11 +62,9 @@ func TestCompose(t *testing.T) {
 
 	// The same environment, but the test's own database for the service's.
 	hookdEnv["HOOKD_DATABASE"] = pgtest.Database(t, os.Getenv(pgtest.EnvVar))
-	run := append(os.Environ(), "HOOKD_LOG_FORMAT=text") // startServe reads the text log
+	run := os.Environ()
 	for k, v := range hookdEnv {
-		if k != "HOOKD_LOG_FORMAT" {
-			run = append(run, k+"="+v)
-		}
+		run = append(run, k+"="+v)
 	}
 	addr := startServe(t, buildHookd(t), run)
 	resp, err := http.Get("http://" + addr + "/readyz")
