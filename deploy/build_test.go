@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -22,26 +23,34 @@ import (
 // root is the module's root directory, where the scripts run.
 const root = ".."
 
-// TestMain makes the go command's test cache see every file of the module:
-// the tests build and run them in child processes, whose reads it does not track.
-func TestMain(m *testing.M) {
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
+var trackOnce sync.Once
+
+// trackSources stats every file of the module, so the go command's test
+// cache sees them: the tests build and run them in child processes, whose
+// reads it does not track (and it tracks the test's own from m.Run on, so
+// this runs in each test, once).
+func trackSources(t *testing.T) {
+	t.Helper()
+	var err error
+	trackOnce.Do(func() {
+		err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			_, err = os.Stat(path)
 			return err
-		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		_, err = os.Stat(path)
-		return err
+		})
 	})
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	os.Exit(m.Run())
 }
 
 func TestReleaseBinaries(t *testing.T) {
+	trackSources(t)
 	dist := t.TempDir()
 	cmd := exec.Command("scripts/release", "v0.0.0-release-test")
 	cmd.Dir = root
@@ -91,6 +100,7 @@ func TestReleaseBinaries(t *testing.T) {
 // TestBuildStamps builds a program printing internal/buildinfo with
 // scripts/build: what it stamps is what buildinfo.Get reports.
 func TestBuildStamps(t *testing.T) {
+	trackSources(t)
 	bin := filepath.Join(t.TempDir(), "stamp")
 	cmd := exec.Command("scripts/build", bin, "./deploy/testdata/stamp")
 	cmd.Dir = root
@@ -155,6 +165,7 @@ func TestImageBinary(t *testing.T) {
 // temporary directory.
 func buildHookd(t *testing.T) string {
 	t.Helper()
+	trackSources(t)
 	bin := filepath.Join(t.TempDir(), "hookd")
 	cmd := exec.Command("scripts/build", bin)
 	cmd.Dir = root

@@ -28,6 +28,7 @@ var (
 // when the module proxy cannot be reached.
 func helm(t *testing.T) string {
 	t.Helper()
+	trackSources(t) // the chart's files, which Helm reads
 	helmOnce.Do(func() {
 		cache, err := os.UserCacheDir()
 		if err != nil {
