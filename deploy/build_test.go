@@ -146,13 +146,8 @@ func TestImageBinary(t *testing.T) {
 	if code := exitCode(t, bin, append(env, "HOOKD_ADDR="+addr), "healthcheck"); code != 0 {
 		t.Errorf("hookd healthcheck against the running node: exit %d, want 0", code)
 	}
-	resp, err := http.Get("http://" + addr + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /healthz: %s", resp.Status)
+	if status := get(t, "http://"+addr+"/healthz"); status != http.StatusOK {
+		t.Errorf("GET /healthz: %d", status)
 	}
 	for _, f := range []string{"hookd.db", "hookd.db.key"} {
 		if _, err := os.Stat(filepath.Join(dir, "data", f)); err != nil {
@@ -215,6 +210,17 @@ func startServe(t *testing.T, bin string, env []string, args ...string) string {
 		t.Fatalf("hookd %v did not log that it started", args)
 		return ""
 	}
+}
+
+// get returns the status of a GET of url.
+func get(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func exitCode(t *testing.T, bin string, env []string, args ...string) int {

@@ -280,23 +280,14 @@ func TestChartCommandsRun(t *testing.T) {
 		c := at(docs["Deployment/rel-hookd-"+component], "spec.template.spec.containers.0")
 		addr := startServe(t, bin, env(c), strs(at(c, "args"))...)
 		for _, probe := range []string{"livenessProbe", "readinessProbe"} {
-			resp, err := http.Get("http://" + addr + at(c, probe+".httpGet.path").(string))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("%s's %s: %s", component, probe, resp.Status)
+			if status := get(t, "http://"+addr+at(c, probe+".httpGet.path").(string)); status != http.StatusOK {
+				t.Errorf("%s's %s: %d", component, probe, status)
 			}
 		}
 		// Only API nodes serve the API.
-		resp, err := http.Get("http://" + addr + "/v1/tenants")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if want := map[string]int{"api": http.StatusUnauthorized, "worker": http.StatusNotFound}[component]; resp.StatusCode != want {
-			t.Errorf("%s: GET /v1/tenants without a key: %s, want %d", component, resp.Status, want)
+		want := map[string]int{"api": http.StatusUnauthorized, "worker": http.StatusNotFound}[component]
+		if status := get(t, "http://"+addr+"/v1/tenants"); status != want {
+			t.Errorf("%s: GET /v1/tenants without a key: %d, want %d", component, status, want)
 		}
 	}
 }

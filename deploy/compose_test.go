@@ -67,13 +67,8 @@ func TestCompose(t *testing.T) {
 		run = append(run, k+"="+v)
 	}
 	addr := startServe(t, buildHookd(t), run)
-	resp, err := http.Get("http://" + addr + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /readyz with compose's environment: %s", resp.Status)
+	if status := get(t, "http://"+addr+"/readyz"); status != http.StatusOK {
+		t.Errorf("GET /readyz with compose's environment: %d", status)
 	}
 }
 
