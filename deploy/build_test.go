@@ -94,7 +94,11 @@ func TestReleaseBinaries(t *testing.T) {
 			t.Errorf("%s built with %v, want GOOS=%s GOARCH=%s CGO_ENABLED=0 -trimpath", name, settings, target[0], target[1])
 		}
 	}
-	assertStatic(t, filepath.Join(dist, "hookd-v0.0.0-release-test-linux-amd64"))
+	linux := filepath.Join(dist, "hookd-v0.0.0-release-test-linux-amd64")
+	assertStatic(t, linux)
+	if out, err := exec.Command(linux, "version").CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "hookd ") {
+		t.Errorf("the linux/amd64 release binary's hookd version: %v\n%s", err, out)
+	}
 }
 
 // TestBuildStamps builds a program printing internal/buildinfo with

@@ -10,7 +10,7 @@ import (
 // healthcheckCmd asks a running hookd on this machine for /healthz: the
 // container image's HEALTHCHECK, since its base image has no curl.
 type healthcheckCmd struct {
-	Addr    string        `default:":8080" env:"HOOKD_ADDR" help:"Address hookd serve or worker listens on (the same HOOKD_ADDR); an empty or wildcard host is asked on 127.0.0.1."`
+	Addr    string        `default:":8080" env:"HOOKD_ADDR" help:"Address hookd serve or worker listens on; an empty or wildcard host is asked on 127.0.0.1."`
 	Timeout time.Duration `default:"3s" help:"How long to wait for the answer."`
 }
 
