@@ -14,17 +14,18 @@ import (
 )
 
 type cli struct {
-	Config         configFile  `placeholder:"FILE" env:"HOOKD_CONFIG" help:"YAML (.yaml, .yml) or TOML (.toml) file of settings, keyed by flag name without the dashes (retry-schedule: 1m,5m). A flag beats its environment variable, which beats the file."`
-	VersionFlag    versionFlag `name:"version" help:"Print the version, commit, build date and Go version, then exit."`
-	Serve          serveCmd    `cmd:"" help:"Run the API and the delivery workers."`
-	Verify         verifyCmd   `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
-	Sign           signCmd     `cmd:"" help:"Sign a body as hookd would, printing the headers."`
-	Listen         listenCmd   `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
-	Worker         workerCmd   `cmd:"" help:"Run delivery workers only (PostgreSQL): no API, only /healthz, /readyz and /metrics on --addr."`
-	Migrate        migrateCmd  `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
-	Bench          benchCmd    `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
-	ConfigCommands configCmd   `cmd:"" name:"config" help:"Work with configuration files."`
-	Version        versionCmd  `cmd:"" help:"Print the version, commit, build date and Go version."`
+	Config         configFile     `placeholder:"FILE" env:"HOOKD_CONFIG" help:"YAML (.yaml, .yml) or TOML (.toml) file of settings, keyed by flag name without the dashes (retry-schedule: 1m,5m). A flag beats its environment variable, which beats the file."`
+	VersionFlag    versionFlag    `name:"version" help:"Print the version, commit, build date and Go version, then exit."`
+	Serve          serveCmd       `cmd:"" help:"Run the API and the delivery workers."`
+	Verify         verifyCmd      `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
+	Sign           signCmd        `cmd:"" help:"Sign a body as hookd would, printing the headers."`
+	Listen         listenCmd      `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
+	Worker         workerCmd      `cmd:"" help:"Run delivery workers only (PostgreSQL): no API, only /healthz, /readyz and /metrics on --addr."`
+	Migrate        migrateCmd     `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
+	Bench          benchCmd       `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`
+	ConfigCommands configCmd      `cmd:"" name:"config" help:"Work with configuration files."`
+	Version        versionCmd     `cmd:"" help:"Print the version, commit, build date and Go version."`
+	Healthcheck    healthcheckCmd `cmd:"" help:"Exit 0 when the hookd on this machine answers /healthz with 200, else 1 (the container image's HEALTHCHECK)."`
 }
 
 type versionCmd struct{}
