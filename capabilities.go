@@ -27,3 +27,21 @@ type Readier interface {
 type QueueCounter interface {
 	CountQueue(ctx context.Context, now time.Time) (due, inFlight int, err error)
 }
+
+// EndpointCounter counts endpoints, of every tenant, by state for
+// monitoring: "active", or "disabled_" and the reason (DisabledManual,
+// DisabledAuto, DisabledGone).
+type EndpointCounter interface {
+	CountEndpointStates(ctx context.Context) (map[string]int, error)
+}
+
+// EndpointState is an endpoint's state as EndpointCounter names it.
+func EndpointState(enabled bool, reason string) string {
+	if enabled {
+		return "active"
+	}
+	if reason == "" {
+		reason = DisabledManual
+	}
+	return "disabled_" + reason
+}
