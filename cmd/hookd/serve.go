@@ -186,7 +186,7 @@ func (c *serveCmd) Run() error {
 	}
 	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
-		Handler:           dash.Mount(server),
+		Handler:           obs.Instrument(dash.Mount(server)),
 		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -202,7 +202,7 @@ func (c *serveCmd) Run() error {
 		defer stopPprof()
 	}
 	if c.workerOnly {
-		httpServer.Handler = server.Ops()
+		httpServer.Handler = obs.Instrument(server.Ops())
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
