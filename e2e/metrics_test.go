@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,4 +152,44 @@ func containsAll(s string, parts []string) bool {
 		}
 	}
 	return true
+}
+
+// TestMonitoringFilesNameRealMetrics checks that the alert rules and the
+// Grafana dashboard in deploy/ use only metrics a running hookd exposes, and
+// that docs/operations.md shows the rules file as it is.
+func TestMonitoringFilesNameRealMetrics(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	rules := read("deploy/prometheus/alerts.yaml")
+	if !strings.Contains(read("docs/operations.md"), "```yaml\n"+rules+"```\n") {
+		t.Errorf("docs/operations.md does not show deploy/prometheus/alerts.yaml as it is")
+	}
+	h := startHookd(t, config{})
+	scrapeMetrics(t, h) // the request series exist from the first request on
+	m := scrapeMetrics(t, h)
+	exposed := map[string]bool{}
+	for k := range m {
+		name, _, _ := strings.Cut(k, "{")
+		exposed[name] = true
+	}
+	for _, file := range []string{"deploy/prometheus/alerts.yaml", "deploy/grafana/hookd.json"} {
+		names := regexp.MustCompile(`\bhookd_[a-z_]+`).FindAllString(read(file), -1)
+		if len(names) == 0 {
+			t.Errorf("%s names no hookd metric", file)
+		}
+		for _, n := range names {
+			if !exposed[n] {
+				t.Errorf("%s uses %s, which hookd does not expose", file, n)
+			}
+		}
+	}
 }
