@@ -133,9 +133,9 @@ func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, 
 			continue
 		}
 		ev := pl.Event
-		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)`,
-			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt))
+		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, traceparent)
+			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8, nullif($9, ''))`,
+			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt), ev.TraceParent)
 		p.queueDeliveries(pl.Result.ID, ev.Type, false, pl.Deliveries)
 	}
 	if ins.Len() > 0 {
@@ -197,8 +197,9 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if id == "" {
 			id = ids.NewAt(ids.Event, ev.CreatedAt)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
-			VALUES ($1, $2, $3, $4, $5, '', true, 1, $6)`, tenantID, id, ev.Type, ev.Payload, "id:"+id, ts(ev.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, traceparent)
+			VALUES ($1, $2, $3, $4, $5, '', true, 1, $6, nullif($7, ''))`, tenantID, id, ev.Type, ev.Payload, "id:"+id, ts(ev.CreatedAt),
+			ev.TraceParent); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
 		p.queueDeliveries(id, ev.Type, true, hookd.FanOut(target, true))
