@@ -41,7 +41,11 @@ func Start(ctx context.Context, cfg Config) (stop func(context.Context) error, e
 	}
 	exp, err := otlptracehttp.New(ctx,
 		otlptracehttp.WithEndpointURL(strings.TrimSuffix(cfg.Endpoint, "/")+"/v1/traces"),
-		otlptracehttp.WithTimeout(10*time.Second))
+		otlptracehttp.WithTimeout(10*time.Second),
+		// Give up on a batch within 15 s, so the first failure is logged soon
+		// and the exporter is back to newer spans.
+		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: true, InitialInterval: time.Second,
+			MaxInterval: 5 * time.Second, MaxElapsedTime: 15 * time.Second}))
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/token"
 	"github.com/hookd/hookd/listen"
@@ -25,6 +26,7 @@ import (
 	"github.com/hookd/hookd/opevents"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/tracing"
 )
 
 type serveCmd struct {
@@ -60,6 +62,8 @@ type serveCmd struct {
 	LeaseGrace               time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
 	LogFormat                string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
 	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
+	OtelEndpoint             string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"Export traces (a span per publish, claim and delivery attempt) over OTLP/HTTP to this base URL, e.g. http://otel-collector:4318 (spans go to its /v1/traces). Off by default."`
+	PropagateTrace           bool          `env:"HOOKD_PROPAGATE_TRACE" help:"Send each delivery attempt's W3C trace context (traceparent) to the receiver. Needs --otel-endpoint."`
 	PprofAddr                string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
 
 	// workerOnly serves only health, readiness and metrics (hookd worker).
@@ -99,6 +103,19 @@ func (c *serveCmd) Run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if c.OtelEndpoint != "" {
+		stopTracing, err := tracing.Start(ctx, tracing.Config{Endpoint: c.OtelEndpoint, Version: buildinfo.Get().Version, Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer func() { // flush what is batched, briefly: an unreachable collector must not hold the exit
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = stopTracing(flushCtx)
+		}()
+	} else if c.PropagateTrace {
+		return errors.New("--propagate-trace needs --otel-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)")
+	}
 
 	box, err := c.secretBox(logger)
 	if err != nil {
@@ -152,6 +169,7 @@ func (c *serveCmd) Run() error {
 		Headers:         names,
 		Logger:          logger,
 		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
+		PropagateTrace:  c.PropagateTrace,
 	})
 	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: retention, Logger: logger})
 	server := api.New(store, dispatcher, api.Config{
