@@ -45,3 +45,26 @@ func EndpointState(enabled bool, reason string) string {
 	}
 	return "disabled_" + reason
 }
+
+// Rows is what both stores' query results offer (database/sql's and pgx's).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// SumEndpointStates reads rows of (enabled, disabled reason, count), as
+// both stores' CountEndpointStates query them, into counts by EndpointState.
+func SumEndpointStates(rows Rows) (map[string]int, error) {
+	out := map[string]int{}
+	for rows.Next() {
+		var enabled bool
+		var reason string
+		var n int
+		if err := rows.Scan(&enabled, &reason, &n); err != nil {
+			return nil, err
+		}
+		out[EndpointState(enabled, reason)] += n
+	}
+	return out, rows.Err()
+}

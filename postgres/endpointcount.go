@@ -17,15 +17,6 @@ func (db *DB) CountEndpointStates(ctx context.Context) (map[string]int, error) {
 		return nil, db.fail("count endpoint states", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var enabled bool
-		var reason string
-		var n int
-		if err := rows.Scan(&enabled, &reason, &n); err != nil {
-			return nil, db.fail("count endpoint states", err)
-		}
-		out[hookd.EndpointState(enabled, reason)] += n
-	}
-	return out, db.fail("count endpoint states", rows.Err())
+	states, err := hookd.SumEndpointStates(rows)
+	return states, db.fail("count endpoint states", err)
 }

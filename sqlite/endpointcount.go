@@ -18,18 +18,9 @@ func (db *DB) CountEndpointStates(ctx context.Context) (map[string]int, error) {
 		return nil, fmt.Errorf("count endpoint states: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var enabled bool
-		var reason string
-		var n int
-		if err := rows.Scan(&enabled, &reason, &n); err != nil {
-			return nil, fmt.Errorf("count endpoint states: %w", err)
-		}
-		out[hookd.EndpointState(enabled, reason)] += n
-	}
-	if err := rows.Err(); err != nil {
+	states, err := hookd.SumEndpointStates(rows)
+	if err != nil {
 		return nil, fmt.Errorf("count endpoint states: %w", err)
 	}
-	return out, nil
+	return states, nil
 }
