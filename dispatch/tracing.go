@@ -24,13 +24,13 @@ func startAttempt(ctx context.Context, job *hookd.Job, claim trace.SpanContext) 
 	if job.TraceParent != "" {
 		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": job.TraceParent})
 	}
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-		attribute.String("hookd.delivery_id", job.DeliveryID), attribute.String("hookd.event_id", job.EventID),
-		attribute.String("hookd.endpoint_id", job.EndpointID), attribute.Int("hookd.attempt", job.Attempt))}
-	if claim.IsValid() {
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: claim}))
+	ctx, span := tracer.Start(ctx, "hookd.attempt", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithLinks(trace.Link{SpanContext: claim}))
+	if span.IsRecording() { // tracing off: no attributes built
+		span.SetAttributes(attribute.String("hookd.delivery_id", job.DeliveryID), attribute.String("hookd.event_id", job.EventID),
+			attribute.String("hookd.endpoint_id", job.EndpointID), attribute.Int("hookd.attempt", job.Attempt))
 	}
-	return tracer.Start(ctx, "hookd.attempt", opts...)
+	return ctx, span
 }
 
 // endAttempt records the attempt's answer on its span and ends it.
@@ -53,11 +53,18 @@ func endAttempt(span trace.Span, res *hookd.AttemptResult) {
 
 // startClaim starts a claim's span.
 func startClaim(ctx context.Context, limit int) (context.Context, trace.Span) {
-	return tracer.Start(ctx, "hookd.claim", trace.WithAttributes(attribute.Int("hookd.claim.limit", limit)))
+	ctx, span := tracer.Start(ctx, "hookd.claim")
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("hookd.claim.limit", limit))
+	}
+	return ctx, span
 }
 
 // endClaim ends a claim's span with what it leased.
 func endClaim(span trace.Span, jobs int, err error) {
+	if !span.IsRecording() {
+		return
+	}
 	span.SetAttributes(attribute.Int("hookd.claim.leased", jobs))
 	if err != nil {
 		span.RecordError(err)
