@@ -164,6 +164,9 @@ type NewEvent struct {
 	// for a different request is a conflict rather than a silent success.
 	RequestHash string
 	CreatedAt   time.Time
+	// TraceParent is the publish span's W3C trace context, kept with the
+	// event so its attempts' spans link to it; "" when tracing is off.
+	TraceParent string
 }
 
 // PublishResult is what publishing one event did.

@@ -114,6 +114,8 @@ type Job struct {
 	RunAttempt int
 	Payload    []byte
 	CreatedAt  time.Time // the event's
+	// TraceParent is the publish's trace context (NewEvent.TraceParent).
+	TraceParent string
 
 	URL           string
 	Headers       map[string]string

@@ -153,6 +153,8 @@ var reservedHeaders = map[string]bool{
 	"Content-Encoding": true, "Transfer-Encoding": true, "Connection": true,
 	"Keep-Alive": true, "Upgrade": true, "Te": true, "Trailer": true,
 	"Proxy-Authorization": true, "Proxy-Connection": true, "Expect": true,
+	// W3C trace context: hookd sends its own with --propagate-trace.
+	"Traceparent": true, "Tracestate": true,
 }
 
 // CheckHeaders validates custom request headers. reservedPrefixes are the

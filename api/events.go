@@ -104,7 +104,10 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), []hookd.NewEvent{ev})
+	ctx, span, traceParent := startPublish(r)
+	ev.TraceParent = traceParent
+	results, err := s.store.PublishEvents(ctx, r.PathValue("tenant"), []hookd.NewEvent{ev})
+	endSpan(span, err)
 	if err != nil {
 		return err
 	}
@@ -147,7 +150,12 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		events[i] = ev
 	}
-	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), events)
+	ctx, span, traceParent := startPublish(r)
+	for i := range events {
+		events[i].TraceParent = traceParent
+	}
+	results, err := s.store.PublishEvents(ctx, r.PathValue("tenant"), events)
+	endSpan(span, err)
 	if len(events) == 1 {
 		err = renameField(err, "type", "events[0].type") // the store names a lone event's field plainly
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	// hookd-listen:// to a developer's CLI. They are not subject to the
 	// https-only rule, since they do not leave through the network dialer.
 	Protocols map[string]http.RoundTripper
+	// PropagateTrace sends each attempt's W3C trace context (traceparent)
+	// to the receiver.
+	PropagateTrace bool
 }
 
 // HeaderNames are the names of hookd's own delivery headers.
@@ -197,7 +200,9 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			return
 		}
 		claimCtx, cancel := context.WithTimeout(ctx, storeCallTimeout)
+		claimCtx, span := startClaim(claimCtx, free)
 		jobs, err := d.store.ClaimDeliveries(claimCtx, time.Now(), free, d.cfg.LeaseGrace, d.cfg.TenantInFlight)
+		endClaim(span, len(jobs), err)
 		cancel()
 		if err != nil {
 			// A failed claim leased nothing (its transaction did not
@@ -217,7 +222,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			inFlight.Add(1)
 			go func() {
 				defer inFlight.Done()
-				d.attempt(attemptCtx, job)
+				d.attempt(attemptCtx, job, span.SpanContext())
 			}()
 		}
 		if len(jobs) == free {

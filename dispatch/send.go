@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"code.dny.dev/ssrf"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/signature"
@@ -33,8 +35,10 @@ const drainLimit = 64 << 10
 const masked = "********"
 
 // attempt sends one delivery and queues its result for recording.
-func (d *Dispatcher) attempt(ctx context.Context, job *hookd.Job) {
+func (d *Dispatcher) attempt(ctx context.Context, job *hookd.Job, claim trace.SpanContext) {
+	ctx, span := startAttempt(ctx, job, claim)
 	res, ok := d.send(ctx, job)
+	endAttempt(span, &res)
 	if !ok {
 		// Cancelled by shutdown: hand it back unattempted, to go again at once.
 		releaseCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -84,6 +88,9 @@ func (d *Dispatcher) exchange(ctx context.Context, job *hookd.Job) (hookd.Attemp
 		res.Attempt.Error = "signing failed: " + err.Error()
 		res.Attempt.RequestHeaders = recordedHeaders(req.Header, job.Headers)
 		return d.judge(res, nil), true
+	}
+	if d.cfg.PropagateTrace {
+		propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	}
 	res.Attempt.RequestHeaders = recordedHeaders(req.Header, job.Headers)
 	if _, custom := d.cfg.Protocols[req.URL.Scheme]; req.URL.Scheme != "https" && !custom && !d.cfg.AllowPrivate {

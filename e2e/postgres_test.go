@@ -267,7 +267,7 @@ func unrecorded(h *hookdProc) int {
 		switch {
 		case name == "hookd_claim_batch_size_sum":
 			leased += v
-		case strings.HasPrefix(name, "hookd_deliveries_total{"):
+		case strings.HasPrefix(name, "hookd_attempts_total{"):
 			recorded += v
 		}
 	}
@@ -477,7 +477,7 @@ func TestPostgresRoles(t *testing.T) {
 	// Results are recorded just after the receiver answers.
 	eventually(t, 10*time.Second, func() (bool, string) {
 		r := c.do(t, "GET", "/metrics", nil)
-		return strings.Contains(string(r.body), `hookd_deliveries_total{outcome="delivered"} 20`) && unrecorded(worker) == 0,
+		return strings.Contains(string(r.body), `hookd_attempts_total{outcome="delivered"} 20`) && unrecorded(worker) == 0,
 			fmt.Sprintf("the worker's metrics do not show the 20 deliveries it made, all recorded:\n%s", r.body)
 	})
 	apiMetrics := apiNode.client("").do(t, "GET", "/metrics", nil)

@@ -1,11 +1,11 @@
 // Package metrics exposes hookd's Prometheus metrics. It observes the
 // delivery pipeline from the one place every event and attempt passes
 // through, the Store: Wrap returns the store with metrics around it, so the
-// engine and the API need no hooks of their own.
+// engine and the API need no hooks of their own. HTTP requests are observed
+// by a middleware (Instrument) around the whole handler.
 package metrics
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -14,84 +14,98 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/buildinfo"
 )
 
 // Metrics holds one process's collectors.
 type Metrics struct {
-	reg        *prometheus.Registry
-	published  prometheus.Counter
-	outcomes   *prometheus.CounterVec
-	latency    prometheus.Histogram
-	claimBatch prometheus.Histogram
-	dbErrors   *prometheus.CounterVec
+	reg         *prometheus.Registry
+	published   prometheus.Counter
+	attempts    *prometheus.CounterVec
+	finished    *prometheus.CounterVec
+	latency     prometheus.Histogram
+	claimBatch  prometheus.Histogram
+	recordBatch prometheus.Histogram
+	dbErrors    *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	reqLatency  *prometheus.HistogramVec
 }
 
-// Outcomes of an attempt, the values of hookd_deliveries_total's label.
+// Outcomes of an attempt, the values of hookd_attempts_total's label;
+// delivered and failed also end the delivery (hookd_deliveries_finished_total).
 const (
 	OutcomeDelivered = "delivered" // 2xx
 	OutcomeRetrying  = "retrying"  // failed, another attempt scheduled
 	OutcomeFailed    = "failed"    // failed for good
-	OutcomeGone      = "gone"      // 410: the endpoint is disabled
+	OutcomeGone      = "gone"      // 410: the endpoint is disabled, the delivery paused
 )
 
+// dbOps are the store operations whose failures are counted, listed so
+// that each series exists at 0 from the start (an alert on a rate needs it).
+var dbOps = []string{"publish", "claim", "record", "release", "ping", "ready", "count_queue", "next_due", "count_endpoints"}
+
+// batchBuckets are the buckets of the claim and record batch sizes.
+var batchBuckets = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
+
 // New registers hookd's collectors, the Go runtime's and the process's.
-// When store counts its queue (hookd.QueueCounter), the due and in-flight
-// gauges read it at each scrape.
+// The queue gauges (due, in flight, oldest due) and the endpoint counts
+// read store at each scrape, when it offers them (hookd.QueueCounter,
+// hookd.EndpointCounter).
 func New(store hookd.Store) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hookd_events_published_total", Help: "Events accepted by publish (duplicates of an idempotency key excluded)."}),
-		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hookd_deliveries_total", Help: "Delivery attempts recorded by this process, by outcome (delivered, retrying, failed, gone)."},
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookd_attempts_total", Help: "Delivery attempts recorded by this process, by outcome (delivered, retrying, failed, gone)."},
+			[]string{"outcome"}),
+		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookd_deliveries_finished_total", Help: "Deliveries that ended with an attempt recorded by this process: delivered, or failed for good."},
 			[]string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookd_attempt_duration_seconds", Help: "Time from sending a delivery request to its answer (or error).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
 		claimBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookd_claim_batch_size", Help: "Deliveries leased per claim by this process (claims that found work).",
-			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}}),
+			Buckets: batchBuckets}),
+		recordBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookd_record_batch_size", Help: "Attempt results written per recorder transaction by this process.",
+			Buckets: batchBuckets}),
 		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookd_db_errors_total", Help: "Database operations that failed (unavailable or unexpected errors), by operation."},
 			[]string{"op"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookd_http_requests_total", Help: "HTTP requests served, by route pattern and status code."},
+			[]string{"route", "code"}),
+		reqLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookd_http_request_duration_seconds", Help: "Time to serve an HTTP request, by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
+			[]string{"route"}),
 	}
-	m.reg.MustRegister(m.published, m.outcomes, m.latency, m.claimBatch, m.dbErrors,
+	info := buildinfo.Get()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hookd_build_info", Help: "Always 1; the labels say which build of hookd runs."},
+		[]string{"version", "commit", "goversion"})
+	build.WithLabelValues(info.Version, info.Commit, info.GoVersion).Set(1)
+	m.reg.MustRegister(m.published, m.attempts, m.finished, m.latency, m.claimBatch, m.recordBatch, m.dbErrors,
+		m.requests, m.reqLatency, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeGone} {
-		m.outcomes.WithLabelValues(o) // present at 0 from the start
+		m.attempts.WithLabelValues(o) // present at 0 from the start
 	}
-	if qc, ok := store.(hookd.QueueCounter); ok {
-		m.reg.MustRegister(&queueCollector{qc: qc, m: m,
-			due: prometheus.NewDesc("hookd_deliveries_due", "Deliveries due now and not leased, in the whole database.", nil, nil),
-			inFlight: prometheus.NewDesc("hookd_deliveries_in_flight",
-				"Deliveries leased to a worker (being attempted) on any node.", nil, nil)})
+	for _, o := range []string{OutcomeDelivered, OutcomeFailed} {
+		m.finished.WithLabelValues(o)
 	}
+	for _, op := range dbOps {
+		m.dbErrors.WithLabelValues(op)
+	}
+	m.reg.MustRegister(newStateCollector(store, m))
 	return m
 }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-}
-
-// queueCollector counts the queue in the database at scrape time.
-type queueCollector struct {
-	qc            hookd.QueueCounter
-	m             *Metrics
-	due, inFlight *prometheus.Desc
-}
-
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.due; ch <- c.inFlight }
-
-func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	due, inFlight, err := c.qc.CountQueue(ctx, time.Now())
-	if c.m.failed("count_queue", err) {
-		return // a gap in the series, rather than a false zero
-	}
-	ch <- prometheus.MustNewConstMetric(c.due, prometheus.GaugeValue, float64(due))
-	ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(inFlight))
 }
 
 // failed counts err when it is the database's failure (not a domain error
@@ -118,3 +132,6 @@ func Outcome(r *hookd.AttemptResult) string {
 	}
 	return OutcomeRetrying
 }
+
+// scrapeTimeout bounds the database reads of one scrape.
+const scrapeTimeout = 5 * time.Second

@@ -66,8 +66,9 @@ func TestStoreMetrics(t *testing.T) {
 		{Job: jobs[1], Attempt: hookd.Attempt{Number: 1, At: time.Now(), StatusCode: 500, Duration: hookd.Millis(3 * time.Second)}, NextAttemptAt: time.Now().Add(time.Minute)},
 	})
 	must(err)
-	want(scrape(), `hookd_deliveries_total{outcome="delivered"} 1`, `hookd_deliveries_total{outcome="retrying"} 1`,
-		`hookd_deliveries_total{outcome="failed"} 0`, "hookd_attempt_duration_seconds_count 2",
+	want(scrape(), `hookd_attempts_total{outcome="delivered"} 1`, `hookd_attempts_total{outcome="retrying"} 1`,
+		`hookd_attempts_total{outcome="failed"} 0`, `hookd_deliveries_finished_total{outcome="delivered"} 1`,
+		`hookd_deliveries_finished_total{outcome="failed"} 0`, "hookd_record_batch_size_count 1", "hookd_record_batch_size_sum 2", "hookd_attempt_duration_seconds_count 2",
 		`hookd_attempt_duration_seconds_bucket{le="0.025"} 1`, "hookd_deliveries_in_flight 0")
 
 	db.Close() // now every operation fails

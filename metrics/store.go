@@ -49,8 +49,13 @@ func (s *observed) RecordAttempts(ctx context.Context, results []hookd.AttemptRe
 	if s.m.failed("record", err) {
 		return disabled, err
 	}
+	s.m.recordBatch.Observe(float64(len(results)))
 	for i := range results {
-		s.m.outcomes.WithLabelValues(Outcome(&results[i])).Inc()
+		o := Outcome(&results[i])
+		s.m.attempts.WithLabelValues(o).Inc()
+		if o == OutcomeDelivered || o == OutcomeFailed {
+			s.m.finished.WithLabelValues(o).Inc()
+		}
 		s.m.latency.Observe(time.Duration(results[i].Attempt.Duration).Seconds())
 	}
 	return disabled, nil

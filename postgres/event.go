@@ -257,6 +257,7 @@ type publishWrite struct {
 	ev  struct {
 		tenant, id, typ, key, hash []string
 		channels                   []string // comma-joined: channel names hold no comma (hookd.CheckChannels)
+		traceparent                []string // "": none
 		payload                    [][]byte
 		test                       []bool
 		deliveries                 []int32
@@ -290,6 +291,7 @@ func (w *publishWrite) addEvent(tenantID, id, key string, test bool, ev *hookd.N
 		append(e.key, key), append(e.hash, ev.RequestHash)
 	e.payload, e.test = append(e.payload, ev.Payload), append(e.test, test)
 	e.channels = append(e.channels, strings.Join(ev.Channels, ","))
+	e.traceparent = append(e.traceparent, ev.TraceParent)
 	e.deliveries, e.created = append(e.deliveries, int32(len(ds))), append(e.created, ts(ev.CreatedAt))
 	d := &w.dl
 	for _, nd := range ds {
@@ -307,11 +309,11 @@ func (w *publishWrite) send(ctx context.Context, q batchSender) error {
 	}
 	var b pgx.Batch
 	e := &w.ev
-	b.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels)
-		SELECT t, i, ty, pl, k, h, te, d, c, string_to_array(ch, ',')
+	b.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels, traceparent)
+		SELECT t, i, ty, pl, k, h, te, d, c, string_to_array(ch, ','), nullif(tp, '')
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::bool[], $8::int[], $9::timestamptz[],
-			$10::text[]) AS e(t, i, ty, pl, k, h, te, d, c, ch)`,
-		e.tenant, e.id, e.typ, e.payload, e.key, e.hash, e.test, e.deliveries, e.created, e.channels)
+			$10::text[], $11::text[]) AS e(t, i, ty, pl, k, h, te, d, c, ch, tp)`,
+		e.tenant, e.id, e.typ, e.payload, e.key, e.hash, e.test, e.deliveries, e.created, e.channels, e.traceparent)
 	if d := &w.dl; len(d.id) > 0 {
 		b.Queue(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
 			SELECT d.*, $9, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::timestamptz[]) AS d`,

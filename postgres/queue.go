@@ -77,7 +77,8 @@ const (
 		leased AS (
 			UPDATE deliveries d SET lease_token = $5, next_attempt_at = picked.lease_end FROM picked WHERE d.id = picked.id
 			RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, d.test, d.attempts, d.run_attempts)
-		SELECT l.id, l.tenant_id, l.event_id, l.event_type, l.endpoint_id, l.test, l.attempts, l.run_attempts, ev.payload, ev.created_at
+		SELECT l.id, l.tenant_id, l.event_id, l.event_type, l.endpoint_id, l.test, l.attempts, l.run_attempts, ev.payload, ev.created_at,
+			coalesce(ev.traceparent, '')
 		FROM leased l JOIN events ev ON ev.tenant_id = l.tenant_id AND ev.id = l.event_id`
 	qSpendTokens = `UPDATE endpoints SET rate_tokens = $1, rate_updated_at = $2 WHERE id = $3`
 )
@@ -223,7 +224,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 	*jobs, err = collect(rows, err, func(r pgx.Rows) (*hookd.Job, error) {
 		j := &hookd.Job{LeaseToken: token}
 		err := r.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.EndpointID, &j.Test, &j.Attempt, &j.RunAttempt,
-			&j.Payload, &j.CreatedAt)
+			&j.Payload, &j.CreatedAt, &j.TraceParent)
 		j.Attempt++
 		j.RunAttempt++
 		s := &cands[j.EndpointID].settings

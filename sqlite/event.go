@@ -131,7 +131,7 @@ func (p *publishTx) store(plan *hookd.PlannedEvent) error {
 	}
 	ev := plan.Event
 	if err := p.exec(qInsertEvent, p.tenantID, plan.Result.ID, ev.Type, ev.Payload, plan.Key, ev.RequestHash, false,
-		len(plan.Deliveries), ms(ev.CreatedAt), jsonList(ev.Channels)); err != nil {
+		len(plan.Deliveries), ms(ev.CreatedAt), jsonList(ev.Channels), ev.TraceParent); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
 	return p.insertDeliveries(plan.Result.ID, ev.Type, false, plan.Deliveries)
@@ -236,7 +236,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if id == "" {
 			id = ids.NewAt(ids.Event, ev.CreatedAt)
 		}
-		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt), "[]"); err != nil {
+		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt), "[]", ev.TraceParent); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
 		if err := p.insertDeliveries(id, ev.Type, true, hookd.FanOut(target, true)); err != nil {

@@ -16,8 +16,8 @@ const (
 	qSubscribers     = `SELECT id, enabled, event_types, channels FROM endpoints WHERE tenant_id = ?`
 	qEventByKey      = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND idempotency_key = ?`
 	qEventByID       = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND id = ?`
-	qInsertEvent     = `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertEvent     = `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels,
+		traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`
 	qInsertDelivery = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
@@ -41,7 +41,8 @@ const (
 			AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
 		RETURNING id, tenant_id, event_id, event_type, test, attempts, run_attempts,
 			(SELECT payload FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id),
-			(SELECT created_at FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id)`
+			(SELECT created_at FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id),
+			(SELECT COALESCE(traceparent, '') FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id)`
 	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme FROM endpoints WHERE id = ?`
 	qValidSecrets = `SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`
 

@@ -59,7 +59,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 				j := &hookd.Job{EndpointID: c.id, LeaseToken: token}
 				var created sql.NullInt64
 				if err := row.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.Test, &j.Attempt, &j.RunAttempt,
-					&j.Payload, &created); err != nil {
+					&j.Payload, &created, &j.TraceParent); err != nil {
 					return nil, err
 				}
 				if !created.Valid {

@@ -62,5 +62,6 @@ func groups() []group {
 		{"Maintenance", maintenanceTests},
 		{"APIKeys", apiKeyTests},
 		{"TenantIsolation", isolationTests},
+		{"Monitoring", monitoringTests},
 	}
 }

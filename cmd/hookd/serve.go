@@ -27,6 +27,7 @@ import (
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/svixapi"
+	"github.com/hookd/hookd/tracing"
 )
 
 type serveCmd struct {
@@ -67,6 +68,8 @@ type serveCmd struct {
 	LeaseGrace               time.Duration `default:"30s" env:"HOOKD_LEASE_GRACE" help:"How long past its endpoint's timeout a claimed delivery stays leased to its node. On PostgreSQL, a killed node's in-flight deliveries go to other nodes after timeout plus this."`
 	LogFormat                string        `default:"text" enum:"text,json" env:"HOOKD_LOG_FORMAT" help:"Log format: text or json."`
 	LogLevel                 string        `default:"info" enum:"debug,info,warn,error" env:"HOOKD_LOG_LEVEL" help:"Lowest log level written."`
+	OtelEndpoint             string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"Export traces (a span per publish, claim and delivery attempt) over OTLP/HTTP to this base URL, e.g. http://otel-collector:4318 (spans go to its /v1/traces). Off by default."`
+	PropagateTrace           bool          `env:"HOOKD_PROPAGATE_TRACE" help:"Send each delivery attempt's W3C trace context (traceparent) to the receiver. Needs --otel-endpoint."`
 	PprofAddr                string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
 
 	// workerOnly serves only health, readiness and metrics (hookd worker).
@@ -147,6 +150,19 @@ func (c *serveCmd) Run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if c.OtelEndpoint != "" {
+		stopTracing, err := tracing.Start(ctx, tracing.Config{Endpoint: c.OtelEndpoint, Version: buildinfo.Get().Version, Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer func() { // flush what is batched, briefly: an unreachable collector must not hold the exit
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = stopTracing(flushCtx)
+		}()
+	} else if c.PropagateTrace {
+		return errors.New("--propagate-trace needs --otel-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)")
+	}
 
 	box, err := c.secretBox(logger)
 	if err != nil {
@@ -196,6 +212,7 @@ func (c *serveCmd) Run() error {
 		Headers:         names,
 		Logger:          logger,
 		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
+		PropagateTrace:  c.PropagateTrace,
 	})
 	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: set.retention, Logger: logger})
 	server := api.New(store, dispatcher, api.Config{
@@ -231,7 +248,7 @@ func (c *serveCmd) Run() error {
 	}
 	ln = api.ProblemListener(ln) // Go's own refusals (431, 400) as problem+json
 	httpServer := &http.Server{
-		Handler:           api.RequestLog(dash.Mount(svixapi.New(server, store, dispatcher, logger).Mount(server)), logger),
+		Handler:           api.RequestLog(obs.Instrument(dash.Mount(svixapi.New(server, store, dispatcher, logger).Mount(server))), logger),
 		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -249,7 +266,7 @@ func (c *serveCmd) Run() error {
 	// Listen streams never end by themselves; shutting down ends them.
 	httpServer.RegisterOnShutdown(hub.Shutdown)
 	if c.workerOnly {
-		httpServer.Handler = api.RequestLog(server.Ops(), logger)
+		httpServer.Handler = api.RequestLog(obs.Instrument(server.Ops()), logger)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
