@@ -112,13 +112,40 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), []hookd.NewEvent{ev})
+	results, err := s.publish(r.Context(), r.PathValue("tenant"), []hookd.NewEvent{ev})
 	if err != nil {
 		return err
 	}
-	s.notify()
 	writeJSON(w, http.StatusAccepted, results[0])
 	return nil
+}
+
+// publish stores events with a hand-off offer when the notifier takes one,
+// and wakes the dispatcher only for deliveries it did not take.
+func (s *Server) publish(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+	h, _ := s.notifier.(HandOffer)
+	var offer *hookd.HandOff
+	if h != nil {
+		offer = h.Offer()
+	}
+	results, err := s.store.PublishEvents(ctx, tenantID, events, offer)
+	handed := 0
+	if h != nil {
+		handed = h.Hand(offer)
+	}
+	if err != nil {
+		return nil, err
+	}
+	due := 0
+	for _, r := range results {
+		if !r.Duplicate {
+			due += r.Deliveries
+		}
+	}
+	if due > handed {
+		s.notify()
+	}
+	return results, nil
 }
 
 type batchInput struct {
@@ -155,14 +182,13 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		events[i] = ev
 	}
-	results, err := s.store.PublishEvents(r.Context(), r.PathValue("tenant"), events)
+	results, err := s.publish(r.Context(), r.PathValue("tenant"), events)
 	if len(events) == 1 {
 		err = renameField(err, "type", "events[0].type") // the store names a lone event's field plainly
 	}
 	if err != nil {
 		return err
 	}
-	s.notify()
 	writeJSON(w, http.StatusAccepted, batchResult{Data: results})
 	return nil
 }

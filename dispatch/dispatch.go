@@ -97,6 +97,13 @@ type Dispatcher struct {
 	wake      chan struct{}
 	results   chan hookd.AttemptResult
 	slots     chan struct{} // one token per free worker
+
+	// While Run claims, publishes hand jobs off too (Hand): they start
+	// under attemptCtx and count in inFlight, so shutdown waits for them.
+	mu         sync.Mutex
+	running    bool
+	attemptCtx context.Context
+	inFlight   sync.WaitGroup
 }
 
 // New returns a dispatcher over store.
@@ -156,11 +163,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}()
 	}
 
-	var inFlight sync.WaitGroup
-	d.loop(ctx, attemptCtx, &inFlight)
+	d.mu.Lock()
+	d.running, d.attemptCtx = true, attemptCtx
+	d.mu.Unlock()
+	d.loop(ctx, attemptCtx, &d.inFlight)
+	d.mu.Lock()
+	d.running = false // no hand-off starts after this
+	d.mu.Unlock()
 
 	done := make(chan struct{})
-	go func() { inFlight.Wait(); close(done) }()
+	go func() { d.inFlight.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(d.cfg.ShutdownTimeout):

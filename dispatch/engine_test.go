@@ -91,7 +91,7 @@ func (e *engine) publish(t testing.TB, n int) []string {
 	for i := range events {
 		events[i] = hookd.NewEvent{Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
 	}
-	res, err := e.store.PublishEvents(t.Context(), e.tenant, events)
+	res, err := e.store.PublishEvents(t.Context(), e.tenant, events, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,10 +37,10 @@ func TestStoreMetrics(t *testing.T) {
 		Enabled: true, MaxInFlight: 10}, "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"))
 	ev := hookd.NewEvent{ID: "e1", Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
 	for range 2 { // the second is a duplicate: not counted
-		_, err := s.PublishEvents(ctx, "t", []hookd.NewEvent{ev})
+		_, err := s.PublishEvents(ctx, "t", []hookd.NewEvent{ev}, nil)
 		must(err)
 	}
-	_, err = s.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h2", CreatedAt: time.Now()}})
+	_, err = s.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h2", CreatedAt: time.Now()}}, nil)
 	must(err)
 	scrape := func() string {
 		rec := httptest.NewRecorder()

@@ -48,7 +48,7 @@ func publishN(t testing.TB, s hookd.Store, n int) {
 	for i := range events {
 		events[i] = hookd.NewEvent{Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
 	}
-	if _, err := s.PublishEvents(t.Context(), "t", events); err != nil {
+	if _, err := s.PublishEvents(t.Context(), "t", events, nil); err != nil {
 		t.Fatal(err)
 	}
 }

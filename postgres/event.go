@@ -23,15 +23,18 @@ type publishTx struct {
 	now         time.Time
 	subscribers []hookd.Subscriber
 	deliveries  [][]any // rows to copy into deliveries
+	db          *DB
 }
 
 // publishAttempts bounds retries of a publish that lost a race on an
 // idempotency key; the retry finds the winner's event.
 const publishAttempts = 3
 
-// PublishEvents stores events and their deliveries in one transaction.
-func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+// PublishEvents stores events and their deliveries in one transaction,
+// with what the offer takes leased to it.
+func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent, offer *hookd.HandOff) ([]hookd.PublishResult, error) {
 	var results []hookd.PublishResult
+	var jobs []*hookd.Job
 	var err error
 	for range publishAttempts {
 		err = db.inTx(ctx, "publish events", func(tx pgx.Tx) error {
@@ -39,7 +42,7 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 			if err != nil {
 				return err
 			}
-			results, err = p.publishAll(events)
+			results, jobs, err = p.publishAll(events, offer)
 			return err
 		})
 		if !isUniqueViolation(err) {
@@ -49,6 +52,9 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 	if err != nil {
 		return nil, err
 	}
+	if offer != nil {
+		offer.Jobs = jobs
+	}
 	db.announce()
 	return results, nil
 }
@@ -57,7 +63,7 @@ func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*pu
 	if err := tenantExists(ctx, tx, tenantID); err != nil {
 		return nil, err
 	}
-	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now())}
+	p := &publishTx{ctx: ctx, tx: tx, tenantID: tenantID, now: ts(db.now()), db: db}
 	rows, err := tx.Query(ctx, `SELECT id, enabled, event_types FROM endpoints WHERE tenant_id = $1`, tenantID)
 	p.subscribers, err = collect(rows, err, func(r pgx.Rows) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
@@ -71,8 +77,9 @@ func (db *DB) beginPublish(ctx context.Context, tx pgx.Tx, tenantID string) (*pu
 
 // publishAll reads what the batch depends on in one round trip (types,
 // earlier events by key and by id), lets hookd.PlanPublish decide, and
-// writes the plan.
-func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+// writes the plan; the hand-off's locks and reads ride with the event
+// inserts, and its leases with the deliveries' COPY.
+func (p *publishTx) publishAll(events []hookd.NewEvent, offer *hookd.HandOff) ([]hookd.PublishResult, []*hookd.Job, error) {
 	var types, keys, eventIDs []string
 	for i := range events {
 		ev := &events[i]
@@ -118,13 +125,14 @@ func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, 
 	earlier(`idempotency_key = $2`, keys, func(key string, e hookd.StoredEvent) { r.ByKey[strings.TrimPrefix(key, "key:")] = e })
 	earlier(`id = $2`, eventIDs, func(_ string, e hookd.StoredEvent) { r.ByID[e.ID] = e })
 	if err := p.tx.SendBatch(p.ctx, &b).Close(); err != nil {
-		return nil, fmt.Errorf("read for publish: %w", err)
+		return nil, nil, fmt.Errorf("read for publish: %w", err)
 	}
 	plans, err := hookd.PlanPublish(events, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ins pgx.Batch
+	h := p.queueHandOff(&ins, offer, plans)
 	results := make([]hookd.PublishResult, len(plans))
 	for i := range plans {
 		pl := &plans[i]
@@ -136,26 +144,46 @@ func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, 
 		ins.Queue(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)`,
 			p.tenantID, pl.Result.ID, ev.Type, ev.Payload, pl.Key, ev.RequestHash, len(pl.Deliveries), ts(ev.CreatedAt))
-		p.queueDeliveries(pl.Result.ID, ev.Type, false, pl.Deliveries)
 	}
 	if ins.Len() > 0 {
 		if err := p.tx.SendBatch(p.ctx, &ins).Close(); err != nil {
-			return nil, fmt.Errorf("insert event: %w", err)
+			return nil, nil, fmt.Errorf("insert event: %w", err)
 		}
 	}
-	return results, p.flush()
+	if h != nil {
+		if err := h.plan(plans); err != nil {
+			return nil, nil, err
+		}
+	}
+	for i := range plans {
+		if pl := &plans[i]; pl.New {
+			p.queueDeliveries(pl.Result.ID, pl.Event.Type, false, pl.Deliveries, h)
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, nil, err
+	}
+	if h == nil {
+		return results, nil, nil
+	}
+	return results, h.jobs, h.spendTokens(p)
 }
 
 // queueDeliveries queues the deliveries hookd.FanOut made for flush; a
-// paused one has no due time.
-func (p *publishTx) queueDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery) {
+// paused one has no due time, one the hand-off leased is due when its
+// lease ends.
+func (p *publishTx) queueDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery, h *handOff) {
 	for _, d := range ds {
-		next := &p.now
+		next := any(&p.now)
 		if d.Status == hookd.StatusPaused {
 			next = nil
 		}
+		token, end := h.leaseOf(d.ID)
+		if token != nil {
+			next = end
+		}
 		p.deliveries = append(p.deliveries, []any{d.ID, p.tenantID, eventID, d.EndpointID, eventType,
-			d.Status, test, next, p.now, p.now})
+			d.Status, test, next, p.now, p.now, token})
 	}
 }
 
@@ -165,7 +193,8 @@ func (p *publishTx) flush() error {
 		return nil
 	}
 	if _, err := p.tx.CopyFrom(p.ctx, pgx.Identifier{"deliveries"},
-		[]string{"id", "tenant_id", "event_id", "endpoint_id", "event_type", "status", "test", "next_attempt_at", "created_at", "updated_at"},
+		[]string{"id", "tenant_id", "event_id", "endpoint_id", "event_type", "status", "test", "next_attempt_at", "created_at", "updated_at",
+			"lease_token"},
 		pgx.CopyFromRows(p.deliveries)); err != nil {
 		return fmt.Errorf("insert deliveries: %w", err)
 	}
@@ -201,7 +230,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 			VALUES ($1, $2, $3, $4, $5, '', true, 1, $6)`, tenantID, id, ev.Type, ev.Payload, "id:"+id, ts(ev.CreatedAt)); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		p.queueDeliveries(id, ev.Type, true, hookd.FanOut(target, true))
+		p.queueDeliveries(id, ev.Type, true, hookd.FanOut(target, true), nil)
 		deliveryID = p.deliveries[0][0].(string)
 		return p.flush()
 	})

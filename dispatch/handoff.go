@@ -1,0 +1,71 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Offer returns a hand-off offer for a publish on this node (nil while the
+// dispatcher is not running): the store reserves free workers through it
+// once it knows how many deliveries the publish makes due, leases them to
+// this node in the publish's transaction, and Hand sends them. A claim
+// that runs meanwhile sees fewer free workers, never more than Workers in
+// all.
+func (d *Dispatcher) Offer() *hookd.HandOff {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running {
+		return nil
+	}
+	return hookd.NewHandOff(time.Now(), d.cfg.LeaseGrace, d.cfg.TenantInFlight, d.reserve)
+}
+
+// reserve takes up to n free workers without waiting.
+func (d *Dispatcher) reserve(n int) int {
+	for got := range n {
+		select {
+		case <-d.slots:
+		default:
+			return got
+		}
+	}
+	return n
+}
+
+// Hand sends the jobs the store leased for offer exactly as claimed ones
+// (send, judge, record under their lease token) and frees the workers it
+// reserved and did not use. It returns how many jobs it took. Call it after
+// every publish given an offer, failed or not; nil is no offer. Once the
+// dispatcher stops, leased jobs are released to go again at once.
+func (d *Dispatcher) Hand(offer *hookd.HandOff) int {
+	if offer == nil {
+		return 0
+	}
+	jobs, unused := offer.Close()
+	d.returnSlots(unused)
+	if len(jobs) == 0 {
+		return 0
+	}
+	d.mu.Lock()
+	if !d.running {
+		d.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := d.store.ReleaseDeliveries(ctx, jobs); err != nil {
+			d.cfg.Logger.Warn("release handed-off deliveries; they will be retried after their lease", "deliveries", len(jobs), "err", err)
+		}
+		d.returnSlots(len(jobs))
+		return 0
+	}
+	d.inFlight.Add(len(jobs))
+	d.mu.Unlock()
+	for _, job := range jobs {
+		go func() {
+			defer d.inFlight.Done()
+			d.attempt(d.attemptCtx, job)
+		}()
+	}
+	return len(jobs)
+}

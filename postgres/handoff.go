@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+)
+
+// handOff is a hand-off at publish in progress: the locks and reads it
+// queued on the publish's insert batch, then what hookd.PlanHandOff leased.
+type handOff struct {
+	offer *hookd.HandOff
+	fresh []hookd.NewDelivery
+	reads *candidateReads
+	limit int
+	token string
+	jobs  []*hookd.Job
+	lease map[string]*hookd.Job // by delivery id
+}
+
+// queueHandOff queues, on the batch that inserts the publish's events, the
+// locks of its tenant and then of the endpoints of its new due deliveries,
+// FOR NO KEY UPDATE SKIP LOCKED (lock order as the claim's), and the exact
+// room under them, as a claim reads it. An endpoint or tenant another node
+// is claiming or recording right now is skipped, so a publish never waits
+// on a claim: its deliveries stay pending for the claim. nil when there is
+// nothing to hand off.
+func (p *publishTx) queueHandOff(b *pgx.Batch, offer *hookd.HandOff, plans []hookd.PlannedEvent) *handOff {
+	if offer == nil {
+		return nil
+	}
+	h := &handOff{offer: offer}
+	var endpoints []string
+	for _, pl := range plans {
+		for _, d := range pl.Deliveries {
+			if pl.New && d.Status == hookd.StatusPending {
+				h.fresh = append(h.fresh, d)
+				endpoints = append(endpoints, d.EndpointID)
+			}
+		}
+	}
+	if len(h.fresh) == 0 {
+		return nil
+	}
+	if h.limit = offer.Reserve(len(h.fresh)); h.limit == 0 {
+		return nil
+	}
+	h.reads = p.db.queueCandidates(b, []string{p.tenantID}, endpoints, ts(offer.Now), offer.TenantMaxInFlight, true)
+	return h
+}
+
+// plan decides what the batch's reads allow (hookd.PlanHandOff) and makes
+// the jobs, once the batch has run.
+func (h *handOff) plan(plans []hookd.PlannedEvent) error {
+	if h.reads.err != nil {
+		return h.reads.err
+	}
+	loads := map[string]hookd.EndpointLoad{}
+	for id, c := range h.reads.cands {
+		if h.reads.locked[id] && h.reads.locked[c.tenantID] {
+			loads[id] = c.load
+		}
+	}
+	picked, _ := hookd.PlanHandOff(h.fresh, loads, h.reads.loads, h.limit)
+	if len(picked) == 0 {
+		return nil
+	}
+	h.token = newLeaseToken()
+	h.lease = map[string]*hookd.Job{}
+	for _, pl := range plans {
+		for _, d := range pl.Deliveries {
+			if !picked[d.ID] {
+				continue
+			}
+			s := &h.reads.cands[d.EndpointID].settings
+			j := &hookd.Job{DeliveryID: d.ID, TenantID: h.reads.cands[d.EndpointID].tenantID, EventID: pl.Result.ID,
+				EventType: pl.Event.Type, EndpointID: d.EndpointID, Attempt: 1, RunAttempt: 1, Payload: pl.Event.Payload,
+				CreatedAt: ts(pl.Event.CreatedAt), LeaseToken: h.token,
+				URL: s.URL, Headers: s.Headers, Secrets: s.Secrets, RetrySchedule: s.RetrySchedule, Timeout: s.Timeout,
+				SignatureScheme: s.SignatureScheme}
+			h.jobs = append(h.jobs, j)
+			h.lease[d.ID] = j
+		}
+	}
+	return nil
+}
+
+// leaseOf is the lease token and due time (its end) of a delivery inserted
+// leased, or nil, nil.
+func (h *handOff) leaseOf(deliveryID string) (token, end any) {
+	if h == nil || h.lease[deliveryID] == nil {
+		return nil, nil
+	}
+	j := h.lease[deliveryID]
+	return h.token, hookd.LeaseEnd(ts(h.offer.Now), j.Timeout, h.offer.LeaseGrace)
+}
+
+// spendTokens takes what was leased from the endpoints' rate-limit buckets.
+func (h *handOff) spendTokens(p *publishTx) error {
+	spent := map[string]int{}
+	for _, j := range h.jobs {
+		spent[j.EndpointID]++
+	}
+	var b pgx.Batch
+	for id, n := range spent {
+		if c := h.reads.cands[id]; c.load.RateLimit > 0 {
+			b.Queue(qSpendTokens, c.tokens-float64(n), ts(h.offer.Now), id)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := p.tx.SendBatch(p.ctx, &b).Close(); err != nil {
+		return fmt.Errorf("spend rate tokens: %w", err)
+	}
+	return nil
+}
