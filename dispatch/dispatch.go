@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -104,6 +105,10 @@ type Dispatcher struct {
 	running    bool
 	attemptCtx context.Context
 	inFlight   sync.WaitGroup
+	// backlog is set while the loop sleeps beside due work it could not
+	// claim (endpoints or tenants at their limits): a recorded result may
+	// free room for it.
+	backlog atomic.Bool
 }
 
 // New returns a dispatcher over store.
@@ -269,6 +274,7 @@ func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {
 	ctx, cancel := context.WithTimeout(ctx, storeCallTimeout)
 	defer cancel()
 	next, ok, err := d.store.NextDueAt(ctx)
+	d.backlog.Store(err != nil || ok && !next.After(time.Now()))
 	if err != nil || !ok {
 		return d.cfg.PollInterval
 	}
@@ -376,11 +382,21 @@ func (d *Dispatcher) recordDegraded(ctx context.Context, r hookd.AttemptResult, 
 	d.recorded([]hookd.AttemptResult{r}, disabled)
 }
 
-// recorded frees the workers of recorded results. The store wrote the
-// operational events of what it failed and disabled with them.
+// recorded frees the workers of recorded results and wakes the loop when
+// that may let it claim: due work waits for room, or the batch scheduled a
+// retry or failed a delivery for good (the store wrote its operational
+// events with it, as those of what it disabled). A batch of deliveries
+// made nothing due: the loop sleeps on, so deliveries handed off at
+// publish cost no claim.
 func (d *Dispatcher) recorded(batch []hookd.AttemptResult, disabled []string) {
 	d.returnSlots(len(batch))
-	d.Notify()
+	wake := d.backlog.Load() || len(disabled) > 0
+	for _, r := range batch {
+		wake = wake || !r.Outcome.Success
+	}
+	if wake {
+		d.Notify()
+	}
 	if len(disabled) > 0 {
 		d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
 	}
