@@ -23,6 +23,7 @@ type Metrics struct {
 	outcomes   *prometheus.CounterVec
 	latency    prometheus.Histogram
 	claimBatch prometheus.Histogram
+	handedOff  prometheus.Counter
 	dbErrors   *prometheus.CounterVec
 }
 
@@ -51,11 +52,13 @@ func New(store hookd.Store) *Metrics {
 		claimBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookd_claim_batch_size", Help: "Deliveries leased per claim by this process (claims that found work).",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}}),
+		handedOff: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookd_deliveries_handed_off_total", Help: "Deliveries leased to this process by its own publishes (hand-off), sent without a claim."}),
 		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookd_db_errors_total", Help: "Database operations that failed (unavailable or unexpected errors), by operation."},
 			[]string{"op"}),
 	}
-	m.reg.MustRegister(m.published, m.outcomes, m.latency, m.claimBatch, m.dbErrors,
+	m.reg.MustRegister(m.published, m.outcomes, m.latency, m.claimBatch, m.handedOff, m.dbErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeGone} {
 		m.outcomes.WithLabelValues(o) // present at 0 from the start

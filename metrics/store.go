@@ -33,6 +33,9 @@ func (s *observed) PublishEvents(ctx context.Context, tenantID string, events []
 			s.m.published.Inc()
 		}
 	}
+	if offer != nil {
+		s.m.handedOff.Add(float64(len(offer.Jobs)))
+	}
 	return res, nil
 }
 

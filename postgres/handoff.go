@@ -59,7 +59,7 @@ func (h *handOff) plan(plans []hookd.PlannedEvent) error {
 	}
 	loads := map[string]hookd.EndpointLoad{}
 	for id, c := range h.reads.cands {
-		if h.reads.locked[id] && h.reads.locked[c.tenantID] {
+		if h.reads.lockedEndpoints[id] && h.reads.lockedTenants[c.tenantID] {
 			loads[id] = c.load
 		}
 	}

@@ -146,10 +146,10 @@ func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, tenants, due []stri
 
 // candidateReads is what queueCandidates reads once its batch has run.
 type candidateReads struct {
-	cands  map[string]*candidate
-	loads  map[string]hookd.TenantLoad
-	locked map[string]bool // the tenants and endpoints locked
-	err    error
+	cands                          map[string]*candidate
+	loads                          map[string]hookd.TenantLoad
+	lockedTenants, lockedEndpoints map[string]bool // what skip locked
+	err                            error
 }
 
 // queueCandidates queues the locks of the tenants and then the endpoints (id
@@ -158,8 +158,9 @@ type candidateReads struct {
 // holder count. skip (a hand-off at publish) skips rows another transaction
 // holds instead of waiting for them.
 func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time, tenantMaxInFlight int, skip bool) *candidateReads {
-	r := &candidateReads{cands: map[string]*candidate{}, loads: map[string]hookd.TenantLoad{}, locked: map[string]bool{}}
-	lock := func(query string, ids []string) {
+	r := &candidateReads{cands: map[string]*candidate{}, loads: map[string]hookd.TenantLoad{},
+		lockedTenants: map[string]bool{}, lockedEndpoints: map[string]bool{}}
+	lock := func(query string, ids []string, locked map[string]bool) {
 		if !skip {
 			b.Queue(query, ids)
 			return
@@ -168,13 +169,13 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 				var id string
 				err := row.Scan(&id)
-				r.locked[id] = true
+				locked[id] = true
 				return struct{}{}, err
 			})
 			return err
 		})
 	}
-	lock(qLockTenants, tenants)
+	lock(qLockTenants, tenants, r.lockedTenants)
 	b.Queue(qTenantLoads, tenants, now).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
@@ -185,7 +186,7 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 		})
 		return err
 	})
-	lock(qLockEndpoints, due)
+	lock(qLockEndpoints, due, r.lockedEndpoints)
 	b.Queue(qCandidates, due, now).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
