@@ -124,3 +124,22 @@ func PlanHandOff(ds []NewDelivery, endpoints map[string]EndpointLoad, tenants ma
 	}
 	return picked, perEndpoint
 }
+
+// LeftForClaim reports whether a publish with these results left
+// deliveries for the claim, which must then be woken: some that offer (nil:
+// no offer) did not take. Paused ones count too: waking for them costs a
+// claim that finds nothing, where missing a due one would cost a poll.
+func LeftForClaim(results []PublishResult, offer *HandOff) bool {
+	made := 0
+	for _, r := range results {
+		if !r.Duplicate {
+			made += r.Deliveries
+		}
+	}
+	if offer == nil {
+		return made > 0
+	}
+	offer.mu.Lock()
+	defer offer.mu.Unlock()
+	return made > len(offer.Jobs)
+}

@@ -129,20 +129,13 @@ func (s *Server) publish(ctx context.Context, tenantID string, events []hookd.Ne
 		offer = h.Offer()
 	}
 	results, err := s.store.PublishEvents(ctx, tenantID, events, offer)
-	handed := 0
 	if h != nil {
-		handed = h.Hand(offer)
+		h.Hand(offer)
 	}
 	if err != nil {
 		return nil, err
 	}
-	due := 0
-	for _, r := range results {
-		if !r.Duplicate {
-			due += r.Deliveries
-		}
-	}
-	if due > handed {
+	if hookd.LeftForClaim(results, offer) {
 		s.notify()
 	}
 	return results, nil

@@ -55,7 +55,9 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 	if offer != nil {
 		offer.Jobs = jobs
 	}
-	db.announce()
+	if hookd.LeftForClaim(results, offer) {
+		db.announce() // every node, this one too, hears it and claims
+	}
 	return results, nil
 }
 
