@@ -105,9 +105,10 @@ type Dispatcher struct {
 	running    bool
 	attemptCtx context.Context
 	inFlight   sync.WaitGroup
-	// backlog is set while the loop sleeps beside due work it could not
-	// claim (endpoints or tenants at their limits): a recorded result may
-	// free room for it.
+	// backlog is set while due work waits that the last claim could not
+	// take (endpoints or tenants at their limits, or all workers busy): a
+	// recorded result may free room for it, and publishes leave their
+	// deliveries to the claim behind it rather than hand them off.
 	backlog atomic.Bool
 }
 
@@ -237,6 +238,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			}()
 		}
 		if len(jobs) == free {
+			d.backlog.Store(true)
 			continue // maybe more due work: claim again at once
 		}
 		d.sleep(ctx, d.untilNextDue(ctx))

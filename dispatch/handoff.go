@@ -7,16 +7,19 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Offer returns a hand-off offer for a publish on this node (nil while the
-// dispatcher is not running): the store reserves free workers through it
-// once it knows how many deliveries the publish makes due, leases them to
-// this node in the publish's transaction, and Hand sends them. A claim
-// that runs meanwhile sees fewer free workers, never more than Workers in
-// all.
+// Offer returns a hand-off offer for a publish on this node: the store
+// reserves free workers through it once it knows how many deliveries the
+// publish makes due, leases them to this node in the publish's
+// transaction, and Hand sends them. A claim that runs meanwhile sees fewer
+// free workers, never more than Workers in all. nil while the dispatcher
+// is not running, and while due work waits that the claim could not take:
+// then new deliveries queue behind it (oldest first, as the claim takes
+// them) and a saturated node's publishes take no locks the claim and the
+// record would wait for.
 func (d *Dispatcher) Offer() *hookd.HandOff {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.running {
+	if !d.running || d.backlog.Load() {
 		return nil
 	}
 	return hookd.NewHandOff(time.Now(), d.cfg.LeaseGrace, d.cfg.TenantInFlight, d.reserve)
