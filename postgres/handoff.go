@@ -18,6 +18,7 @@ type handOff struct {
 	token string
 	jobs  []*hookd.Job
 	lease map[string]*hookd.Job // by delivery id
+	spent map[string]int        // leases by endpoint
 }
 
 // queueHandOff queues, on the batch that inserts the publish's events, the
@@ -63,7 +64,8 @@ func (h *handOff) plan(plans []hookd.PlannedEvent) error {
 			loads[id] = c.load
 		}
 	}
-	picked, _ := hookd.PlanHandOff(h.fresh, loads, h.reads.loads, h.limit)
+	picked, spent := hookd.PlanHandOff(h.fresh, loads, h.reads.loads, h.limit)
+	h.spent = spent
 	if len(picked) == 0 {
 		return nil
 	}
@@ -99,12 +101,8 @@ func (h *handOff) leaseOf(deliveryID string) (token, end any) {
 
 // spendTokens takes what was leased from the endpoints' rate-limit buckets.
 func (h *handOff) spendTokens(p *publishTx) error {
-	spent := map[string]int{}
-	for _, j := range h.jobs {
-		spent[j.EndpointID]++
-	}
 	var b pgx.Batch
-	for id, n := range spent {
+	for id, n := range h.spent {
 		if c := h.reads.cands[id]; c.load.RateLimit > 0 {
 			b.Queue(qSpendTokens, c.tokens-float64(n), ts(h.offer.Now), id)
 		}
