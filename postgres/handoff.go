@@ -22,12 +22,12 @@ type handOff struct {
 }
 
 // queueHandOff queues, on the batch that inserts the publish's events, the
-// locks of its tenant and then of the endpoints of its new due deliveries,
-// FOR NO KEY UPDATE SKIP LOCKED (lock order as the claim's), and the exact
-// room under them, as a claim reads it. An endpoint or tenant another node
-// is claiming or recording right now is skipped, so a publish never waits
-// on a claim: its deliveries stay pending for the claim. nil when there is
-// nothing to hand off.
+// lock of its tenant, FOR NO KEY UPDATE SKIP LOCKED, and the exact room of
+// the tenant and of the endpoints of its new due deliveries under it, as a
+// claim reads them (queueCandidates). While another node claims for the
+// tenant the lock is skipped, so a publish never waits on a claim: its
+// deliveries stay pending for the claim. nil when there is nothing to hand
+// off.
 func (p *publishTx) queueHandOff(b *pgx.Batch, offer *hookd.HandOff, plans []hookd.PlannedEvent) *handOff {
 	if offer == nil {
 		return nil
@@ -60,7 +60,7 @@ func (h *handOff) plan(plans []hookd.PlannedEvent) error {
 	}
 	loads := map[string]hookd.EndpointLoad{}
 	for id, c := range h.reads.cands {
-		if h.reads.lockedEndpoints[id] && h.reads.lockedTenants[c.tenantID] {
+		if h.reads.locked[c.tenantID] {
 			loads[id] = c.load
 		}
 	}

@@ -25,10 +25,11 @@ func offerOf(free int) *hookd.HandOff {
 	})
 }
 
-// TestHandOffSkipsLockedEndpoint: while another node holds the endpoint's
-// row (a claim or a record in progress), a publish with an offer does not
-// wait for it: it commits its deliveries pending, for the claim.
-func TestHandOffSkipsLockedEndpoint(t *testing.T) {
+// TestHandOffSkipsLockedTenant: while another node claims for the tenant
+// (it holds the tenant's row), a publish with an offer does not wait for
+// it: it commits its deliveries pending, for the claim. A record in
+// progress (it holds the endpoint's row) does not stop a hand-off.
+func TestHandOffSkipsLockedTenant(t *testing.T) {
 	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 	dbs, epID := nodesOn(t, dbURL, 1, 10)
 	conn, err := pgx.Connect(t.Context(), dbURL)
@@ -36,29 +37,44 @@ func TestHandOffSkipsLockedEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	tx, err := conn.Begin(t.Context())
-	if err != nil {
+	publish := func(what string, wantJobs int) {
+		t.Helper()
+		// Waiting for the lock would outlast this deadline: the holder ends only after.
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		offer := offerOf(10)
+		if _, err := dbs[0].PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h",
+			CreatedAt: time.Now()}}, offer); err != nil {
+			t.Fatalf("publish %s: %v", what, err)
+		}
+		if jobs, unused := offer.Close(); len(jobs) != wantJobs || unused != 1-wantJobs {
+			t.Errorf("%s: %d handed off, %d workers unused; want %d, %d", what, len(jobs), unused, wantJobs, 1-wantJobs)
+		}
+	}
+	hold := func(query, id string) pgx.Tx {
+		t.Helper()
+		tx, err := conn.Begin(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(t.Context(), query, id); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	tx := hold(`SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, "t")
+	publish("beside a claim holding the tenant", 0)
+	if err := tx.Rollback(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(t.Context(), `SELECT id FROM endpoints WHERE id = $1 FOR NO KEY UPDATE`, epID); err != nil {
-		t.Fatal(err)
-	}
-	// Waiting for the lock would outlast this deadline: the holder ends only below.
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	offer := offerOf(10)
-	if _, err := dbs[0].PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}}, offer); err != nil {
-		t.Fatalf("publish beside a locked endpoint: %v", err)
-	}
-	if jobs, unused := offer.Close(); len(jobs) != 0 || unused != 1 {
-		t.Errorf("beside a locked endpoint: %d handed off, %d workers unused; want 0, 1", len(jobs), unused)
-	}
+	tx = hold(`SELECT id FROM endpoints WHERE id = $1 FOR NO KEY UPDATE`, epID)
+	publish("beside a record holding the endpoint", 1)
 	if err := tx.Rollback(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	jobs, err := dbs[0].ClaimDeliveries(t.Context(), time.Now(), 10, time.Minute, 0)
 	if err != nil || len(jobs) != 1 {
-		t.Errorf("claim after the lock ended: %d jobs, %v; want the pending delivery", len(jobs), err)
+		t.Errorf("claim after the locks ended: %d jobs, %v; want the one left pending", len(jobs), err)
 	}
 }
 

@@ -146,36 +146,36 @@ func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, tenants, due []stri
 
 // candidateReads is what queueCandidates reads once its batch has run.
 type candidateReads struct {
-	cands                          map[string]*candidate
-	loads                          map[string]hookd.TenantLoad
-	lockedTenants, lockedEndpoints map[string]bool // what skip locked
-	err                            error
+	cands  map[string]*candidate
+	loads  map[string]hookd.TenantLoad
+	locked map[string]bool // the tenants a hand-off locked
+	err    error
 }
 
 // queueCandidates queues the locks of the tenants and then the endpoints (id
 // order each) and the reads of their exact room, settings and secrets, in
 // new statements, so new snapshots: leases committed by the previous lock
-// holder count. skip (a hand-off at publish) skips rows another transaction
-// holds instead of waiting for them.
-func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time, tenantMaxInFlight int, skip bool) *candidateReads {
-	r := &candidateReads{cands: map[string]*candidate{}, loads: map[string]hookd.TenantLoad{},
-		lockedTenants: map[string]bool{}, lockedEndpoints: map[string]bool{}}
-	lock := func(query string, ids []string, locked map[string]bool) {
-		if !skip {
-			b.Queue(query, ids)
-			return
-		}
-		b.Queue(query+" SKIP LOCKED", ids).Query(func(rows pgx.Rows) error {
+// holder count. A hand-off at publish (handOff) locks only the tenants,
+// SKIP LOCKED, and reports which it got: every transaction that leases (a
+// claim, a hand-off) holds its tenants' locks, so they alone order the
+// leases and the rate-limit buckets; the endpoints' rows are also locked by
+// records, which free room and must neither wait for a publish nor make it
+// skip.
+func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time, tenantMaxInFlight int, handOff bool) *candidateReads {
+	r := &candidateReads{cands: map[string]*candidate{}, loads: map[string]hookd.TenantLoad{}, locked: map[string]bool{}}
+	if handOff {
+		b.Queue(qLockTenants+" SKIP LOCKED", tenants).Query(func(rows pgx.Rows) error {
 			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 				var id string
 				err := row.Scan(&id)
-				locked[id] = true
+				r.locked[id] = true
 				return struct{}{}, err
 			})
 			return err
 		})
+	} else {
+		b.Queue(qLockTenants, tenants)
 	}
-	lock(qLockTenants, tenants, r.lockedTenants)
 	b.Queue(qTenantLoads, tenants, now).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
@@ -186,7 +186,9 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 		})
 		return err
 	})
-	lock(qLockEndpoints, due, r.lockedEndpoints)
+	if !handOff {
+		b.Queue(qLockEndpoints, due)
+	}
 	b.Queue(qCandidates, due, now).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
