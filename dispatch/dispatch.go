@@ -106,12 +106,10 @@ type Dispatcher struct {
 	attemptCtx context.Context
 	inFlight   sync.WaitGroup
 	// backlog is set while due work waits that the last claim could not
-	// take (endpoints or tenants at their limits, or all workers busy), and
-	// claiming while the last claim leased anything: the claim is where the
-	// work flows, so a recorded result wakes it (it may free room, or find
-	// more), and publishes leave their deliveries to it rather than hand
-	// them off. A claim that finds nothing ends that.
-	backlog, claiming atomic.Bool
+	// take (endpoints or tenants at their limits, or all workers busy): a
+	// recorded result may free room for it, and publishes leave their
+	// deliveries to the claim behind it rather than hand them off.
+	backlog atomic.Bool
 }
 
 // New returns a dispatcher over store.
@@ -231,7 +229,6 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			continue
 		}
 		d.returnSlots(free - len(jobs))
-		d.claiming.Store(len(jobs) > 0)
 		backoff = 0
 		for _, job := range jobs {
 			inFlight.Add(1)
@@ -388,14 +385,14 @@ func (d *Dispatcher) recordDegraded(ctx context.Context, r hookd.AttemptResult, 
 }
 
 // recorded frees the workers of recorded results and wakes the loop when
-// that may let it claim: the claim is busy (backlog, claiming), or the
-// batch scheduled a retry or failed a delivery for good (the store wrote
-// its operational events with it, as those of what it disabled). Else a
-// batch of deliveries made nothing due: the loop sleeps on, so deliveries
-// handed off at publish cost no claim.
+// that may let it claim: due work waits for room (backlog), or the batch
+// scheduled a retry or failed a delivery for good (the store wrote its
+// operational events with it, as those of what it disabled). Else a batch
+// of deliveries made nothing due: the loop sleeps on, so deliveries handed
+// off at publish cost no claim.
 func (d *Dispatcher) recorded(batch []hookd.AttemptResult, disabled []string) {
 	d.returnSlots(len(batch))
-	wake := d.backlog.Load() || d.claiming.Load() || len(disabled) > 0
+	wake := d.backlog.Load() || len(disabled) > 0
 	for _, r := range batch {
 		wake = wake || !r.Outcome.Success
 	}
