@@ -2,31 +2,20 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/metrics"
 )
-
-// countedClaims is the store, counting the deliveries claims leased.
-type countedClaims struct {
-	hookd.Store
-	claimed atomic.Int64
-}
-
-func (c *countedClaims) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration, tenantMax int) ([]*hookd.Job, error) {
-	jobs, err := c.Store.ClaimDeliveries(ctx, now, limit, grace, tenantMax)
-	c.claimed.Add(int64(len(jobs)))
-	return jobs, err
-}
 
 // TestPublishHandsOff: events published through the API on a node whose
 // dispatcher has free workers reach a real receiver once each without any
@@ -55,7 +44,8 @@ func TestPublishHandsOff(t *testing.T) {
 	key, hash := NewKey()
 	must(db.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: DisplayPrefix(key), Hash: hash}))
 
-	store := &countedClaims{Store: db}
+	m := metrics.New(db)
+	store := m.Wrap(db) // counts claims and hand-offs
 	// A poll that never comes in the test: only a wake-up would claim.
 	d := dispatch.New(store, dispatch.Config{AllowPrivate: true, Workers: 8, PollInterval: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -105,7 +95,11 @@ func TestPublishHandsOff(t *testing.T) {
 			t.Errorf("delivery %s received %d times", id, n)
 		}
 	}
-	if n := store.claimed.Load(); n != 0 {
-		t.Errorf("claims leased %d deliveries; every one was handed off", n)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{fmt.Sprintf("hookd_deliveries_handed_off_total %d", events), "hookd_claim_batch_size_sum 0"} {
+		if !strings.Contains(rec.Body.String(), "\n"+want+"\n") {
+			t.Errorf("metrics lack %q: not every delivery was handed off", want)
+		}
 	}
 }

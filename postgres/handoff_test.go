@@ -103,12 +103,7 @@ func TestHandOffAcrossNodes(t *testing.T) {
 			leased[j.DeliveryID]++
 		}
 		mu.Unlock()
-		var results []hookd.AttemptResult
-		for _, j := range jobs {
-			results = append(results, hookd.AttemptResult{Job: j, Outcome: hookd.Outcome{Success: true},
-				Attempt: hookd.Attempt{Number: j.Attempt, At: time.Now(), URL: j.URL, StatusCode: 200}})
-		}
-		if _, err := db.RecordAttempts(ctx, results); err != nil {
+		if _, err := db.RecordAttempts(ctx, succeeded(jobs)); err != nil {
 			t.Error(err)
 			return false
 		}
