@@ -192,8 +192,10 @@ func (b *bounded) RotateSecret(ctx context.Context, tenantID, id, secret string,
 	return doWithin(b, ctx, normalCall, func(ctx context.Context) error { return b.s.RotateSecret(ctx, tenantID, id, secret, overlap) })
 }
 
-func (b *bounded) PublishEvents(ctx context.Context, tenantID string, events []NewEvent) ([]PublishResult, error) {
-	return within(b, ctx, normalCall, func(ctx context.Context) ([]PublishResult, error) { return b.s.PublishEvents(ctx, tenantID, events) })
+func (b *bounded) PublishEvents(ctx context.Context, tenantID string, events []NewEvent, offer *HandOff) ([]PublishResult, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]PublishResult, error) {
+		return b.s.PublishEvents(ctx, tenantID, events, offer)
+	})
 }
 
 func (b *bounded) PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev NewEvent) (*Delivery, error) {

@@ -77,7 +77,10 @@ type EventStore interface {
 	// same RequestHash is returned with Duplicate set and creates nothing; with
 	// another hash, the whole call fails with ECONFLICT. EINVALID when a type
 	// is not in the catalogue; ENOTFOUND when the tenant does not exist.
-	PublishEvents(ctx context.Context, tenantID string, events []NewEvent) ([]PublishResult, error)
+	// With an offer (non-nil), the same transaction leases to the
+	// publishing node what it reserves of the new deliveries, as
+	// PlanHandOff picks, and sets offer.Jobs when the publish commits.
+	PublishEvents(ctx context.Context, tenantID string, events []NewEvent, offer *HandOff) ([]PublishResult, error)
 	// PublishTestEvent stores a test event with one delivery to one endpoint,
 	// due at once even when the endpoint is disabled. ERATELIMITED when the
 	// endpoint or its tenant sent too many lately (CheckTestEventRate).

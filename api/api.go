@@ -56,6 +56,14 @@ type Config struct {
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).
 type Notifier interface{ Notify() }
 
+// HandOffer is a Notifier that also sends a publish's new deliveries at
+// once (dispatch.Dispatcher): Offer before Store.PublishEvents, Hand after
+// it, whatever its outcome.
+type HandOffer interface {
+	Offer() *hookd.HandOff // nil: no room
+	Hand(offer *hookd.HandOff) int
+}
+
 // Server serves the API.
 type Server struct {
 	store    hookd.Store

@@ -106,14 +106,35 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, span, traceParent := startPublish(r)
 	ev.TraceParent = traceParent
-	results, err := s.store.PublishEvents(ctx, r.PathValue("tenant"), []hookd.NewEvent{ev})
+	results, err := s.Publish(ctx, r.PathValue("tenant"), []hookd.NewEvent{ev})
 	endSpan(span, err)
 	if err != nil {
 		return err
 	}
-	s.notify()
 	writeJSON(w, http.StatusAccepted, results[0])
 	return nil
+}
+
+// Publish stores events, handing what the node's dispatcher can take
+// straight to it (hookd.HandOff), and wakes the claim for the rest. The
+// native and the Svix-compatible API publish through it.
+func (s *Server) Publish(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+	h, _ := s.notifier.(HandOffer)
+	var offer *hookd.HandOff
+	if h != nil {
+		offer = h.Offer()
+	}
+	results, err := s.store.PublishEvents(ctx, tenantID, events, offer)
+	if h != nil {
+		h.Hand(offer)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hookd.LeftForClaim(results, offer) {
+		s.notify()
+	}
+	return results, nil
 }
 
 type batchInput struct {
@@ -154,7 +175,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	for i := range events {
 		events[i].TraceParent = traceParent
 	}
-	results, err := s.store.PublishEvents(ctx, r.PathValue("tenant"), events)
+	results, err := s.Publish(ctx, r.PathValue("tenant"), events)
 	endSpan(span, err)
 	if len(events) == 1 {
 		err = renameField(err, "type", "events[0].type") // the store names a lone event's field plainly
@@ -162,7 +183,6 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.notify()
 	writeJSON(w, http.StatusAccepted, batchResult{Data: results})
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -101,6 +102,18 @@ type Dispatcher struct {
 	wake      chan struct{}
 	results   chan hookd.AttemptResult
 	slots     chan struct{} // one token per free worker
+
+	// While Run claims, publishes hand jobs off too (Hand): they start
+	// under attemptCtx and count in inFlight, so shutdown waits for them.
+	mu         sync.Mutex
+	running    bool
+	attemptCtx context.Context
+	inFlight   sync.WaitGroup
+	// backlog is set while due work waits that the last claim could not
+	// take (endpoints or tenants at their limits, or all workers busy): a
+	// recorded result may free room for it, and publishes leave their
+	// deliveries to the claim behind it rather than hand them off.
+	backlog atomic.Bool
 }
 
 // New returns a dispatcher over store.
@@ -160,11 +173,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}()
 	}
 
-	var inFlight sync.WaitGroup
-	d.loop(ctx, attemptCtx, &inFlight)
+	d.mu.Lock()
+	d.running, d.attemptCtx = true, attemptCtx
+	d.mu.Unlock()
+	d.loop(ctx, attemptCtx, &d.inFlight)
+	d.mu.Lock()
+	d.running = false // no hand-off starts after this
+	d.mu.Unlock()
 
 	done := make(chan struct{})
-	go func() { inFlight.Wait(); close(done) }()
+	go func() { d.inFlight.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(d.cfg.ShutdownTimeout):
@@ -226,6 +244,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			}()
 		}
 		if len(jobs) == free {
+			d.backlog.Store(true)
 			continue // maybe more due work: claim again at once
 		}
 		d.sleep(ctx, d.untilNextDue(ctx))
@@ -263,6 +282,7 @@ func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {
 	ctx, cancel := context.WithTimeout(ctx, storeCallTimeout)
 	defer cancel()
 	next, ok, err := d.store.NextDueAt(ctx)
+	d.backlog.Store(err != nil || ok && !next.After(time.Now()))
 	if err != nil || !ok {
 		return d.cfg.PollInterval
 	}
@@ -370,11 +390,21 @@ func (d *Dispatcher) recordDegraded(ctx context.Context, r hookd.AttemptResult, 
 	d.recorded([]hookd.AttemptResult{r}, disabled)
 }
 
-// recorded frees the workers of recorded results. The store wrote the
-// operational events of what it failed and disabled with them.
+// recorded frees the workers of recorded results and wakes the loop when
+// that may let it claim: due work waits for room (backlog), or the batch
+// scheduled a retry or failed a delivery for good (the store wrote its
+// operational events with it, as those of what it disabled). Else a batch
+// of deliveries made nothing due: the loop sleeps on, so deliveries handed
+// off at publish cost no claim.
 func (d *Dispatcher) recorded(batch []hookd.AttemptResult, disabled []string) {
 	d.returnSlots(len(batch))
-	d.Notify()
+	wake := d.backlog.Load() || len(disabled) > 0
+	for _, r := range batch {
+		wake = wake || !r.Outcome.Success
+	}
+	if wake {
+		d.Notify()
+	}
 	if len(disabled) > 0 {
 		d.cfg.Logger.Warn("endpoints disabled", "endpoints", disabled)
 	}

@@ -29,8 +29,14 @@ type engine struct {
 // startEngine runs a dispatcher over store until the test ends.
 func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
 	t.Helper()
+	return startEngineWith(t, store, Config{PollInterval: 50 * time.Millisecond})
+}
+
+// startEngineWith is startEngine with cfg's poll interval.
+func startEngineWith(t *testing.T, store hookd.QueueStore, cfg Config) *Dispatcher {
+	t.Helper()
 	// The tenant may use every worker: these tests are about endpoints.
-	d := New(store, Config{AllowPrivate: true, Workers: 16, TenantInFlight: 16, PollInterval: 50 * time.Millisecond,
+	d := New(store, Config{AllowPrivate: true, Workers: 16, TenantInFlight: 16, PollInterval: cfg.PollInterval,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -91,7 +97,7 @@ func (e *engine) publish(t testing.TB, n int) []string {
 	for i := range events {
 		events[i] = hookd.NewEvent{Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
 	}
-	res, err := e.store.PublishEvents(t.Context(), e.tenant, events)
+	res, err := e.store.PublishEvents(t.Context(), e.tenant, events, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

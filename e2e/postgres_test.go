@@ -243,8 +243,9 @@ func TestPostgresThreeNodesOneKilled(t *testing.T) {
 	}
 }
 
-// unrecorded reads a node's metrics: deliveries it leased minus attempts
-// it recorded, i.e. what it holds in flight.
+// unrecorded reads a node's metrics: deliveries it leased (claimed or
+// handed off at publish) minus attempts it recorded, i.e. what it holds in
+// flight.
 // It runs off the test's goroutine, so it reports trouble as 0, never by
 // failing the test.
 func unrecorded(h *hookdProc) int {
@@ -265,7 +266,7 @@ func unrecorded(h *hookdProc) int {
 			continue
 		}
 		switch {
-		case name == "hookd_claim_batch_size_sum":
+		case name == "hookd_claim_batch_size_sum", name == "hookd_deliveries_handed_off_total":
 			leased += v
 		case strings.HasPrefix(name, "hookd_attempts_total{"):
 			recorded += v

@@ -26,6 +26,7 @@ type Metrics struct {
 	latency     prometheus.Histogram
 	claimBatch  prometheus.Histogram
 	recordBatch prometheus.Histogram
+	handedOff   prometheus.Counter
 	dbErrors    *prometheus.CounterVec
 	requests    *prometheus.CounterVec
 	reqLatency  *prometheus.HistogramVec
@@ -71,6 +72,8 @@ func New(store hookd.Store) *Metrics {
 		recordBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookd_record_batch_size", Help: "Attempt results written per recorder transaction by this process.",
 			Buckets: batchBuckets}),
+		handedOff: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookd_deliveries_handed_off_total", Help: "Deliveries leased to this process by its own publishes (hand-off), sent without a claim."}),
 		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookd_db_errors_total", Help: "Database operations that failed (unavailable or unexpected errors), by operation."},
 			[]string{"op"}),
@@ -87,7 +90,7 @@ func New(store hookd.Store) *Metrics {
 		Name: "hookd_build_info", Help: "Always 1; the labels say which build of hookd runs."},
 		[]string{"version", "commit", "goversion"})
 	build.WithLabelValues(info.Version, info.Commit, info.GoVersion).Set(1)
-	m.reg.MustRegister(m.published, m.attempts, m.finished, m.latency, m.claimBatch, m.recordBatch, m.dbErrors,
+	m.reg.MustRegister(m.published, m.attempts, m.finished, m.latency, m.claimBatch, m.recordBatch, m.handedOff, m.dbErrors,
 		m.requests, m.reqLatency, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeGone} {

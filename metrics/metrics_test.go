@@ -37,10 +37,10 @@ func TestStoreMetrics(t *testing.T) {
 		Enabled: true, MaxInFlight: 10}, "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"))
 	ev := hookd.NewEvent{ID: "e1", Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
 	for range 2 { // the second is a duplicate: not counted
-		_, err := s.PublishEvents(ctx, "t", []hookd.NewEvent{ev})
+		_, err := s.PublishEvents(ctx, "t", []hookd.NewEvent{ev}, nil)
 		must(err)
 	}
-	_, err = s.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h2", CreatedAt: time.Now()}})
+	_, err = s.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h2", CreatedAt: time.Now()}}, nil)
 	must(err)
 	scrape := func() string {
 		rec := httptest.NewRecorder()
@@ -70,6 +70,12 @@ func TestStoreMetrics(t *testing.T) {
 		`hookd_attempts_total{outcome="failed"} 0`, `hookd_deliveries_finished_total{outcome="delivered"} 1`,
 		`hookd_deliveries_finished_total{outcome="failed"} 0`, "hookd_record_batch_size_count 1", "hookd_record_batch_size_sum 2", "hookd_attempt_duration_seconds_count 2",
 		`hookd_attempt_duration_seconds_bucket{le="0.025"} 1`, "hookd_deliveries_in_flight 0")
+
+	// A publish with an offer of one free worker: its delivery is handed off, in flight at once.
+	offer := hookd.NewHandOff(time.Now(), time.Minute, 0, func(n int) int { return min(n, 1) })
+	_, err = s.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h3", CreatedAt: time.Now()}}, offer)
+	must(err)
+	want(scrape(), "hookd_deliveries_handed_off_total 1", "hookd_events_published_total 3", "hookd_deliveries_in_flight 1")
 
 	db.Close() // now every operation fails
 	_, _ = s.ClaimDeliveries(ctx, time.Now(), 10, time.Minute, 0)

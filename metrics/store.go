@@ -23,8 +23,8 @@ var (
 	_ hookd.Readier = (*observed)(nil)
 )
 
-func (s *observed) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
-	res, err := s.Store.PublishEvents(ctx, tenantID, events)
+func (s *observed) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent, offer *hookd.HandOff) ([]hookd.PublishResult, error) {
+	res, err := s.Store.PublishEvents(ctx, tenantID, events, offer)
 	if s.m.failed("publish", err) {
 		return res, err
 	}
@@ -32,6 +32,9 @@ func (s *observed) PublishEvents(ctx context.Context, tenantID string, events []
 		if !r.Duplicate {
 			s.m.published.Inc()
 		}
+	}
+	if offer != nil {
+		s.m.handedOff.Add(float64(len(offer.Jobs)))
 	}
 	return res, nil
 }

@@ -25,7 +25,7 @@ func BenchmarkPublishOne(b *testing.B) {
 	payload := []byte(`{"id":"evt_x","type":"x","data":{"name":"Ada Lovelace","email":"ada@example.com","n":42}}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := dbs[0].PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: payload, RequestHash: "h", CreatedAt: time.Now()}}); err != nil {
+		if _, err := dbs[0].PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: payload, RequestHash: "h", CreatedAt: time.Now()}}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -39,7 +39,7 @@ func BenchmarkPublishConcurrent(b *testing.B) {
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := dbs[0].PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: payload, RequestHash: "h", CreatedAt: time.Now()}}); err != nil {
+			if _, err := dbs[0].PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x", Payload: payload, RequestHash: "h", CreatedAt: time.Now()}}, nil); err != nil {
 				b.Error(err)
 				return
 			}

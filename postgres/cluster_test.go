@@ -48,7 +48,7 @@ func publishN(t testing.TB, s hookd.Store, n int) {
 	for i := range events {
 		events[i] = hookd.NewEvent{Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}
 	}
-	if _, err := s.PublishEvents(t.Context(), "t", events); err != nil {
+	if _, err := s.PublishEvents(t.Context(), "t", events, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -116,12 +116,7 @@ func claimAcrossNodes(t *testing.T, dbs []*postgres.DB, events, limit, tenantMax
 				if done {
 					return
 				}
-				var results []hookd.AttemptResult
-				for _, j := range jobs {
-					results = append(results, hookd.AttemptResult{Job: j, Outcome: hookd.Outcome{Success: true},
-						Attempt: hookd.Attempt{Number: j.Attempt, At: time.Now(), URL: j.URL, StatusCode: 200}})
-				}
-				if _, err := db.RecordAttempts(ctx, results); err != nil {
+				if _, err := db.RecordAttempts(ctx, succeeded(jobs)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -137,6 +132,16 @@ func claimAcrossNodes(t *testing.T, dbs []*postgres.DB, events, limit, tenantMax
 	if len(claimed) != events {
 		t.Errorf("%d of %d deliveries claimed", len(claimed), events)
 	}
+}
+
+// succeeded is a 200 for each job, now.
+func succeeded(jobs []*hookd.Job) []hookd.AttemptResult {
+	var results []hookd.AttemptResult
+	for _, j := range jobs {
+		results = append(results, hookd.AttemptResult{Job: j, Outcome: hookd.Outcome{Success: true},
+			Attempt: hookd.Attempt{Number: j.Attempt, At: time.Now(), URL: j.URL, StatusCode: 200}})
+	}
+	return results
 }
 
 // TestWakeupsAcrossNodes: a publish on one node wakes another's listener.

@@ -26,17 +26,30 @@ import (
 type publishIn struct {
 	tenantID string
 	events   []hookd.NewEvent
+	offer    *hookd.HandOff // nil: no hand-off
+}
+
+// publishOut is what one call gets once its group has committed.
+type publishOut struct {
+	results []hookd.PublishResult
+	jobs    []*hookd.Job // leased to this node by its offer
 }
 
 // PublishEvents stores events and their deliveries, committed together,
-// usually in a transaction shared with concurrent publishes.
-func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
-	results, err := db.publishes.do(ctx, publishIn{tenantID: tenantID, events: events})
+// usually in a transaction shared with concurrent publishes, with what the
+// offer takes leased to this node (handoff.go).
+func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent, offer *hookd.HandOff) ([]hookd.PublishResult, error) {
+	out, err := db.publishes.do(ctx, publishIn{tenantID: tenantID, events: events, offer: offer})
 	if err != nil {
 		return nil, err
 	}
-	db.announce()
-	return results, nil
+	if offer != nil {
+		offer.Jobs = out.jobs
+	}
+	if hookd.LeftForClaim(out.results, offer) {
+		db.announce() // every node, this one too, hears it and claims
+	}
+	return out.results, nil
 }
 
 // publishGroup is the publishes' groupWork. Its read runs outside the
@@ -44,9 +57,11 @@ func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd
 // anyway, and what may change meanwhile is caught by constraints (a key or
 // id taken by a concurrent publish, an endpoint or tenant deleted), which
 // fail the group so that its callers are retried alone and read again.
-// The write batch is one implicit transaction (one Sync), so it commits
-// with no round trip of its own.
-func (db *DB) publishGroup(ctx context.Context, conn *pgxpool.Conn, calls []*call[publishIn, []hookd.PublishResult]) error {
+// Without a hand-off the write batch is one implicit transaction (one
+// Sync), so it commits with no round trip of its own; with one, the
+// hand-off's lock and reads come first in an explicit transaction
+// (writeHandOff).
+func (db *DB) publishGroup(ctx context.Context, conn *pgxpool.Conn, calls []*call[publishIn, publishOut]) error {
 	r := newPublishRead()
 	for _, cl := range calls {
 		r.add(cl.in.tenantID, cl.in.events)
@@ -54,16 +69,81 @@ func (db *DB) publishGroup(ctx context.Context, conn *pgxpool.Conn, calls []*cal
 	if err := r.send(ctx, conn); err != nil {
 		return notWritten{err}
 	}
-	w := publishWrite{now: ts(db.now())}
-	for _, cl := range calls {
-		plans, err := r.plan(cl.in.tenantID, cl.in.events)
-		if err != nil {
+	plans := make([][]hookd.PlannedEvent, len(calls))
+	offered := false
+	for i, cl := range calls {
+		var err error
+		if plans[i], err = r.plan(cl.in.tenantID, cl.in.events); err != nil {
 			cl.err = err
 			continue
 		}
-		cl.out = w.add(cl.in.tenantID, plans)
+		offered = offered || cl.in.offer != nil
 	}
-	return w.send(ctx, conn)
+	w := publishWrite{now: ts(db.now())}
+	if !offered {
+		for i, cl := range calls {
+			if cl.err == nil {
+				cl.out.results = w.add(cl.in.tenantID, plans[i], nil)
+			}
+		}
+		return w.send(ctx, conn)
+	}
+	return db.writeHandOff(ctx, conn, calls, plans, &w)
+}
+
+// writeHandOff writes a group of which some calls offer a hand-off: in one
+// transaction, the hand-offs' tenant locks and room reads (one round trip),
+// hookd.PlanHandOff for each, then the rows, the leased ones inserted
+// leased, and the rate tokens spent. One call per tenant hands off: later
+// ones of the group would read room before the first's leases exist.
+func (db *DB) writeHandOff(ctx context.Context, conn *pgxpool.Conn, calls []*call[publishIn, publishOut],
+	plans [][]hookd.PlannedEvent, w *publishWrite) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return notWritten{fmt.Errorf("begin publish: %w", err)}
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var b pgx.Batch
+	hs := make([]*handOff, len(calls))
+	handing := map[string]bool{}
+	for i, cl := range calls {
+		if cl.err == nil && cl.in.offer != nil && !handing[cl.in.tenantID] {
+			if hs[i] = db.queueHandOff(&b, cl.in.tenantID, cl.in.offer, plans[i]); hs[i] != nil {
+				handing[cl.in.tenantID] = true
+			}
+		}
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return notWritten{fmt.Errorf("hand-off reads: %w", err)}
+		}
+	}
+	for i, cl := range calls {
+		if cl.err != nil {
+			continue
+		}
+		if err := hs[i].plan(plans[i]); err != nil {
+			return notWritten{err}
+		}
+		cl.out.results = w.add(cl.in.tenantID, plans[i], hs[i])
+	}
+	if err := w.send(ctx, tx); err != nil {
+		return notWritten{err}
+	}
+	for _, h := range hs {
+		if err := h.spendTokens(ctx, tx); err != nil {
+			return notWritten{err}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit publish: %w", err)
+	}
+	for i, cl := range calls {
+		if hs[i] != nil && cl.err == nil {
+			cl.out.jobs = hs[i].jobs
+		}
+	}
+	return nil
 }
 
 // publishInTx publishes events within tx (operational events, written
@@ -79,7 +159,7 @@ func (db *DB) publishInTx(ctx context.Context, tx pgx.Tx, tenantID string, event
 		return err
 	}
 	w := publishWrite{now: ts(db.now())}
-	w.add(tenantID, plans)
+	w.add(tenantID, plans, nil)
 	return w.send(ctx, tx)
 }
 
@@ -267,25 +347,28 @@ type publishWrite struct {
 		id, tenant, event, endpoint, typ, status []string
 		test                                     []bool
 		next                                     []pgtype.Timestamptz
+		token                                    []pgtype.Text // the hand-off's lease, or NULL
 	}
 }
 
-// add collects a publish's new events and returns its results.
-func (w *publishWrite) add(tenantID string, plans []hookd.PlannedEvent) []hookd.PublishResult {
+// add collects a publish's new events and returns its results; h, when
+// not nil, is its hand-off, whose leased deliveries go in leased.
+func (w *publishWrite) add(tenantID string, plans []hookd.PlannedEvent, h *handOff) []hookd.PublishResult {
 	results := make([]hookd.PublishResult, len(plans))
 	for i := range plans {
 		pl := &plans[i]
 		results[i] = pl.Result
 		if pl.New {
-			w.addEvent(tenantID, pl.Result.ID, pl.Key, false, pl.Event, pl.Deliveries)
+			w.addEvent(tenantID, pl.Result.ID, pl.Key, false, pl.Event, pl.Deliveries, h)
 		}
 	}
 	return results
 }
 
 // addEvent collects one new event and the deliveries hookd.FanOut made for
-// it; a paused delivery has no due time.
-func (w *publishWrite) addEvent(tenantID, id, key string, test bool, ev *hookd.NewEvent, ds []hookd.NewDelivery) {
+// it; a paused delivery has no due time, one the hand-off leased is due when
+// its lease ends.
+func (w *publishWrite) addEvent(tenantID, id, key string, test bool, ev *hookd.NewEvent, ds []hookd.NewDelivery, h *handOff) {
 	e := &w.ev
 	e.tenant, e.id, e.typ, e.key, e.hash = append(e.tenant, tenantID), append(e.id, id), append(e.typ, ev.Type),
 		append(e.key, key), append(e.hash, ev.RequestHash)
@@ -297,7 +380,11 @@ func (w *publishWrite) addEvent(tenantID, id, key string, test bool, ev *hookd.N
 	for _, nd := range ds {
 		d.id, d.tenant, d.event, d.endpoint = append(d.id, nd.ID), append(d.tenant, tenantID), append(d.event, id), append(d.endpoint, nd.EndpointID)
 		d.typ, d.status, d.test = append(d.typ, ev.Type), append(d.status, nd.Status), append(d.test, test)
-		d.next = append(d.next, pgtype.Timestamptz{Time: w.now, Valid: nd.Status != hookd.StatusPaused})
+		next, token := pgtype.Timestamptz{Time: w.now, Valid: nd.Status != hookd.StatusPaused}, pgtype.Text{}
+		if t, end, ok := h.leaseOf(nd.ID); ok {
+			next, token = pgtype.Timestamptz{Time: end, Valid: true}, pgtype.Text{String: t, Valid: true}
+		}
+		d.next, d.token = append(d.next, next), append(d.token, token)
 	}
 }
 
@@ -315,9 +402,10 @@ func (w *publishWrite) send(ctx context.Context, q batchSender) error {
 			$10::text[], $11::text[]) AS e(t, i, ty, pl, k, h, te, d, c, ch, tp)`,
 		e.tenant, e.id, e.typ, e.payload, e.key, e.hash, e.test, e.deliveries, e.created, e.channels, e.traceparent)
 	if d := &w.dl; len(d.id) > 0 {
-		b.Queue(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
-			SELECT d.*, $9, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::timestamptz[]) AS d`,
-			d.id, d.tenant, d.event, d.endpoint, d.typ, d.status, d.test, d.next, w.now)
+		b.Queue(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, lease_token, created_at, updated_at)
+			SELECT d.*, $10, $10 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::timestamptz[],
+				$9::text[]) AS d`,
+			d.id, d.tenant, d.event, d.endpoint, d.typ, d.status, d.test, d.next, d.token, w.now)
 	}
 	if err := q.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("write events: %w", err)
@@ -357,7 +445,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		ds := hookd.FanOut(target, true)
 		deliveryID = ds[0].ID
 		w := publishWrite{now: ts(db.now())}
-		w.addEvent(tenantID, id, "id:"+id, true, &ev, ds)
+		w.addEvent(tenantID, id, "id:"+id, true, &ev, ds, nil)
 		return w.send(ctx, tx)
 	})
 	if err != nil {

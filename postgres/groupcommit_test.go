@@ -16,7 +16,7 @@ import (
 	"github.com/hookd/hookd/internal/secretbox"
 )
 
-type publishCall = call[publishIn, []hookd.PublishResult]
+type publishCall = call[publishIn, publishOut]
 
 // groupDB opens a store with tenants t1 and t2, each with one endpoint
 // subscribed to every type, and the type "order.created".
@@ -79,7 +79,7 @@ func TestGroupManyConcurrentPublishers(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				key := fmt.Sprintf("p%d-%d", p, i)
-				res, err := db.PublishEvents(ctx, []string{"t1", "t2"}[p%2], []hookd.NewEvent{event(key, key)})
+				res, err := db.PublishEvents(ctx, []string{"t1", "t2"}[p%2], []hookd.NewEvent{event(key, key)}, nil)
 				if err == nil && (len(res) != 1 || res[0].Deliveries != 1 || res[0].Duplicate) {
 					err = fmt.Errorf("publish %s: results %+v, want one new event with 1 delivery", key, res)
 				}
@@ -150,13 +150,13 @@ func TestGroupMixedCallersBehaveAsSequential(t *testing.T) {
 			t.Errorf("call %d: %v", i, cl.err)
 		}
 	}
-	if r2, r3 := calls[2].out[0], calls[3].out[0]; r3.ID != r2.ID || !r3.Duplicate || r2.Duplicate {
+	if r2, r3 := calls[2].out.results[0], calls[3].out.results[0]; r3.ID != r2.ID || !r3.Duplicate || r2.Duplicate {
 		t.Errorf("repeated key: first %+v, again %+v; want the same id, the second a duplicate", r2, r3)
 	}
-	if r5 := calls[5].out[0]; r5.Duplicate || r5.ID == calls[2].out[0].ID {
+	if r5 := calls[5].out.results[0]; r5.Duplicate || r5.ID == calls[2].out.results[0].ID {
 		t.Errorf("key k in tenant t2: %+v, want a new event", r5)
 	}
-	if r := calls[7].out; r[2].ID != r[1].ID || !r[2].Duplicate {
+	if r := calls[7].out.results; r[2].ID != r[1].ID || !r[2].Duplicate {
 		t.Errorf("batch repeating its key: %+v", r)
 	}
 	// Stored: 0, 2, 5 and two of 7's.
@@ -164,9 +164,9 @@ func TestGroupMixedCallersBehaveAsSequential(t *testing.T) {
 		t.Errorf("stored %d events and %d deliveries, want 5 of each", ev, dl)
 	}
 	// And after the commit, the key is known to a later publish.
-	res, err := db.PublishEvents(ctx, "t1", []hookd.NewEvent{event("k", "h1")})
-	if err != nil || res[0].ID != calls[2].out[0].ID || !res[0].Duplicate {
-		t.Errorf("later publish of key k: %+v, %v; want a duplicate of %s", res, err, calls[2].out[0].ID)
+	res, err := db.PublishEvents(ctx, "t1", []hookd.NewEvent{event("k", "h1")}, nil)
+	if err != nil || res[0].ID != calls[2].out.results[0].ID || !res[0].Duplicate {
+		t.Errorf("later publish of key k: %+v, %v; want a duplicate of %s", res, err, calls[2].out.results[0].ID)
 	}
 }
 
@@ -181,7 +181,7 @@ func TestGroupCancelledCallerDoesNotAbortItsGroup(t *testing.T) {
 	cancelGone()
 	calls := []*publishCall{newCall(ctx, "t1", event("before", "1")), newCall(impatient, "t1", event("slow", "2")),
 		newCall(gone, "t1", event("gone", "3")), newCall(ctx, "t1", event("after", "4"))}
-	c := &combiner[publishIn, []hookd.PublishResult]{db: db, what: "publish events",
+	c := &combiner[publishIn, publishOut]{db: db, what: "publish events",
 		work: func(ctx context.Context, conn *pgxpool.Conn, calls []*publishCall) error {
 			cancel() // mid-group
 			return db.publishGroup(ctx, conn, calls)
@@ -211,7 +211,7 @@ func TestGroupDatabaseErrorRetriesCallersAlone(t *testing.T) {
 	t.Run("BackendTerminated", func(t *testing.T) {
 		db, ctx := groupDB(t)
 		first := true
-		c := &combiner[publishIn, []hookd.PublishResult]{db: db, what: "publish events",
+		c := &combiner[publishIn, publishOut]{db: db, what: "publish events",
 			work: func(ctx context.Context, conn *pgxpool.Conn, calls []*publishCall) error {
 				if first {
 					first = false

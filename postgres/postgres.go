@@ -47,7 +47,7 @@ type DB struct {
 	// announced wakes the notifier (see announce).
 	announced, closing, notifierDone chan struct{}
 	// publishes groups concurrent PublishEvents calls (groupcommit.go).
-	publishes *combiner[publishIn, []hookd.PublishResult]
+	publishes *combiner[publishIn, publishOut]
 	workers   sync.WaitGroup // the combiners' goroutines
 }
 

@@ -86,12 +86,11 @@ const (
 // candidate is a locked endpoint with due work: its room and what a job to
 // it needs.
 type candidate struct {
-	tenantID  string
-	room      int
-	timeout   time.Duration
-	rateLimit int
-	tokens    float64
-	settings  hookd.Job // URL, headers, secrets, schedule, timeout, scheme
+	tenantID string
+	load     hookd.EndpointLoad // as read under the lock
+	room     int                // load.Room()
+	tokens   float64            // its bucket now, to spend from
+	settings hookd.Job          // URL, headers, secrets, schedule, timeout, scheme
 }
 
 // ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint
@@ -139,44 +138,80 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, tenants, due []string, now time.Time,
 	tenantMaxInFlight int) (map[string]*candidate, map[string]hookd.TenantLoad, error) {
 	var b pgx.Batch
-	b.Queue(qLockTenants, tenants)
-	loads := map[string]hookd.TenantLoad{}
+	r := db.queueCandidates(&b, tenants, due, now, tenantMaxInFlight, false)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, nil, fmt.Errorf("lock endpoints: %w", err)
+	}
+	return r.cands, r.loads, r.err
+}
+
+// candidateReads is what queueCandidates reads once its batch has run.
+type candidateReads struct {
+	cands  map[string]*candidate
+	loads  map[string]hookd.TenantLoad
+	locked map[string]bool // the tenants a hand-off locked
+	err    error
+}
+
+// queueCandidates queues the locks of the tenants and then the endpoints (id
+// order each) and the reads of their exact room, settings and secrets, in
+// new statements, so new snapshots: leases committed by the previous lock
+// holder count. A hand-off at publish (handOff) locks only the tenants,
+// SKIP LOCKED, and reports which it got: every transaction that leases (a
+// claim, a hand-off) holds its tenants' locks, so they alone order the
+// leases and the rate-limit buckets; the endpoints' rows are also locked by
+// records, which free room and must neither wait for a publish nor make it
+// skip.
+func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time, tenantMaxInFlight int, handOff bool) *candidateReads {
+	r := &candidateReads{cands: map[string]*candidate{}, loads: map[string]hookd.TenantLoad{}, locked: map[string]bool{}}
+	if handOff {
+		b.Queue(qLockTenants+" SKIP LOCKED", tenants).Query(func(rows pgx.Rows) error {
+			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+				var id string
+				err := row.Scan(&id)
+				r.locked[id] = true
+				return struct{}{}, err
+			})
+			return err
+		})
+	} else {
+		b.Queue(qLockTenants, tenants)
+	}
 	b.Queue(qTenantLoads, tenants, now).Query(func(rows pgx.Rows) error {
-		_, err := collect(rows, nil, func(r pgx.Rows) (struct{}, error) {
+		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
 			var own, held int
-			err := r.Scan(&id, &own, &held)
-			loads[id] = hookd.NewTenantLoad(held, own, tenantMaxInFlight)
+			err := row.Scan(&id, &own, &held)
+			r.loads[id] = hookd.NewTenantLoad(held, own, tenantMaxInFlight)
 			return struct{}{}, err
 		})
 		return err
 	})
-	b.Queue(qLockEndpoints, due)
-	cands := map[string]*candidate{}
-	var scanErr error
+	if !handOff {
+		b.Queue(qLockEndpoints, due)
+	}
 	b.Queue(qCandidates, due, now).Query(func(rows pgx.Rows) error {
-		_, err := collect(rows, nil, func(r pgx.Rows) (struct{}, error) {
+		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
 			var c candidate
 			var headers []byte
 			var schedule []int64
 			var timeoutMs int64
 			var updated time.Time
-			if err := r.Scan(&id, &c.tenantID, &c.room, &timeoutMs, &c.rateLimit, &c.tokens, &updated,
+			if err := row.Scan(&id, &c.load.TenantID, &c.load.Free, &timeoutMs, &c.load.RateLimit, &c.load.Tokens, &updated,
 				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme); err != nil {
 				return struct{}{}, err
 			}
 			var err error
 			if c.settings.Headers, err = db.box.OpenHeaders(headers); err != nil {
-				scanErr = err
+				r.err = err
 			}
 			c.settings.RetrySchedule = scheduleFromMs(schedule)
 			c.settings.Timeout = time.Duration(timeoutMs) * time.Millisecond
-			if c.rateLimit > 0 {
-				c.tokens = hookd.RefillTokens(c.tokens, c.rateLimit, now.Sub(updated))
-				c.room = min(c.room, int(c.tokens))
-			}
-			cands[id] = &c
+			c.load.SinceSpent = now.Sub(updated)
+			c.tenantID = c.load.TenantID
+			c.room, c.tokens = c.load.Room()
+			r.cands[id] = &c
 			return struct{}{}, nil
 		})
 		return err
@@ -184,16 +219,13 @@ func (db *DB) lockCandidates(ctx context.Context, tx pgx.Tx, tenants, due []stri
 	b.Queue(qValidSecrets, due, ts(db.now())).Query(func(rows pgx.Rows) error {
 		secrets, err := db.openSecrets(rows, nil)
 		for id, s := range secrets {
-			if c := cands[id]; c != nil {
+			if c := r.cands[id]; c != nil {
 				c.settings.Secrets = s
 			}
 		}
 		return err
 	})
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return nil, nil, fmt.Errorf("lock endpoints: %w", err)
-	}
-	return cands, loads, scanErr
+	return r
 }
 
 // lease leases each endpoint's share of its due deliveries.
@@ -240,7 +272,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 		spent[j.EndpointID]++
 	}
 	for id, n := range spent {
-		if c := cands[id]; c.rateLimit > 0 {
+		if c := cands[id]; c.load.RateLimit > 0 {
 			if _, err := tx.Exec(ctx, qSpendTokens, c.tokens-float64(n), now, id); err != nil {
 				return fmt.Errorf("spend rate tokens: %w", err)
 			}

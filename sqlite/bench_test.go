@@ -43,7 +43,7 @@ func BenchmarkPublishOne(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := db.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}}); err != nil {
+		if _, err := db.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -60,7 +60,7 @@ func BenchmarkPublishBatch100(b *testing.B) {
 		for i := range events {
 			events[i] = hookd.NewEvent{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}
 		}
-		if _, err := db.PublishEvents(ctx, "t", events); err != nil {
+		if _, err := db.PublishEvents(ctx, "t", events, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -76,7 +76,7 @@ func BenchmarkPublishConcurrent(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := db.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}}); err != nil {
+			if _, err := db.PublishEvents(ctx, "t", []hookd.NewEvent{{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}}, nil); err != nil {
 				b.Error(err)
 				return
 			}
@@ -114,7 +114,7 @@ func benchCycle(b *testing.B, timeClaim, timeRecord bool) {
 		for i := range n {
 			events[i] = hookd.NewEvent{Type: "x.created", Payload: benchPayload, RequestHash: "h", CreatedAt: time.Now()}
 		}
-		if _, err := db.PublishEvents(ctx, "t", events[:n]); err != nil {
+		if _, err := db.PublishEvents(ctx, "t", events[:n], nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -31,7 +31,7 @@ func TestPublishCacheEmptiedByOtherJobs(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = p.publishAll([]hookd.NewEvent{{ID: id, Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}})
+			_, _, err = p.publishAll([]hookd.NewEvent{{ID: id, Type: "x", Payload: []byte(`{}`), RequestHash: "h", CreatedAt: time.Now()}}, nil)
 			return err
 		}}
 	}

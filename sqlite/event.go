@@ -43,41 +43,52 @@ func (c *publishCache) reset() {
 
 // PublishEvents stores events and their deliveries in one transaction:
 // it reads what the batch depends on, hookd.PlanPublish decides, and the
-// plan is written.
-func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+// plan is written, with what the offer takes leased to it.
+func (db *DB) PublishEvents(ctx context.Context, tenantID string, events []hookd.NewEvent, offer *hookd.HandOff) ([]hookd.PublishResult, error) {
 	var results []hookd.PublishResult
+	var jobs []*hookd.Job
 	err := db.inPublishTx(ctx, "publish events", func(ctx context.Context, tx *sql.Tx) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
-		results, err = p.publishAll(events)
+		results, jobs, err = p.publishAll(events, offer)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	if offer != nil {
+		offer.Jobs = jobs
+	}
 	return results, nil
 }
 
 // publishAll reads what the batch depends on, plans it and writes the plan.
-func (p *publishTx) publishAll(events []hookd.NewEvent) ([]hookd.PublishResult, error) {
+func (p *publishTx) publishAll(events []hookd.NewEvent, offer *hookd.HandOff) ([]hookd.PublishResult, []*hookd.Job, error) {
 	read, err := p.read(events)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plans, err := hookd.PlanPublish(events, read)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var leases map[string]lease
+	var jobs []*hookd.Job
+	if offer != nil {
+		if leases, jobs, err = p.handOff(offer, plans); err != nil {
+			return nil, nil, err
+		}
 	}
 	results := make([]hookd.PublishResult, len(plans))
 	for i := range plans {
-		if err := p.store(&plans[i]); err != nil {
-			return nil, err
+		if err := p.store(&plans[i], leases); err != nil {
+			return nil, nil, err
 		}
 		results[i] = plans[i].Result
 	}
-	return results, nil
+	return results, jobs, nil
 }
 
 // read gathers what hookd.PlanPublish needs of the batch.
@@ -125,7 +136,7 @@ func (p *publishTx) lookup(found map[string]hookd.StoredEvent, name, query, valu
 }
 
 // store writes a planned new event and its deliveries.
-func (p *publishTx) store(plan *hookd.PlannedEvent) error {
+func (p *publishTx) store(plan *hookd.PlannedEvent, leases map[string]lease) error {
 	if !plan.New {
 		return nil
 	}
@@ -134,7 +145,7 @@ func (p *publishTx) store(plan *hookd.PlannedEvent) error {
 		len(plan.Deliveries), ms(ev.CreatedAt), jsonList(ev.Channels), ev.TraceParent); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
-	return p.insertDeliveries(plan.Result.ID, ev.Type, false, plan.Deliveries)
+	return p.insertDeliveries(plan.Result.ID, ev.Type, false, plan.Deliveries, leases)
 }
 
 func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*publishTx, error) {
@@ -191,15 +202,18 @@ func (p *publishTx) knownType(name string) (bool, error) {
 }
 
 // insertDeliveries inserts the deliveries hookd.FanOut made; a paused one
-// has no due time.
-func (p *publishTx) insertDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery) error {
+// has no due time, a leased one (handOff) is due when its lease ends.
+func (p *publishTx) insertDeliveries(eventID, eventType string, test bool, ds []hookd.NewDelivery, leases map[string]lease) error {
 	for _, d := range ds {
-		next := any(p.now)
+		next, token := any(p.now), any(nil)
 		if d.Status == hookd.StatusPaused {
 			next = nil
 		}
+		if l, ok := leases[d.ID]; ok {
+			next, token = l.end, l.token
+		}
 		if err := p.exec(qInsertDelivery, d.ID, p.tenantID, eventID, d.EndpointID, eventType,
-			d.Status, test, next, p.now, p.now); err != nil {
+			d.Status, test, next, p.now, p.now, token); err != nil {
 			return fmt.Errorf("insert delivery: %w", err)
 		}
 	}
@@ -239,7 +253,7 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 		if err := p.exec(qInsertEvent, tenantID, id, ev.Type, ev.Payload, "id:"+id, "", true, 1, ms(ev.CreatedAt), "[]", ev.TraceParent); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		if err := p.insertDeliveries(id, ev.Type, true, hookd.FanOut(target, true)); err != nil {
+		if err := p.insertDeliveries(id, ev.Type, true, hookd.FanOut(target, true), nil); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE tenant_id = ? AND event_id = ?`, tenantID, id).Scan(&deliveryID)

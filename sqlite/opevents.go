@@ -32,7 +32,7 @@ func (db *DB) opEvents(ctx context.Context, tx *sql.Tx, failed []*hookd.AttemptR
 	return hookd.WriteOpEvents(db.ops, failed, eps, db.now(), func(tenantID string, events []hookd.NewEvent) error {
 		p, err := db.beginPublish(ctx, tx, tenantID)
 		if err == nil {
-			_, err = p.publishAll(events)
+			_, _, err = p.publishAll(events, nil)
 		}
 		return err
 	})

@@ -18,8 +18,13 @@ const (
 	qEventByID       = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND id = ?`
 	qInsertEvent     = `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels,
 		traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`
-	qInsertDelivery = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertDelivery = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, created_at, updated_at, lease_token)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qEndpointLoad is an endpoint's free in-flight slots and rate-limit
+	// bucket, for a hand-off at publish (the claim's qDueEndpoints reads the same).
+	qEndpointLoad = `SELECT e.tenant_id, e.max_in_flight - (SELECT COUNT(*) FROM deliveries l
+			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > ?2),
+		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at FROM endpoints e WHERE e.id = ?1`
 
 	// Starting from qWaiting, the claim's cost follows the endpoints with
 	// work waiting, not every endpoint ever created.
@@ -69,7 +74,7 @@ const (
 
 var hotQueries = []string{
 	qTenantExists, qEventTypeExists, qSubscribers, qEventByKey, qEventByID, qInsertEvent, qInsertDelivery,
-	qDueEndpoints, qTenantLoad, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
+	qDueEndpoints, qEndpointLoad, qTenantLoad, qSpendTokens, qLease, qJobEndpoint, qValidSecrets,
 	qLeaseToken, qEndpointHealth, qFailureStreak, qInsertAttempt, qRecordDelivery, qWriteHealth,
 	qSavepoint, qRollbackTo, qRelease,
 }

@@ -110,10 +110,8 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 		if err := row.Scan(&c.id, &c.tenantID, &c.room, &c.timeoutMs, &c.rateLimit, &c.tokens, &updated); err != nil {
 			return nil, err
 		}
-		if c.rateLimit > 0 {
-			c.tokens = hookd.RefillTokens(c.tokens, c.rateLimit, time.Duration(now-updated)*time.Millisecond)
-			c.room = min(c.room, int(c.tokens))
-		}
+		c.room, c.tokens = hookd.EndpointLoad{Free: c.room, RateLimit: c.rateLimit, Tokens: c.tokens,
+			SinceSpent: time.Duration(now-updated) * time.Millisecond}.Room()
 		return &c, nil
 	}, "find due endpoints")
 	if err != nil {

@@ -147,7 +147,7 @@ func (d *decay) publish(n int) {
 			events = append(events, hookd.NewEvent{Type: "x", Payload: []byte(`{"name":"Ada Lovelace","email":"ada@example.com","n":42}`),
 				RequestHash: "h", CreatedAt: time.Now()})
 		}
-		_, err := d.s.PublishEvents(d.ctx, "t", events)
+		_, err := d.s.PublishEvents(d.ctx, "t", events, nil)
 		d.must(err, "PublishEvents")
 	}
 }

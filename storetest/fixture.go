@@ -251,7 +251,7 @@ func (f *fixture) newEvent(typ string) hookd.NewEvent {
 
 func (f *fixture) publish(tenantID string, evs ...hookd.NewEvent) []hookd.PublishResult {
 	f.Helper()
-	res, err := f.s.PublishEvents(f.ctx, tenantID, evs)
+	res, err := f.s.PublishEvents(f.ctx, tenantID, evs, nil)
 	f.must(err, "PublishEvents")
 	if len(res) != len(evs) {
 		f.Fatalf("PublishEvents: %d results for %d events", len(res), len(evs))

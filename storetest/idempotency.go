@@ -38,7 +38,7 @@ var idempotencyTests = []testCase{
 		fresh.ID = "fresh-1"
 		reused := ne
 		reused.RequestHash = "another request"
-		_, err := f.s.PublishEvents(f.ctx, ten.ID, []hookd.NewEvent{fresh, reused})
+		_, err := f.s.PublishEvents(f.ctx, ten.ID, []hookd.NewEvent{fresh, reused}, nil)
 		f.wantCode(err, hookd.ECONFLICT, "PublishEvents reusing a key for another request")
 		_, err = f.s.Event(f.ctx, ten.ID, fresh.ID)
 		f.wantCode(err, hookd.ENOTFOUND, "Event of the conflicting batch")
@@ -57,7 +57,7 @@ var idempotencyTests = []testCase{
 		}
 		other := ne
 		other.RequestHash = "another request"
-		_, err := f.s.PublishEvents(f.ctx, ten.ID, []hookd.NewEvent{other})
+		_, err := f.s.PublishEvents(f.ctx, ten.ID, []hookd.NewEvent{other}, nil)
 		f.wantCode(err, hookd.ECONFLICT, "PublishEvents reusing an id for another request")
 		if n := f.countDeliveries(ten.ID); n != 1 {
 			f.Errorf("deliveries = %d, want 1", n)

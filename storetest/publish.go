@@ -154,7 +154,7 @@ var publishTests = []testCase{
 		for i := range evs {
 			evs[i].ID = []string{"first", "bad", "third"}[i]
 		}
-		_, err := f.s.PublishEvents(f.ctx, ten.ID, evs)
+		_, err := f.s.PublishEvents(f.ctx, ten.ID, evs, nil)
 		f.wantCode(err, hookd.EINVALID, "PublishEvents with an unknown type")
 		for _, ne := range evs {
 			_, err := f.s.Event(f.ctx, ten.ID, ne.ID)
@@ -166,7 +166,7 @@ var publishTests = []testCase{
 	}},
 	{"UnknownTenantNotFound", func(f *fixture) {
 		f.ensureCatalog()
-		_, err := f.s.PublishEvents(f.ctx, "ten_missing", []hookd.NewEvent{f.newEvent(typeCreated)})
+		_, err := f.s.PublishEvents(f.ctx, "ten_missing", []hookd.NewEvent{f.newEvent(typeCreated)}, nil)
 		f.wantCode(err, hookd.ENOTFOUND, "PublishEvents to an unknown tenant")
 	}},
 	{"UnknownEventNotFound", func(f *fixture) {

@@ -55,6 +55,7 @@ func groups() []group {
 		{"Deliveries", deliveryTests},
 		{"Replay", replayTests},
 		{"Queue", queueTests},
+		{"HandOff", handOffTests},
 		{"Fairness", fairnessTests},
 		{"RecordAttempts", recordTests},
 		{"AutoDisable", autoDisableTests},

@@ -126,14 +126,13 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) error {
 
 // publish is this API's one call of the publish path.
 func (s *Server) publish(ctx context.Context, tenantID string, ev hookd.NewEvent) (hookd.PublishResult, error) {
-	res, err := s.store.PublishEvents(ctx, tenantID, []hookd.NewEvent{ev})
+	res, err := s.native.Publish(ctx, tenantID, []hookd.NewEvent{ev}) // hands off and wakes the claim as the native API does
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 		return hookd.PublishResult{}, appNotFound(tenantID)
 	}
 	if err != nil {
 		return hookd.PublishResult{}, renameField(err, "type", "eventType")
 	}
-	s.notify()
 	return res[0], nil
 }
 

@@ -1,0 +1,119 @@
+package dispatch
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// claimCounter is the store, counting the deliveries claims leased.
+type claimCounter struct {
+	hookd.Store
+	claimed atomic.Int64
+}
+
+func (c *claimCounter) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration, tenantMax int) ([]*hookd.Job, error) {
+	jobs, err := c.Store.ClaimDeliveries(ctx, now, limit, grace, tenantMax)
+	c.claimed.Add(int64(len(jobs)))
+	return jobs, err
+}
+
+// TestHandOffDeliversWithoutClaim: events published with the dispatcher's
+// offer reach a real receiver once each, and no claim leased any of them.
+func TestHandOffDeliversWithoutClaim(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Header.Get("X-Hookd-Delivery")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	e := newEngineStore(t)
+	ep := e.endpoint(t, srv.URL, 4)
+	store := &claimCounter{Store: e.store}
+	// A poll that never comes in the test: only a wake-up would claim.
+	d := startEngineWith(t, store, Config{PollInterval: time.Hour})
+	waitRunning(t, d)
+
+	const events = 30
+	for range events {
+		offer := d.Offer()
+		if offer == nil {
+			t.Fatal("a running dispatcher made no offer")
+		}
+		_, err := store.PublishEvents(t.Context(), e.tenant, []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h",
+			CreatedAt: time.Now()}}, offer)
+		handed := d.Hand(offer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if handed != 1 {
+			t.Fatalf("a publish with 16 free workers handed off %d deliveries, want 1", handed)
+		}
+		e.waitStatus(t, ep, hookd.StatusDelivered, 1) // keep the endpoint's 4 slots from filling
+	}
+	e.waitStatus(t, ep, hookd.StatusDelivered, events)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != events {
+		t.Errorf("receiver got %d deliveries, want %d", len(got), events)
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("delivery %s received %d times", id, n)
+		}
+	}
+	if n := store.claimed.Load(); n != 0 {
+		t.Errorf("claims leased %d deliveries; every one was handed off", n)
+	}
+}
+
+// TestHandOffUnusedWorkersReturn: an offer the store leases nothing for
+// (no subscriber) gives every reserved worker back, and a dispatcher that
+// is not running makes no offer.
+func TestHandOffUnusedWorkersReturn(t *testing.T) {
+	e := newEngineStore(t)
+	d := New(e.store, Config{Workers: 3})
+	if d.Offer() != nil {
+		t.Fatal("a dispatcher that is not running made an offer")
+	}
+	d = startEngine(t, e.store)
+	waitRunning(t, d)
+	offer := d.Offer()
+	if got := offer.Reserve(16); got != 16 {
+		t.Fatalf("reserved %d of 16 free workers", got)
+	}
+	if got := d.Offer().Reserve(1); got != 0 {
+		t.Errorf("with every worker reserved, another offer got %d", got)
+	}
+	d.Hand(offer)
+	if got := d.Offer().Reserve(16); got != 16 {
+		t.Errorf("after Hand gave them back, an offer got %d of 16", got)
+	}
+}
+
+// waitRunning waits until Run has started and its loop is asleep with every
+// worker free.
+func waitRunning(t *testing.T, d *Dispatcher) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d.mu.Lock()
+		running := d.running
+		d.mu.Unlock()
+		if running && len(d.slots) == cap(d.slots) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("dispatcher not running")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
