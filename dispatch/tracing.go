@@ -19,7 +19,8 @@ var tracer = otel.Tracer("github.com/hookd/hookd/dispatch")
 
 // startAttempt starts an attempt's span in the trace of the event's publish
 // (the context the event kept, Job.TraceParent), linked to the claim that
-// leased it; without a stored context it starts a trace of its own.
+// leased it; a delivery handed off at publish has no claim (invalid claim)
+// and says so instead. Without a stored context it starts a trace of its own.
 func startAttempt(ctx context.Context, job *hookd.Job, claim trace.SpanContext) (context.Context, trace.Span) {
 	if job.TraceParent != "" {
 		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": job.TraceParent})
@@ -28,7 +29,8 @@ func startAttempt(ctx context.Context, job *hookd.Job, claim trace.SpanContext) 
 		trace.WithLinks(trace.Link{SpanContext: claim}))
 	if span.IsRecording() { // tracing off: no attributes built
 		span.SetAttributes(attribute.String("hookd.delivery_id", job.DeliveryID), attribute.String("hookd.event_id", job.EventID),
-			attribute.String("hookd.endpoint_id", job.EndpointID), attribute.Int("hookd.attempt", job.Attempt))
+			attribute.String("hookd.endpoint_id", job.EndpointID), attribute.Int("hookd.attempt", job.Attempt),
+			attribute.Bool("hookd.handed_off", !claim.IsValid()))
 	}
 	return ctx, span
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -63,32 +64,40 @@ func (o *otlpReceiver) named(name string) []*tracepb.Span {
 }
 
 // TestTracing publishes with a traceparent to a hookd exporting to a real
-// OTLP/HTTP receiver: the publish span continues the publisher's trace, the
-// attempt span is its child in the same trace and links to the claim, and
-// with --propagate-trace the webhook receiver gets the attempt's traceparent.
+// OTLP/HTTP receiver: the publish span continues the publisher's trace, and
+// each attempt span is its child in the same trace: the first, handed off
+// at publish, says so; the retry links to the claim that leased it. With
+// --propagate-trace the webhook receiver gets each attempt's traceparent.
 func TestTracing(t *testing.T) {
 	onStores(t, func(t *testing.T, c config) {
 		otlp := newOTLPReceiver(t)
 		c.extraArgs = append(c.extraArgs, "--otel-endpoint", otlp.URL, "--propagate-trace")
 		f := newFixture(t, c)
-		rcv := newReceiver(t, 200)
+		rcv := newReceiver(t, 500)
 		ten := f.tenant()
-		f.endpoint(ten, rcv.URL, nil)
+		f.endpoint(ten, rcv.URL, map[string]any{"retry_schedule": []string{"1s"}})
 		const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 		var pub publishResult
 		f.admin.must(t, 202, "POST", "/v1/tenants/"+ten+"/events", map[string]any{"type": typeCreated, "data": rawJSON(`{}`)},
 			&pub, "traceparent", "00-"+traceID+"-"+parentID+"-01")
-		got := rcv.waitRequests(t, 1)[0]
+		rcv.waitRequests(t, 1)
+		rcv.status.Store(200)
+		got := rcv.waitRequests(t, 2)
 
-		var publish, attempt *tracepb.Span
+		var publish *tracepb.Span
+		attempts := map[string]*tracepb.Span{} // by attempt number
 		eventually(t, 30*time.Second, func() (bool, string) {
 			for _, s := range otlp.named("hookd.publish") {
 				publish = s
 			}
 			for _, s := range otlp.named("hookd.attempt") {
-				attempt = s
+				for _, a := range s.Attributes {
+					if a.Key == "hookd.attempt" {
+						attempts[fmt.Sprint(a.Value.GetIntValue())] = s
+					}
+				}
 			}
-			return publish != nil && attempt != nil, fmt.Sprintf("publish span %v, attempt span %v", publish != nil, attempt != nil)
+			return publish != nil && len(attempts) == 2, fmt.Sprintf("publish span %v, %d attempt spans", publish != nil, len(attempts))
 		})
 		if id := hex.EncodeToString(publish.TraceId); id != traceID {
 			t.Errorf("publish span's trace %s, want the incoming traceparent's %s", id, traceID)
@@ -96,23 +105,30 @@ func TestTracing(t *testing.T) {
 		if id := hex.EncodeToString(publish.ParentSpanId); id != parentID {
 			t.Errorf("publish span's parent %s, want the incoming span %s", id, parentID)
 		}
-		if hex.EncodeToString(attempt.TraceId) != traceID || string(attempt.ParentSpanId) != string(publish.SpanId) {
-			t.Errorf("attempt span in trace %x under %x; want trace %s under the publish span %x",
-				attempt.TraceId, attempt.ParentSpanId, traceID, publish.SpanId)
-		}
 		claims := map[string]bool{}
 		for _, s := range otlp.named("hookd.claim") {
 			claims[string(s.SpanId)] = true
 		}
-		if len(attempt.Links) != 1 || !claims[string(attempt.Links[0].SpanId)] {
-			t.Errorf("attempt span's links %v, want one to a received claim span", attempt.Links)
+		for n, attempt := range attempts {
+			if hex.EncodeToString(attempt.TraceId) != traceID || string(attempt.ParentSpanId) != string(publish.SpanId) {
+				t.Errorf("attempt %s span in trace %x under %x; want trace %s under the publish span %x",
+					n, attempt.TraceId, attempt.ParentSpanId, traceID, publish.SpanId)
+			}
+			if !hasAttr(attempt, "hookd.event_id", pub.ID) {
+				t.Errorf("attempt %s span attributes %v lack the event id", n, attempt.Attributes)
+			}
 		}
-		if !hasAttr(attempt, "hookd.event_id", pub.ID) || !hasAttr(attempt, "http.response.status_code", "200") {
-			t.Errorf("attempt span attributes %v lack the event id or status", attempt.Attributes)
+		if first := attempts["1"]; !hasAttr(first, "hookd.handed_off", "true") || len(first.Links) != 0 {
+			t.Errorf("the first attempt, handed off at publish: attributes %v, links %v; want hookd.handed_off and no claim", first.Attributes, first.Links)
 		}
-		want := "00-" + traceID + "-" + hex.EncodeToString(attempt.SpanId) + "-01"
-		if tp := got.header.Get("Traceparent"); tp != want {
-			t.Errorf("receiver got traceparent %q, want the attempt's %q", tp, want)
+		if retry := attempts["2"]; len(retry.Links) != 1 || !claims[string(retry.Links[0].SpanId)] || !hasAttr(retry, "http.response.status_code", "200") {
+			t.Errorf("the retry's links %v, attributes %v; want one link to a received claim span and status 200", retry.Links, retry.Attributes)
+		}
+		for i, n := range []string{"1", "2"} {
+			want := "00-" + traceID + "-" + hex.EncodeToString(attempts[n].SpanId) + "-01"
+			if tp := got[i].header.Get("Traceparent"); tp != want {
+				t.Errorf("receiver got traceparent %q on attempt %s, want the attempt's %q", tp, n, want)
+			}
 		}
 	})
 }
@@ -120,11 +136,14 @@ func TestTracing(t *testing.T) {
 func hasAttr(s *tracepb.Span, key, value string) bool {
 	for _, a := range s.Attributes {
 		if a.Key == key {
-			v := a.Value.GetStringValue()
-			if v == "" {
-				v = fmt.Sprint(a.Value.GetIntValue())
+			switch v := a.Value.Value.(type) {
+			case *commonpb.AnyValue_BoolValue:
+				return fmt.Sprint(v.BoolValue) == value
+			case *commonpb.AnyValue_IntValue:
+				return fmt.Sprint(v.IntValue) == value
+			default:
+				return a.Value.GetStringValue() == value
 			}
-			return v == value
 		}
 	}
 	return false

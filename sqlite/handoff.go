@@ -72,7 +72,7 @@ func (p *publishTx) handOff(offer *hookd.HandOff, plans []hookd.PlannedEvent) (m
 			leases[d.ID] = lease{token: token, end: ms(hookd.LeaseEnd(offer.Now, timeouts[d.EndpointID], offer.LeaseGrace))}
 			j := &hookd.Job{DeliveryID: d.ID, TenantID: p.tenantID, EventID: pl.Result.ID, EventType: pl.Event.Type,
 				EndpointID: d.EndpointID, Attempt: 1, RunAttempt: 1, Payload: pl.Event.Payload,
-				CreatedAt: fromMs(ms(pl.Event.CreatedAt)), LeaseToken: token}
+				CreatedAt: fromMs(ms(pl.Event.CreatedAt)), LeaseToken: token, TraceParent: pl.Event.TraceParent}
 			if err := p.db.fillJob(p.ctx, p.tx, j, settings); err != nil {
 				return nil, nil, err
 			}
