@@ -254,11 +254,9 @@ func (r *publishRead) addEarlier(tenantID, key string) {
 		return
 	}
 	r.askedKeys[k] = true
-	query := `SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND idempotency_key = $2`
-	value := key
+	query, value := qEventByKey, key
 	if id, ok := strings.CutPrefix(key, "id:"); ok {
-		query = `SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND id = $2`
-		value = id
+		query, value = qEventByID, id
 	}
 	r.b.Queue(query, tenantID, value).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
@@ -271,6 +269,13 @@ func (r *publishRead) addEarlier(tenantID, key string) {
 		return err
 	})
 }
+
+// The publish's point lookups of earlier events (plan_test.go holds their
+// generic plans to the index matching both conditions).
+const (
+	qEventByKey = `SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND idempotency_key = $2`
+	qEventByID  = `SELECT idempotency_key, id, deliveries, request_hash FROM events WHERE tenant_id = $1 AND id = $2`
+)
 
 // remember records an event (new or read) under its id and, when it has
 // one, its idempotency key (stored as "key:…").
