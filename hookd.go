@@ -111,6 +111,7 @@ type EndpointUpdate struct {
 	URL           *string
 	EventTypes    *[]string
 	Channels      *[]string // empty: every event of the subscribed types
+	Filter        *string   // "": no content filter
 	Headers       *map[string]string
 	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
@@ -128,6 +129,7 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.URL, u.URL)
 	set(&e.EventTypes, u.EventTypes)
 	set(&e.Channels, u.Channels)
+	set(&e.Filter, u.Filter)
 	set(&e.Headers, u.Headers)
 	set(&e.RetrySchedule, u.RetrySchedule)
 	set(&e.Timeout, u.Timeout)

@@ -43,15 +43,34 @@ type Program struct {
 // Compile parses and type-checks src: a hookd EINVALID error on field
 // "filter" naming the line, column and message of each problem.
 func Compile(src string) (*Program, error) {
+	var v hookd.Validation
+	p := compile(&v, "filter", src)
+	return p, v.Err()
+}
+
+// Check adds to v what is wrong with src as the filter in field; "" (no
+// filter) is fine. The API's and the dashboard's validation call it.
+func Check(v *hookd.Validation, field, src string) {
+	if src != "" {
+		compile(v, field, src)
+	}
+}
+
+func compile(v *hookd.Validation, field, src string) *Program {
 	if len(src) > MaxLength {
-		return nil, hookd.Invalid("filter", "is %d bytes, over the limit of %d", len(src), MaxLength)
+		v.Add(field, "is %d bytes, over the limit of %d", len(src), MaxLength)
+		return nil
+	}
+	if !hookd.CheckText(v, field, src) {
+		return nil
 	}
 	if strings.TrimSpace(src) == "" {
-		return nil, hookd.Invalid("filter", "is empty")
+		v.Add(field, "is empty")
+		return nil
 	}
 	e, err := env()
 	if err != nil {
-		return nil, fmt.Errorf("filter environment: %w", err)
+		panic(fmt.Sprintf("filter environment: %v", err)) // fixed declarations: a bug, not input
 	}
 	ast, iss := e.Compile(src)
 	if iss.Err() != nil {
@@ -60,16 +79,19 @@ func Compile(src string) (*Program, error) {
 			loc := ce.Location
 			msgs = append(msgs, fmt.Sprintf("%d:%d: %s", loc.Line(), loc.Column()+1, ce.Message))
 		}
-		return nil, hookd.Invalid("filter", "%s", strings.Join(msgs, "; "))
+		v.Add(field, "%s", strings.Join(msgs, "; "))
+		return nil
 	}
 	if t := ast.OutputType(); !t.IsExactType(cel.BoolType) && !t.IsExactType(cel.DynType) {
-		return nil, hookd.Invalid("filter", "must be a boolean expression, not %s", t)
+		v.Add(field, "must be a boolean expression, not %s", t)
+		return nil
 	}
 	prg, err := e.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100))
 	if err != nil {
-		return nil, hookd.Invalid("filter", "%v", err)
+		v.Add(field, "%v", err)
+		return nil
 	}
-	return &Program{src: src, prg: prg}, nil
+	return &Program{src: src, prg: prg}
 }
 
 // Eval runs the filter on ev: whether it matches, or why it could not decide
