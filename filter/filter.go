@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/cel-go/cel"
 
@@ -36,8 +37,9 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 
 // Program is a compiled filter.
 type Program struct {
-	src string
-	prg cel.Program
+	src    string
+	prg    cel.Program
+	logged atomic.Int64 // unix seconds of the last logged failure: at most one a minute
 }
 
 // Compile parses and type-checks src: a hookd EINVALID error on field
@@ -121,12 +123,16 @@ var evalErrors atomic.Uint64
 // EvalErrors counts the evaluations that could not decide since start.
 func EvalErrors() uint64 { return evalErrors.Load() }
 
-// Match is Eval for fan-out: an error is no delivery, counted and logged.
+// Match is Eval for fan-out: an error is no delivery, counted, and logged at
+// most once a minute per filter (a missing field fails every such event).
 func (p *Program) Match(ev *hookd.FilterEvent) bool {
 	ok, err := p.Eval(ev)
 	if err != nil {
 		evalErrors.Add(1)
-		slog.Warn("content filter could not decide: no delivery", "event_type", ev.Type, "filter", p.src, "err", err)
+		now, last := time.Now().Unix(), p.logged.Load()
+		if now-last >= 60 && p.logged.CompareAndSwap(last, now) {
+			slog.Warn("content filter could not decide: no delivery", "event_type", ev.Type, "filter", p.src, "err", err)
+		}
 	}
 	return ok
 }
