@@ -88,7 +88,7 @@ func compile(v *hookd.Validation, field, src string) *Program {
 		v.Add(field, "must be a boolean expression, not %s", t)
 		return nil
 	}
-	prg, err := e.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100))
+	prg, err := e.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		v.Add(field, "%v", err)
 		return nil

@@ -94,3 +94,18 @@ func TestStoredIsCachedBySource(t *testing.T) {
 		t.Error("a stored filter that does not compile matched")
 	}
 }
+
+// BenchmarkMatch is one evaluation on a parsed event, as fan-out pays it per endpoint.
+func BenchmarkMatch(b *testing.B) {
+	p, err := Compile(`event.data.n == 42 && event.data.name.startsWith("Ada") && "b" in event.data.tags`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := event(`{"name":"Ada Lovelace","email":"ada@example.com","tags":["a","b"],"n":42}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !p.Match(ev) {
+			b.Fatal("no match")
+		}
+	}
+}
