@@ -64,6 +64,9 @@ type Endpoint struct {
 	// Channels, when not empty, narrow the subscription to events that
 	// carry one of them (still of a subscribed type).
 	Channels []string `json:"channels"`
+	// Filter, when not empty, is a CEL expression (package filter) an event
+	// must pass to be delivered here.
+	Filter string `json:"filter,omitempty"`
 	// Headers are sent with every request; their values are secrets to the
 	// API (masked when read back) and encrypted at rest.
 	Headers        map[string]string `json:"headers"`
@@ -108,6 +111,7 @@ type EndpointUpdate struct {
 	URL           *string
 	EventTypes    *[]string
 	Channels      *[]string // empty: every event of the subscribed types
+	Filter        *string   // "": no content filter
 	Headers       *map[string]string
 	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
@@ -125,6 +129,7 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.URL, u.URL)
 	set(&e.EventTypes, u.EventTypes)
 	set(&e.Channels, u.Channels)
+	set(&e.Filter, u.Filter)
 	set(&e.Headers, u.Headers)
 	set(&e.RetrySchedule, u.RetrySchedule)
 	set(&e.Timeout, u.Timeout)
@@ -160,6 +165,9 @@ type NewEvent struct {
 	Type           string
 	Channels       []string // fan-out also goes to endpoints with one of them (CheckChannels)
 	Payload        []byte   // the exact bytes to send
+	// Data is what content filters see as event.data: the envelope's data;
+	// nil when the payload was sent as is (filters then see the payload).
+	Data []byte
 	// RequestHash fingerprints the publish request, so that reusing a key
 	// for a different request is a conflict rather than a silent success.
 	RequestHash string

@@ -20,6 +20,8 @@ type Subscriber struct {
 	Enabled    bool
 	EventTypes []string
 	Channels   []string
+	// Filter, when set, is the endpoint's content filter (Filtered).
+	Filter Filterer
 }
 
 // Subscribed reports whether a subscription list wants eventType: it names
@@ -123,7 +125,7 @@ type NewDelivery struct {
 // EINVALID for a type not in the catalogue, ECONFLICT for a key or id
 // reused for another request (or an id published under another key), a
 // duplicate for the same request again, else a new event fanned out to the
-// subscribers that want its type. An error fails the whole batch.
+// subscribers that want its type and channels and whose filter passes it. An error fails the whole batch.
 func PlanPublish(events []NewEvent, r *PublishRead) ([]PlannedEvent, error) {
 	if r.ByKey == nil {
 		r.ByKey = map[string]StoredEvent{}
@@ -168,7 +170,7 @@ func PlanPublish(events []NewEvent, r *PublishRead) ([]PlannedEvent, error) {
 		if ev.IdempotencyKey == "" {
 			key = "id:" + id
 		}
-		p := PlannedEvent{New: true, Key: key, Event: ev, Deliveries: FanOut(Matching(r.Subscribers, ev.Type, ev.Channels), false)}
+		p := PlannedEvent{New: true, Key: key, Event: ev, Deliveries: FanOut(Filtered(Matching(r.Subscribers, ev.Type, ev.Channels), ev), false)}
 		p.Result = PublishResult{ID: id, Deliveries: len(p.Deliveries)}
 		plans[i] = p
 		stored := StoredEvent{ID: id, Deliveries: len(p.Deliveries), RequestHash: ev.RequestHash}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -21,6 +22,7 @@ type endpointInput struct {
 	URL         *string            `json:"url"`
 	EventTypes  *[]string          `json:"event_types"`
 	Channels    *[]string          `json:"channels"`
+	Filter      *string            `json:"filter"`
 	Headers     *map[string]string `json:"headers"`
 	Enabled     *bool              `json:"enabled"`
 	// RetrySchedule: absent keeps, null restores the deployment default,
@@ -86,6 +88,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	if in.Channels != nil {
 		hookd.CheckChannels(&v, "channels", *in.Channels)
 		u.Channels = in.Channels
+	}
+	if in.Filter != nil {
+		filter.Check(&v, "filter", *in.Filter)
+		u.Filter = in.Filter
 	}
 	if in.Headers != nil {
 		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)

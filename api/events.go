@@ -67,6 +67,7 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 			return hookd.NewEvent{}, err
 		}
 		ev.Payload = envelope(ev.ID, in.Type, now, data)
+		ev.Data = data
 		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, in.Channels, "data", data)
 	}
 	if int64(len(ev.Payload)) > s.cfg.MaxPayloadBytes {

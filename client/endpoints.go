@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"iter"
 	"time"
 )
@@ -53,6 +54,29 @@ func (c *Client) DisableEndpoint(ctx context.Context, tenant, id string) (*Endpo
 // the endpoint now.
 func (c *Client) TestEndpoint(ctx context.Context, tenant, id, eventType string) (*DeliveryDetail, error) {
 	return send[DeliveryDetail](ctx, c, "POST", endpointPath(tenant, id)+"/test", map[string]string{"event_type": eventType}, false)
+}
+
+// FilterTest is a sample event for TestFilter: Payload is its event.data;
+// without one the example of EventType is used. Filter "" tests the
+// endpoint's own filter.
+type FilterTest struct {
+	Filter    string          `json:"filter,omitempty"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+	EventType string          `json:"event_type,omitempty"`
+	Channels  []string        `json:"channels,omitempty"`
+}
+
+// FilterResult is a filter's verdict on a sample; Error says why it could
+// not decide (at fan-out: no delivery).
+type FilterResult struct {
+	Matches bool   `json:"matches"`
+	Error   string `json:"error,omitempty"`
+}
+
+// TestFilter evaluates a content filter on a sample event; a filter that
+// does not compile is an ErrInvalid naming field filter.
+func (c *Client) TestFilter(ctx context.Context, tenant, id string, in FilterTest) (*FilterResult, error) {
+	return send[FilterResult](ctx, c, "POST", endpointPath(tenant, id)+"/filter/test", in, false)
 }
 
 // RotateSecret gives the endpoint a new secret; the old ones keep signing

@@ -71,8 +71,9 @@ type Endpoint struct {
 	Description     string            `json:"description"`
 	URL             string            `json:"url"`
 	EventTypes      []string          `json:"event_types"`
-	Headers         map[string]string `json:"headers"` // values masked
-	Status          string            `json:"status"`  // "active" or "disabled"
+	Filter          string            `json:"filter,omitempty"` // CEL content filter; "" none
+	Headers         map[string]string `json:"headers"`          // values masked
+	Status          string            `json:"status"`           // "active" or "disabled"
 	Enabled         bool              `json:"enabled"`
 	DisabledReason  string            `json:"disabled_reason,omitempty"`
 	RetrySchedule   []string          `json:"retry_schedule"`
@@ -93,6 +94,7 @@ type EndpointCreate struct {
 	Description     string            `json:"description,omitempty"`
 	URL             string            `json:"url"`
 	EventTypes      []string          `json:"event_types,omitempty"` // default ["*"]
+	Filter          string            `json:"filter,omitempty"`      // a CEL expression; default none
 	Headers         map[string]string `json:"headers,omitempty"`
 	Enabled         *bool             `json:"enabled,omitempty"`       // default true
 	RetrySchedule   []string          `json:"retry_schedule,omitzero"` // nil: the default; empty: one attempt
@@ -109,6 +111,7 @@ type EndpointUpdate struct {
 	Description          *string            `json:"description,omitempty"`
 	URL                  *string            `json:"url,omitempty"`
 	EventTypes           *[]string          `json:"event_types,omitempty"`
+	Filter               *string            `json:"filter,omitempty"` // "": remove the filter
 	Headers              *map[string]string `json:"headers,omitempty"`
 	RetrySchedule        *[]string          `json:"retry_schedule,omitempty"`
 	DefaultRetrySchedule bool               `json:"-"`

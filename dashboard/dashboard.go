@@ -173,11 +173,13 @@ func (h *Handler) routes() {
 	h.page("POST "+t+"/delete", h.inTenant(h.operator(h.admin(h.deleteTenant))))
 	h.page("GET "+t+"/endpoints/new", h.inTenant(h.admin(h.newEndpoint)))
 	h.page("POST "+t+"/endpoints", h.inTenant(h.admin(h.createEndpoint)))
+	h.page("POST "+t+"/endpoints/filter-test", h.inTenant(h.admin(h.testFilter)))
 	ep := t + "/endpoints/{id}"
 	h.page("GET "+ep, h.inTenant(h.endpointPage))
 	h.page("GET "+ep+"/log", h.inTenant(h.deliveryLog))
 	h.page("GET "+ep+"/edit", h.inTenant(h.admin(h.editEndpoint)))
 	h.page("POST "+ep+"/edit", h.inTenant(h.admin(h.updateEndpoint)))
+	h.page("POST "+ep+"/filter-test", h.inTenant(h.admin(h.testFilter)))
 	h.page("POST "+ep+"/enable", h.inTenant(h.admin(h.enableEndpoint)))
 	h.page("POST "+ep+"/disable", h.inTenant(h.admin(h.disableEndpoint)))
 	h.page("POST "+ep+"/test", h.inTenant(h.admin(h.testEndpoint)))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -22,12 +23,17 @@ type endpointForm struct {
 	Subscribe   string // subscribeAll, subscribeChosen, or "" until the user chooses
 	Types       []typeChoice
 	Headers     []headerRow
-	Schedule    string
-	Timeout     string
-	Scheme      string
-	MaxInFlight string
-	RateLimit   string
-	Errors      map[string]string // field → message ("form": the whole form)
+	Filter      string
+	// The filter's Test button: its sample and type, and what it found.
+	FilterSample  string
+	FilterType    string
+	FilterOutcome *filterOutcome
+	Schedule      string
+	Timeout       string
+	Scheme        string
+	MaxInFlight   string
+	RateLimit     string
+	Errors        map[string]string // field → message ("form": the whole form)
 	// Deployment defaults, shown as placeholders.
 	DefaultSchedule string
 	DefaultTimeout  int
@@ -120,7 +126,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		return f, nil
 	}
 	f.Title = "Edit " + e.Name
-	f.Name, f.URL, f.Description, f.Scheme = e.Name, e.URL, e.Description, e.SignatureScheme
+	f.Name, f.URL, f.Description, f.Scheme, f.Filter = e.Name, e.URL, e.Description, e.SignatureScheme, e.Filter
 	f.Subscribe = subscribeChosen
 	if contains(e.EventTypes, hookd.AllEventTypes) {
 		f.Subscribe = subscribeAll
@@ -194,6 +200,10 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 
 	types := readSubscription(r, f, &v)
 	u.EventTypes = &types
+
+	f.Filter = strings.TrimSpace(r.PostFormValue("filter"))
+	filter.Check(&v, "filter", f.Filter)
+	u.Filter = &f.Filter
 
 	headers := map[string]string{}
 	names, values := r.PostForm["header_name"], r.PostForm["header_value"]

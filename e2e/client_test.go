@@ -161,6 +161,8 @@ type endpoint struct {
 	Headers        map[string]string `json:"headers"`
 	RetrySchedule  []string          `json:"retry_schedule"`
 	EventTypes     []string          `json:"event_types"`
+	Name           string            `json:"name"`
+	Filter         string            `json:"filter"`
 }
 
 type publishResult struct {

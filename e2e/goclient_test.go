@@ -230,6 +230,13 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 		t.Errorf("test delivery %+v", test.Delivery)
 	}
 	deliveryOfEvent(t, c, "shop", test.EventID, "delivered")
+	verdict := mustReturn[*client.FilterResult](t, "test filter")(c.TestFilter(ctx, "shop", ep.ID,
+		client.FilterTest{Filter: `event.data.total > 10`, Payload: json.RawMessage(`{"total":12}`)}))
+	if !verdict.Matches || verdict.Error != "" {
+		t.Errorf("filter test %+v, want a match", verdict)
+	}
+	_, err = c.TestFilter(ctx, "shop", ep.ID, client.FilterTest{Filter: `event.data.total >`, EventType: "order.paid"})
+	wantKind(t, "filter that does not compile", err, 422, client.ErrInvalid)
 	if st := mustReturn[*client.EndpointStats](t, "stats")(c.EndpointStats(ctx, "shop", ep.ID)); st.Attempts == 0 || len(st.Hours) == 0 {
 		t.Errorf("stats %+v", st)
 	}

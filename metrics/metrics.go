@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/internal/buildinfo"
 )
 
@@ -90,8 +91,12 @@ func New(store hookd.Store) *Metrics {
 		Name: "hookd_build_info", Help: "Always 1; the labels say which build of hookd runs."},
 		[]string{"version", "commit", "goversion"})
 	build.WithLabelValues(info.Version, info.Commit, info.GoVersion).Set(1)
+	undecided := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "hookd_filter_undecided_total",
+		Help: "Content filter evaluations at publish that could not decide (error or cost limit): no delivery."},
+		func() float64 { return float64(filter.EvalErrors()) })
 	m.reg.MustRegister(m.published, m.attempts, m.finished, m.latency, m.claimBatch, m.recordBatch, m.handedOff, m.dbErrors,
-		m.requests, m.reqLatency, build,
+		m.requests, m.reqLatency, build, undecided,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeGone} {
 		m.attempts.WithLabelValues(o) // present at 0 from the start

@@ -162,3 +162,11 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkPublishFiltered: a publish to 100 endpoints with and without a
+// content filter on each (storetest.BenchPublishFiltered).
+func BenchmarkPublishFiltered(b *testing.B) {
+	storetest.BenchPublishFiltered(b, func(t testing.TB) hookd.Store {
+		return openTestDB(t, pgtest.Database(t, os.Getenv(pgtest.EnvVar)))
+	})
+}

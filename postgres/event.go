@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/internal/ids"
 )
 
@@ -219,15 +220,19 @@ func (r *publishRead) addTenant(tenantID string) {
 	}
 	t := &tenantRead{}
 	r.tenants[tenantID] = t
-	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}')
+	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}'), coalesce(e.filter, '')
 		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id
 		WHERE t.id = $1`, tenantID).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			t.exists = true
 			var id *string
 			var s hookd.Subscriber
-			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels); err != nil || id == nil {
+			var src string
+			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels, &src); err != nil || id == nil {
 				return struct{}{}, err
+			}
+			if src != "" {
+				s.Filter = filter.Stored(src)
 			}
 			s.ID = *id
 			t.subscribers = append(t.subscribers, s)

@@ -196,3 +196,18 @@ func BenchmarkClaimRecordWithHistory(b *testing.B) {
 			return n
 		}})
 }
+
+// BenchmarkPublishFiltered: a publish to 100 endpoints with and without a
+// content filter on each (storetest.BenchPublishFiltered).
+func BenchmarkPublishFiltered(b *testing.B) {
+	storetest.BenchPublishFiltered(b, func(t testing.TB) hookd.Store {
+		key, _ := secretbox.ParseKey(secretbox.NewKey())
+		box, _ := secretbox.New(key)
+		db, err := Open(context.Background(), filepath.Join(t.TempDir(), "filter.db"), box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/internal/ids"
 )
 
@@ -163,9 +164,12 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	}
 	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
-		var types, channels string
-		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels); err != nil {
+		var types, channels, src string
+		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels, &src); err != nil {
 			return s, err
+		}
+		if src != "" {
+			s.Filter = filter.Stored(src)
 		}
 		if err := json.Unmarshal([]byte(types), &s.EventTypes); err != nil {
 			return s, err

@@ -51,6 +51,7 @@ func groups() []group {
 		{"EventTypes", eventTypeTests},
 		{"Endpoints", endpointTests},
 		{"Publish", publishTests},
+		{"Filter", filterTests},
 		{"Idempotency", idempotencyTests},
 		{"Deliveries", deliveryTests},
 		{"Replay", replayTests},

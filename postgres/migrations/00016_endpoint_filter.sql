@@ -1,0 +1,8 @@
+-- An endpoint's content filter: a CEL expression (package filter) an event
+-- must pass to be delivered there; '' when it has none.
+
+-- +goose Up
+ALTER TABLE endpoints ADD COLUMN filter text NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE endpoints DROP COLUMN filter;
