@@ -267,6 +267,14 @@ type Page struct {
 	Cursor string // the id of the last item of the previous page
 }
 
+// EventFilter narrows an event list: one type, and created in [Since, Until)
+// (a zero time leaves that side open).
+type EventFilter struct {
+	Type  string
+	Since time.Time
+	Until time.Time
+}
+
 // DeliveryFilter narrows a delivery list.
 type DeliveryFilter struct {
 	TenantID   string

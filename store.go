@@ -86,9 +86,9 @@ type EventStore interface {
 	// endpoint or its tenant sent too many lately (CheckTestEventRate).
 	PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev NewEvent) (*Delivery, error)
 	Event(ctx context.Context, tenantID, id string) (*Event, error)
-	// Events lists a tenant's events (test events excepted) by id,
-	// descending; generated ids sort by time.
-	Events(ctx context.Context, tenantID string, p Page) ([]*Event, error)
+	// Events lists a tenant's events (test events excepted) that match f,
+	// by id, descending; generated ids sort by time.
+	Events(ctx context.Context, tenantID string, f EventFilter, p Page) ([]*Event, error)
 }
 
 // DeliveryStore reads and replays deliveries.
