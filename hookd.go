@@ -335,6 +335,9 @@ const (
 type Purged struct {
 	Deliveries int `json:"deliveries"`
 	Events     int `json:"events"`
+	// Endpoints counts deleted endpoints removed once none of their
+	// deliveries was left.
+	Endpoints int `json:"endpoints"`
 }
 
 // FillHours lays st's hours out from st.Since to now, one per hour with the

@@ -220,7 +220,7 @@ func (r *publishRead) addTenant(tenantID string) {
 	t := &tenantRead{}
 	r.tenants[tenantID] = t
 	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}')
-		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id
+		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id AND e.deleted_at IS NULL
 		WHERE t.id = $1`, tenantID).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			t.exists = true

@@ -113,7 +113,7 @@ var publishTests = []testCase{
 		}
 		early := pub(typeCreated, -time.Hour)
 		failed := pub(typeFailed, 0)
-		now := pub(typeCreated, 0)
+		now := pub(typeCreated, time.Millisecond) // ids of one millisecond sort at random
 		late := pub(typeCreated, time.Hour)
 		f.publishType(other.ID, typeCreated)
 		list := func(flt hookd.EventFilter, p hookd.Page) []string {
