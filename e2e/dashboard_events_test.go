@@ -63,7 +63,7 @@ func TestDashboardEvents(t *testing.T) {
 
 	// The deleted endpoint's delivery stays readable from its link.
 	b.clickAndWait(`[data-delivery="`+toBilling.ID+`"] a.delivery-link`, `#attempts-title`)
-	if b.pathID() != toBilling.ID || !strings.Contains(b.bodyText(), "deleted endpoint") || !strings.Contains(b.bodyText(), "500") {
+	if b.pathID() != toBilling.ID || !b.has(`[data-banner="endpoint-deleted"]`) || !strings.Contains(b.bodyText(), "500") {
 		t.Errorf("the deleted endpoint's delivery page at %s:\n%s", b.location(), b.bodyText())
 	}
 	// Its event id links back to the event page.
