@@ -341,6 +341,12 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	}
 	_, err = c.Endpoint(ctx, "shop", ep.ID)
 	wantKind(t, "deleted endpoint", err, 404, client.ErrNotFound)
+	// Its history stays readable; replaying it is a conflict.
+	if d := mustReturn[*client.DeliveryDetail](t, "delivery of a deleted endpoint")(c.Delivery(ctx, "shop", first.ID)); d.EndpointID != ep.ID || len(d.Attempts) == 0 {
+		t.Errorf("delivery of the deleted endpoint %+v with %d attempts, want its history", d.Delivery, len(d.Attempts))
+	}
+	_, err = c.Replay(ctx, "shop", first.ID)
+	wantKind(t, "replay for a deleted endpoint", err, 409, client.ErrConflict)
 	if err := c.DeleteTenant(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}
