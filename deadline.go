@@ -212,8 +212,8 @@ func (b *bounded) EndpointByUID(ctx context.Context, tenantID, uid string) (*End
 	return within(b, ctx, normalCall, func(ctx context.Context) (*Endpoint, error) { return b.s.EndpointByUID(ctx, tenantID, uid) })
 }
 
-func (b *bounded) Events(ctx context.Context, tenantID string, p Page) ([]*Event, error) {
-	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Event, error) { return b.s.Events(ctx, tenantID, p) })
+func (b *bounded) Events(ctx context.Context, tenantID string, f EventFilter, p Page) ([]*Event, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Event, error) { return b.s.Events(ctx, tenantID, f, p) })
 }
 
 func (b *bounded) Deliveries(ctx context.Context, f DeliveryFilter, p Page) ([]*Delivery, error) {

@@ -275,6 +275,14 @@ type Page struct {
 	Cursor string // the id of the last item of the previous page
 }
 
+// EventFilter narrows an event list: one type, and created in [Since, Until)
+// (a zero time leaves that side open).
+type EventFilter struct {
+	Type  string
+	Since time.Time
+	Until time.Time
+}
+
 // DeliveryFilter narrows a delivery list.
 type DeliveryFilter struct {
 	TenantID   string
@@ -335,6 +343,9 @@ const (
 type Purged struct {
 	Deliveries int `json:"deliveries"`
 	Events     int `json:"events"`
+	// Endpoints counts deleted endpoints removed once none of their
+	// deliveries was left.
+	Endpoints int `json:"endpoints"`
 }
 
 // FillHours lays st's hours out from st.Since to now, one per hour with the

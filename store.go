@@ -52,6 +52,12 @@ type EndpointStore interface {
 	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, u EndpointUpdate) (*Endpoint, error)
+	// DeleteEndpoint takes an endpoint out of every list, count, fan-out
+	// and action (ENOTFOUND from then on) but keeps it, marked, with its
+	// deliveries and attempts, readable until Purge removes them and then
+	// it. Its waiting deliveries fail with DeletedEndpointError; one in
+	// flight keeps its lease and its result is dropped; replaying any of
+	// them is ECONFLICT.
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
 	// DeleteEndpointsByURLPrefix removes every endpoint, of any tenant, whose
 	// URL starts with prefix, and says how many (stale listen sessions).
@@ -86,9 +92,9 @@ type EventStore interface {
 	// endpoint or its tenant sent too many lately (CheckTestEventRate).
 	PublishTestEvent(ctx context.Context, tenantID, endpointID string, ev NewEvent) (*Delivery, error)
 	Event(ctx context.Context, tenantID, id string) (*Event, error)
-	// Events lists a tenant's events (test events excepted) by id,
-	// descending; generated ids sort by time.
-	Events(ctx context.Context, tenantID string, p Page) ([]*Event, error)
+	// Events lists a tenant's events (test events excepted) that match f,
+	// by id, descending; generated ids sort by time.
+	Events(ctx context.Context, tenantID string, f EventFilter, p Page) ([]*Event, error)
 }
 
 // DeliveryStore reads and replays deliveries.
@@ -184,7 +190,8 @@ type MaintenanceStore interface {
 	RunningRecoverJobs(ctx context.Context) ([]*RecoverJob, error)
 	// Purge removes, at most limit of each, delivered and failed
 	// deliveries finished before cutoff, paused ones created before it (with
-	// their attempts), and events older than cutoff with no deliveries left.
+	// their attempts), events older than cutoff with no deliveries left,
+	// and endpoints deleted before cutoff with no deliveries left.
 	Purge(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
 }
 

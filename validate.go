@@ -298,3 +298,34 @@ func CheckRateLimit(v *Validation, field string, n int) {
 		v.Add(field, "must be between 0 (no limit) and %d", MaxRateLimit)
 	}
 }
+
+// CheckEventFilter reads an event list's filter as the API and the dashboard
+// take it: a type name, and RFC 3339 times since (inclusive) and until
+// (exclusive), each optional; until must come after since.
+func CheckEventFilter(v *Validation, typ, since, until string) EventFilter {
+	var f EventFilter
+	if typ != "" {
+		if !ValidID(typ) {
+			v.Add("type", "%q is not a valid event type name", typ)
+		}
+		f.Type = typ
+	}
+	f.Since = checkTime(v, "since", since)
+	f.Until = checkTime(v, "until", until)
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		v.Add("until", "must be after since")
+	}
+	return f
+}
+
+func checkTime(v *Validation, field, s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		v.Add(field, "must be an RFC 3339 time, like 2026-12-02T10:00:00Z")
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -201,7 +201,9 @@ func (s *Server) registerRoutes() {
 
 	s.handle("POST /v1/tenants/{tenant}/events", Publish, s.publishEvent)
 	s.handle("POST /v1/tenants/{tenant}/events/batch", Publish, s.publishBatch)
+	s.handle("GET /v1/tenants/{tenant}/events", Read, s.listEvents)
 	s.handle("GET /v1/tenants/{tenant}/events/{id}", Read, s.getEvent)
+	s.handle("GET /v1/tenants/{tenant}/events/{id}/deliveries", Read, s.listEventDeliveries)
 
 	s.handle("GET /v1/tenants/{tenant}/deliveries", Read, s.listDeliveries)
 	s.handle("GET /v1/tenants/{tenant}/deliveries/{id}", Read, s.getDelivery)

@@ -220,6 +220,50 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listEvents pages a tenant's events, newest first, narrowed by type and
+// creation time.
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var v hookd.Validation
+	f := hookd.CheckEventFilter(&v, q.Get("type"), q.Get("since"), q.Get("until"))
+	if err := v.Err(); err != nil {
+		return err
+	}
+	tenant := r.PathValue("tenant")
+	if _, err := s.store.Tenant(r.Context(), tenant); err != nil {
+		return err
+	}
+	evs, err := s.store.Events(r.Context(), tenant, f, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, paged(evs, p, func(ev *hookd.Event) string { return ev.ID }))
+	return nil
+}
+
+// listEventDeliveries pages the event's deliveries: one per endpoint it
+// went to (and its test deliveries, for a test event).
+func (s *Server) listEventDeliveries(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	if _, err := s.store.Event(r.Context(), tenant, id); err != nil {
+		return err
+	}
+	ds, err := s.store.Deliveries(r.Context(), hookd.DeliveryFilter{TenantID: tenant, EventID: id}, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, paged(ds, p, func(d *hookd.Delivery) string { return d.ID }))
+	return nil
+}
+
 type testInput struct {
 	EventType string `json:"event_type"`
 }

@@ -190,6 +190,8 @@ func (h *Handler) routes() {
 	h.page("POST "+ep+"/reveal", h.inTenant(h.admin(h.revealSecret)))
 	h.page("GET "+ep+"/delete", h.inTenant(h.admin(h.deletePage)))
 	h.page("POST "+ep+"/delete", h.inTenant(h.admin(h.deleteEndpoint)))
+	h.page("GET "+t+"/events", h.inTenant(h.eventsPage))
+	h.page("GET "+t+"/events/{id}", h.inTenant(h.eventPage))
 	h.page("GET "+t+"/deliveries/{id}", h.inTenant(h.deliveryPage))
 	h.page("POST "+t+"/deliveries/{id}/replay", h.inTenant(h.admin(h.replayDelivery)))
 }

@@ -62,6 +62,8 @@ func (h *Handler) loadTemplates() error {
 		"tenantURL":   tenantURL,
 		"endpointURL": endpointURL,
 		"deliveryURL": deliveryURL,
+		"eventsURL":   eventsURL,
+		"eventURL":    eventURL,
 		"reason":      disabledReason,
 		"banner":      func(page any, e *hookd.Endpoint, back string) bannerArgs { return bannerArgs{page, e, back} },
 		"fieldName":   fieldName,

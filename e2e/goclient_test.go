@@ -199,6 +199,46 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	_, err = c.Event(ctx, "shop", "evt_nothere")
 	wantKind(t, "unknown event", err, 404, client.ErrNotFound)
 
+	// The event log: filters, pages, an event's deliveries, bad filters,
+	// another tenant's event.
+	paid := mustReturn[*client.Page[client.Event]](t, "events of a type")(c.ListEvents(ctx, "shop", client.EventQuery{Type: "order.paid"}))
+	if len(paid.Data) != 3 || !slices.ContainsFunc(paid.Data, func(ev client.Event) bool { return ev.ID == res.ID }) {
+		t.Errorf("order.paid events %+v, want o_2, o_4 and o_5", paid.Data)
+	}
+	events := 0
+	for ev, err := range c.AllEvents(ctx, "shop", client.EventQuery{ListOptions: client.ListOptions{Limit: 1}, Since: time.Now().Add(-time.Hour)}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.TenantID != "shop" || len(ev.Payload) == 0 {
+			t.Errorf("listed event %+v", ev)
+		}
+		events++
+	}
+	if events != 4 {
+		t.Errorf("events of the last hour, a page at a time: %d, want 4", events)
+	}
+	if p := mustReturn[*client.Page[client.Event]](t, "events until an hour ago")(c.ListEvents(ctx, "shop", client.EventQuery{Until: time.Now().Add(-time.Hour)})); len(p.Data) != 0 {
+		t.Errorf("events until an hour ago: %+v", p.Data)
+	}
+	_, err = c.ListEvents(ctx, "shop", client.EventQuery{Type: "not a type", Since: time.Now(), Until: time.Now().Add(-time.Minute)})
+	if e := wantKind(t, "bad event filter", err, 422, client.ErrInvalid); !slices.Contains(fieldNames(e), "type") || !slices.Contains(fieldNames(e), "until") {
+		t.Errorf("422 fields %v, want type and until", fieldNames(e))
+	}
+	_, err = c.ListEvents(ctx, "ten_nothere", client.EventQuery{})
+	wantKind(t, "events of an unknown tenant", err, 404, client.ErrNotFound)
+	dls := mustReturn[*client.Page[client.Delivery]](t, "event deliveries")(c.EventDeliveries(ctx, "shop", res.ID, client.ListOptions{}))
+	if len(dls.Data) != 1 || dls.Data[0].EndpointID != ep.ID || dls.Data[0].EventID != res.ID {
+		t.Errorf("deliveries of event %s: %+v, want one to %s", res.ID, dls.Data, ep.ID)
+	}
+	_, err = c.EventDeliveries(ctx, "shop", "evt_nothere", client.ListOptions{})
+	wantKind(t, "deliveries of an unknown event", err, 404, client.ErrNotFound)
+	mustReturn[*client.Tenant](t, "second tenant")(c.CreateTenant(ctx, client.TenantCreate{ID: "outlet", Name: "Outlet"}))
+	_, err = c.EventDeliveries(ctx, "outlet", res.ID, client.ListOptions{})
+	wantKind(t, "another tenant's event deliveries", err, 404, client.ErrNotFound)
+	_, err = c.Event(ctx, "outlet", res.ID)
+	wantKind(t, "another tenant's event", err, 404, client.ErrNotFound)
+
 	// Deliveries, attempts, replay, test events, stats, recover.
 	first := deliveryOfEvent(t, c, "shop", res.ID, "delivered")
 	atts := mustReturn[[]client.Attempt](t, "attempts")(c.Attempts(ctx, "shop", first.ID))
@@ -308,6 +348,12 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	}
 	_, err = c.Endpoint(ctx, "shop", ep.ID)
 	wantKind(t, "deleted endpoint", err, 404, client.ErrNotFound)
+	// Its history stays readable; replaying it is a conflict.
+	if d := mustReturn[*client.DeliveryDetail](t, "delivery of a deleted endpoint")(c.Delivery(ctx, "shop", first.ID)); d.EndpointID != ep.ID || len(d.Attempts) == 0 {
+		t.Errorf("delivery of the deleted endpoint %+v with %d attempts, want its history", d.Delivery, len(d.Attempts))
+	}
+	_, err = c.Replay(ctx, "shop", first.ID)
+	wantKind(t, "replay for a deleted endpoint", err, 409, client.ErrConflict)
 	if err := c.DeleteTenant(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,18 @@ func nativeWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	} else {
 		resp.Body.Close()
 	}
+	// A time the client could not send: 422 naming the parameter.
+	req, _ = http.NewRequest("GET", h.url+"/v1/tenants/outlet/events?since=yesterday", nil)
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("events since yesterday: %v %v, want 422", resp, err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"since"`) {
+			t.Errorf("events since yesterday: %s, want a problem naming since", b)
+		}
+	}
 	v := hc.Transport.(*wireValidator)
 	for _, op := range v.operations() {
 		if !strings.HasPrefix(op.path, "/v1/") {

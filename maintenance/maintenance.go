@@ -116,7 +116,8 @@ func (r *Runner) purge(ctx context.Context) {
 		}
 		total.Deliveries += p.Deliveries
 		total.Events += p.Events
-		if p.Deliveries < r.cfg.Batch && p.Events < r.cfg.Batch {
+		total.Endpoints += p.Endpoints
+		if p.Deliveries < r.cfg.Batch && p.Events < r.cfg.Batch && p.Endpoints < r.cfg.Batch {
 			break
 		}
 		select {
@@ -125,6 +126,6 @@ func (r *Runner) purge(ctx context.Context) {
 		}
 	}
 	if total != (hookd.Purged{}) {
-		r.cfg.Logger.Info("retention purge", "deliveries", total.Deliveries, "events", total.Events, "older_than", cutoff.UTC())
+		r.cfg.Logger.Info("retention purge", "deliveries", total.Deliveries, "events", total.Events, "endpoints", total.Endpoints, "older_than", cutoff.UTC())
 	}
 }

@@ -73,17 +73,20 @@ func (db *DB) Delivery(ctx context.Context, tenantID, id string) (*hookd.Deliver
 func (db *DB) ReplayDelivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
 	now := ts(db.now())
 	err := db.inTx(ctx, "replay delivery", func(tx pgx.Tx) error {
-		var leased, enabled, test bool
+		var leased, enabled, test, deleted bool
 		var next *time.Time
 		// The row lock keeps a claim from leasing it between check and update.
-		err := tx.QueryRow(ctx, `SELECT d.lease_token IS NOT NULL, d.next_attempt_at, e.enabled, d.test
+		err := tx.QueryRow(ctx, `SELECT d.lease_token IS NOT NULL, d.next_attempt_at, e.enabled, d.test, e.deleted_at IS NOT NULL
 			FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE OF d`, tenantID, id).
-			Scan(&leased, &next, &enabled, &test)
+			Scan(&leased, &next, &enabled, &test, &deleted)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("delivery", id)
 		}
 		if err != nil {
 			return err
+		}
+		if deleted {
+			return hookd.ErrDeletedEndpoint(id)
 		}
 		if leased && next != nil && next.After(now) {
 			return hookd.Errorf(hookd.ECONFLICT, "delivery %q is being attempted right now; replay it when the attempt ends", id)

@@ -128,7 +128,7 @@ func (db *DB) Endpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoin
 func (db *DB) endpoint(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, tenantID, id, lock string) (*hookd.Endpoint, error) {
-	e, err := db.scanEndpoint(q.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND id = $2 `+lock, tenantID, id))
+	e, err := db.scanEndpoint(q.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL `+lock, tenantID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("endpoint", id)
 	}
@@ -138,7 +138,7 @@ func (db *DB) endpoint(ctx context.Context, q interface {
 // Endpoints lists a tenant's endpoints, newest first.
 func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Endpoint, error) {
 	rows, err := db.pool.Query(ctx,
-		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
 		tenantID, p.Cursor, p.Size())
 	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Endpoint, error) { return db.scanEndpoint(r) })
 	return out, db.fail("list endpoints", err)
@@ -147,7 +147,7 @@ func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*
 // CountEndpoints counts a tenant's endpoints.
 func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM endpoints WHERE tenant_id = $1`, tenantID).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL`, tenantID).Scan(&n)
 	return n, db.fail("count endpoints", err)
 }
 
@@ -186,14 +186,38 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 	return out, err
 }
 
-// DeleteEndpoint removes an endpoint with its deliveries and attempts.
+// DeleteEndpoint marks an endpoint deleted (see hookd.EndpointStore). The
+// endpoint row is locked first, then its deliveries: every writer's order.
 func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	n, err := db.deleteEndpoints(ctx, "delete endpoint", `e.tenant_id = $1 AND e.id = $2`, tenantID, id)
+	now := ts(db.now())
+	return db.inTx(ctx, "delete endpoint", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE endpoints SET deleted_at = $1, uid = NULL, updated_at = $1
+			WHERE tenant_id = $2 AND id = $3 AND deleted_at IS NULL`, now, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("endpoint", id)
+		}
+		if err := failDeletedWaiting(ctx, tx, `endpoint_id = $3`, now, hookd.DeletedEndpointError, id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM recover_jobs WHERE endpoint_id = $1`, id); err != nil {
+			return fmt.Errorf("drop recover jobs of deleted endpoint: %w", err)
+		}
+		return nil
+	})
+}
+
+// failDeletedWaiting fails the waiting deliveries where selects ($1 is
+// now, $2 the error, then args). One in flight keeps its lease (the
+// tenant's cap counts it until it ends); its result is dropped.
+func failDeletedWaiting(ctx context.Context, tx pgx.Tx, where string, now time.Time, msg string, args ...any) error {
+	_, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'failed', last_error = $2, finished_at = $1, updated_at = $1,
+		next_attempt_at = CASE WHEN lease_token IS NULL THEN NULL ELSE next_attempt_at END
+		WHERE `+where+` AND status IN ('pending', 'retrying', 'paused')`, append([]any{now, msg}, args...)...)
 	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound("endpoint", id)
+		return fmt.Errorf("fail deliveries of deleted endpoints: %w", err)
 	}
 	return nil
 }
@@ -211,7 +235,7 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 	var out *hookd.Endpoint
 	err := db.inTx(ctx, "enable endpoint", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE endpoints SET enabled = true, disabled_reason = NULL, failure_count = 0,
-			failures_since = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3`, now, tenantID, id)
+			failures_since = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3 AND deleted_at IS NULL`, now, tenantID, id)
 		if err != nil {
 			return err
 		}
@@ -243,7 +267,7 @@ func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) 
 	now := ts(db.now())
 	var out *hookd.Endpoint
 	err := db.inTx(ctx, "disable endpoint", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE endpoints SET enabled = false, disabled_reason = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+		tag, err := tx.Exec(ctx, `UPDATE endpoints SET enabled = false, disabled_reason = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND deleted_at IS NULL`,
 			reason, now, tenantID, id)
 		if err != nil {
 			return err

@@ -12,7 +12,7 @@ var _ hookd.EndpointCounter = (*DB)(nil)
 // endpoints table, which is small beside the deliveries.
 func (db *DB) CountEndpointStates(ctx context.Context) (map[string]int, error) {
 	rows, err := db.pool.Query(ctx, `SELECT enabled, coalesce(disabled_reason, ''), count(*) FROM endpoints
-		GROUP BY enabled, disabled_reason`)
+		WHERE deleted_at IS NULL GROUP BY enabled, disabled_reason`)
 	if err != nil {
 		return nil, db.fail("count endpoint states", err)
 	}

@@ -221,7 +221,7 @@ func (r *publishRead) addTenant(tenantID string) {
 	t := &tenantRead{}
 	r.tenants[tenantID] = t
 	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}'), coalesce(e.filter, '')
-		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id
+		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id AND e.deleted_at IS NULL
 		WHERE t.id = $1`, tenantID).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			t.exists = true
@@ -465,11 +465,20 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 	return db.Delivery(ctx, tenantID, deliveryID)
 }
 
-// Events lists a tenant's events, newest id first, without test events.
-func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
+// Events lists a tenant's events matching f, newest id first, without test events.
+func (db *DB) Events(ctx context.Context, tenantID string, f hookd.EventFilter, p hookd.Page) ([]*hookd.Event, error) {
+	var since, until *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	if !f.Until.IsZero() {
+		until = &f.Until
+	}
 	rows, err := db.pool.Query(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
-		FROM events WHERE tenant_id = $1 AND NOT test AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
-		tenantID, p.Cursor, p.Size())
+		FROM events WHERE tenant_id = $1 AND NOT test AND ($2 = '' OR id < $2)
+		AND ($4 = '' OR type = $4) AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
+		ORDER BY id DESC LIMIT $3`,
+		tenantID, p.Cursor, p.Size(), f.Type, since, until)
 	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Event, error) {
 		var ev hookd.Event
 		err := r.Scan(&ev.TenantID, &ev.ID, &ev.Type, &ev.Payload, &ev.Test, &ev.Deliveries, &ev.CreatedAt, &ev.Channels)

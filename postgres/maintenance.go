@@ -198,6 +198,20 @@ func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Pur
 			return err
 		}
 		p.Events = int(tag.RowsAffected())
+		// A publish that read its subscribers before a delete committed may
+		// have queued a delivery to the endpoint after it: fail those too.
+		if err := failDeletedWaiting(ctx, tx, `endpoint_id IN (SELECT id FROM endpoints WHERE deleted_at IS NOT NULL)
+			AND lease_token IS NULL`, ts(db.now()), hookd.DeletedEndpointError); err != nil {
+			return err
+		}
+		tag, err = tx.Exec(ctx, `DELETE FROM endpoints WHERE id IN (
+			SELECT e.id FROM endpoints e WHERE e.deleted_at < $1 AND NOT EXISTS (
+				SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id)
+			LIMIT $2)`, ts(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		p.Endpoints = int(tag.RowsAffected())
 		return nil
 	})
 	return p, err

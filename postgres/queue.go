@@ -41,7 +41,7 @@ const (
 	// are counted.
 	qDueEndpoints = qWaiting + `,
 		c AS (
-			SELECT e.id, e.tenant_id, e.max_in_flight, o.oldest FROM waiting w JOIN endpoints e ON e.id = w.endpoint_id
+			SELECT e.id, e.tenant_id, e.max_in_flight, o.oldest FROM waiting w JOIN endpoints e ON e.id = w.endpoint_id AND e.deleted_at IS NULL
 			CROSS JOIN LATERAL (SELECT min(d.next_attempt_at) AS oldest FROM deliveries d
 				WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying')) o
 			WHERE o.oldest <= $1),

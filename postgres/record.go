@@ -20,7 +20,7 @@ import (
 // the second writes the plan with one statement per kind of write.
 const (
 	qLockHealth = `SELECT id, enabled, failure_count, failures_since, last_success_at, last_failure_at
-		FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+		FROM endpoints WHERE id = ANY($1) AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE`
 	qLockLeases = `SELECT id, lease_token FROM deliveries WHERE id = ANY($1) ORDER BY endpoint_id, id FOR UPDATE`
 	// qFailureStreaks reads hookd.EndpointHealth.Streak where
 	// EndpointHealth.NeedsStreak (the same test, on the rows just locked),

@@ -90,16 +90,19 @@ func scanAttempt(row interface{ Scan(...any) error }) (hookd.Attempt, error) {
 func (db *DB) ReplayDelivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
 	now := ms(db.now())
 	err := db.inTx(ctx, "replay delivery", func(ctx context.Context, tx *sql.Tx) error {
-		var leased, enabled, test bool
+		var leased, enabled, test, deleted bool
 		var next sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT d.lease_token IS NOT NULL, d.next_attempt_at, e.enabled, d.test
+		err := tx.QueryRowContext(ctx, `SELECT d.lease_token IS NOT NULL, d.next_attempt_at, e.enabled, d.test, e.deleted_at IS NOT NULL
 			FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.tenant_id = ? AND d.id = ?`, tenantID, id).
-			Scan(&leased, &next, &enabled, &test)
+			Scan(&leased, &next, &enabled, &test, &deleted)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("delivery", id)
 		}
 		if err != nil {
 			return err
+		}
+		if deleted {
+			return hookd.ErrDeletedEndpoint(id)
 		}
 		if leased && next.Valid && next.Int64 > now {
 			return hookd.Errorf(hookd.ECONFLICT, "delivery %q is being attempted right now; replay it when the attempt ends", id)

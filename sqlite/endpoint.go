@@ -97,7 +97,7 @@ func (db *DB) Endpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoin
 type queryRowFunc func(ctx context.Context, query string, args ...any) *sql.Row
 
 func (db *DB) endpoint(ctx context.Context, query queryRowFunc, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := db.scanEndpoint(query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	e, err := db.scanEndpoint(query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("endpoint", id)
 	}
@@ -139,7 +139,7 @@ func uidFree(ctx context.Context, tx *sql.Tx, tenantID, uid, self string) error 
 // Endpoints lists a tenant's endpoints, newest first.
 func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Endpoint, error) {
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
 		tenantID, p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", err)
@@ -150,7 +150,7 @@ func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*
 // CountEndpoints counts a tenant's endpoints.
 func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ?`, tenantID).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL`, tenantID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count endpoints: %w", err)
 	}
 	return n, nil
@@ -193,18 +193,27 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 	return out, err
 }
 
-// DeleteEndpoint removes an endpoint with its deliveries and attempts.
+// DeleteEndpoint marks an endpoint deleted (see hookd.EndpointStore).
 func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 	return db.inTx(ctx, "delete endpoint", func(ctx context.Context, tx *sql.Tx) error {
-		if err := db.keepLeases(ctx, tx, `e.tenant_id = ? AND e.id = ?`, tenantID, id); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		now := ms(db.now())
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET deleted_at = ?, uid = NULL, updated_at = ?
+			WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL`, now, now, tenantID, id)
 		if err != nil {
 			return fmt.Errorf("delete endpoint: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("endpoint", id)
+		}
+		// Waiting deliveries fail now; one in flight keeps its lease (the
+		// tenant's cap counts it until it ends) and its result is dropped.
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'failed', last_error = ?, finished_at = ?, updated_at = ?,
+			next_attempt_at = CASE WHEN lease_token IS NULL THEN NULL ELSE next_attempt_at END
+			WHERE endpoint_id = ? AND status IN ('pending', 'retrying', 'paused')`, hookd.DeletedEndpointError, now, now, id); err != nil {
+			return fmt.Errorf("fail deliveries of deleted endpoint: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recover_jobs WHERE endpoint_id = ?`, id); err != nil {
+			return fmt.Errorf("drop recover jobs of deleted endpoint: %w", err)
 		}
 		return nil
 	})
@@ -234,7 +243,7 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 	var out *hookd.Endpoint
 	err := db.inTx(ctx, "enable endpoint", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 1, disabled_reason = NULL, failure_count = 0,
-			failures_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, now, now, tenantID, id)
+			failures_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL`, now, now, tenantID, id)
 		if err != nil {
 			return err
 		}
@@ -262,7 +271,7 @@ func (db *DB) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.E
 func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*hookd.Endpoint, error) {
 	var out *hookd.Endpoint
 	err := db.inTx(ctx, "disable endpoint", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL`,
 			reason, ms(db.now()), tenantID, id)
 		if err != nil {
 			return err

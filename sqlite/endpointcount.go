@@ -13,7 +13,7 @@ var _ hookd.EndpointCounter = (*DB)(nil)
 // endpoints table, which is small beside the deliveries.
 func (db *DB) CountEndpointStates(ctx context.Context) (map[string]int, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT enabled, COALESCE(disabled_reason, ''), COUNT(*) FROM endpoints
-		GROUP BY enabled, disabled_reason`)
+		WHERE deleted_at IS NULL GROUP BY enabled, disabled_reason`)
 	if err != nil {
 		return nil, fmt.Errorf("count endpoint states: %w", err)
 	}

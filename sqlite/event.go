@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/filter"
@@ -270,10 +271,19 @@ func (db *DB) PublishTestEvent(ctx context.Context, tenantID, endpointID string,
 
 // Event reads one event with its payload.
 // Events lists a tenant's events, newest id first, without test events.
-func (db *DB) Events(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Event, error) {
+func (db *DB) Events(ctx context.Context, tenantID string, f hookd.EventFilter, p hookd.Page) ([]*hookd.Event, error) {
+	since, until := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.Since.IsZero() {
+		since = ms(f.Since)
+	}
+	if !f.Until.IsZero() {
+		until = ms(f.Until)
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT tenant_id, id, type, payload, test, deliveries, created_at, channels
-		FROM events WHERE tenant_id = ? AND test = 0 AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
-		tenantID, p.Cursor, p.Cursor, p.Size())
+		FROM events WHERE tenant_id = ? AND test = 0 AND (? = '' OR id < ?)
+		AND (? = '' OR type = ?) AND created_at >= ? AND created_at < ?
+		ORDER BY id DESC LIMIT ?`,
+		tenantID, p.Cursor, p.Cursor, f.Type, f.Type, since, until, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}

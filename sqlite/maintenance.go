@@ -215,6 +215,15 @@ func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Pur
 		}
 		n, _ = res.RowsAffected()
 		p.Events = int(n)
+		res, err = tx.ExecContext(ctx, `DELETE FROM endpoints WHERE id IN (
+			SELECT e.id FROM endpoints e WHERE e.deleted_at < ? AND NOT EXISTS (
+				SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id)
+			LIMIT ?)`, ms(cutoff), limit)
+		if err != nil {
+			return fmt.Errorf("purge deleted endpoints: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		p.Endpoints = int(n)
 		return nil
 	})
 	return p, err

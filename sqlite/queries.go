@@ -13,7 +13,7 @@ const (
 
 	qTenantExists    = `SELECT 1 FROM tenants WHERE id = ?`
 	qEventTypeExists = `SELECT 1 FROM event_types WHERE name = ?`
-	qSubscribers     = `SELECT id, enabled, event_types, channels, filter FROM endpoints WHERE tenant_id = ?`
+	qSubscribers     = `SELECT id, enabled, event_types, channels, filter FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL`
 	qEventByKey      = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND idempotency_key = ?`
 	qEventByID       = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND id = ?`
 	qInsertEvent     = `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels,
@@ -53,7 +53,7 @@ const (
 
 	// Recording (record.go): what hookd.PlanRecord reads, then its writes.
 	qLeaseToken     = `SELECT lease_token FROM deliveries WHERE id = ?`
-	qEndpointHealth = `SELECT enabled, failure_count, failures_since, last_success_at, last_failure_at FROM endpoints WHERE id = ?`
+	qEndpointHealth = `SELECT enabled, failure_count, failures_since, last_success_at, last_failure_at FROM endpoints WHERE id = ? AND deleted_at IS NULL`
 	// qFailureStreak is the latest events of the endpoint's failed
 	// non-test deliveries since a time (hookd.EndpointHealth.Streak).
 	qFailureStreak = `SELECT event_id, MAX(finished_at) AS at FROM deliveries

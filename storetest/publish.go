@@ -88,9 +88,9 @@ var publishTests = []testCase{
 			published = append(published, f.publish(ten.ID, ev)[0].ID)
 		}
 		f.testEvent(ten.ID, ep.ID) // test events are not listed
-		first, err := f.s.Events(f.ctx, ten.ID, hookd.Page{Limit: 2})
+		first, err := f.s.Events(f.ctx, ten.ID, hookd.EventFilter{}, hookd.Page{Limit: 2})
 		f.must(err, "Events")
-		rest, err := f.s.Events(f.ctx, ten.ID, hookd.Page{Limit: 2, Cursor: first[len(first)-1].ID})
+		rest, err := f.s.Events(f.ctx, ten.ID, hookd.EventFilter{}, hookd.Page{Limit: 2, Cursor: first[len(first)-1].ID})
 		f.must(err, "Events after a cursor")
 		var got []string
 		for _, ev := range append(first, rest...) {
@@ -100,6 +100,38 @@ var publishTests = []testCase{
 			got = append(got, ev.ID)
 		}
 		f.diff("events by id, descending", []string{published[2], published[1], published[0]}, got)
+	}},
+	{"FiltersEventsByTypeAndTime", func(f *fixture) {
+		ten := f.tenant()
+		f.ensureCatalog()
+		other := f.tenant()
+		pub := func(typ string, at time.Duration) string {
+			ev := f.newEvent(typ)
+			ev.CreatedAt = f.at(at)
+			ev.ID = ids.NewAt(ids.Event, ev.CreatedAt)
+			return f.publish(ten.ID, ev)[0].ID
+		}
+		early := pub(typeCreated, -time.Hour)
+		failed := pub(typeFailed, 0)
+		now := pub(typeCreated, time.Millisecond) // ids of one millisecond sort at random
+		late := pub(typeCreated, time.Hour)
+		f.publishType(other.ID, typeCreated)
+		list := func(flt hookd.EventFilter, p hookd.Page) []string {
+			f.Helper()
+			evs, err := f.s.Events(f.ctx, ten.ID, flt, p)
+			f.must(err, "Events filtered")
+			got := []string{}
+			for _, ev := range evs {
+				got = append(got, ev.ID)
+			}
+			return got
+		}
+		f.diff("by type", []string{late, now, early}, list(hookd.EventFilter{Type: typeCreated}, hookd.Page{Limit: 10}))
+		f.diff("by type, a page after a cursor", []string{now, early}, list(hookd.EventFilter{Type: typeCreated}, hookd.Page{Limit: 10, Cursor: late}))
+		f.diff("since, inclusive", []string{late, now, failed}, list(hookd.EventFilter{Since: f.at(0)}, hookd.Page{Limit: 10}))
+		f.diff("until, exclusive", []string{early}, list(hookd.EventFilter{Until: f.at(0)}, hookd.Page{Limit: 10}))
+		f.diff("type within a range", []string{now}, list(hookd.EventFilter{Type: typeCreated, Since: f.at(-time.Minute), Until: f.at(time.Minute)}, hookd.Page{Limit: 10}))
+		f.diff("a type nobody published", []string{}, list(hookd.EventFilter{Type: "no.such.type"}, hookd.Page{Limit: 10}))
 	}},
 	{"ChannelsNarrowFanOut", func(f *fixture) {
 		ten := f.tenant()

@@ -50,6 +50,7 @@ func groups() []group {
 		{"Tenants", tenantTests},
 		{"EventTypes", eventTypeTests},
 		{"Endpoints", endpointTests},
+		{"DeletedEndpoints", deletedEndpointTests},
 		{"Publish", publishTests},
 		{"Filter", filterTests},
 		{"Idempotency", idempotencyTests},

@@ -157,12 +157,18 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := s.store.Events(r.Context(), t.ID, p)
+	types, channel := q["event_types"], q.Get("channel")
+	// The store narrows by time (Svix's bounds are exclusive, so the loop
+	// below still drops an event at exactly after) and by a single type.
+	f := hookd.EventFilter{Since: after, Until: before}
+	if len(types) == 1 {
+		f.Type = types[0]
+	}
+	events, err := s.store.Events(r.Context(), t.ID, f, p)
 	if err != nil {
 		return err
 	}
 	events, next := cut(events, p, func(ev *hookd.Event) string { return ev.ID })
-	types, channel := q["event_types"], q.Get("channel")
 	out := []messageOut{}
 	for _, ev := range events {
 		if (len(types) > 0 && !slices.Contains(types, ev.Type)) || (channel != "" && !slices.Contains(ev.Channels, channel)) ||
