@@ -231,8 +231,11 @@ type PortalLink struct {
 // PortalLinkCreate asks for a portal link; zero values take the defaults
 // (15 minutes, admin).
 type PortalLinkCreate struct {
-	ExpiresIn time.Duration `json:"-"`
-	Role      string        `json:"role,omitempty"` // "admin" or "viewer"
+	ExpiresIn   time.Duration `json:"-"`
+	Role        string        `json:"role,omitempty"`         // "admin" or "viewer"
+	ReturnURL   string        `json:"return_url,omitempty"`   // where "back" and sign-out go
+	DisplayName string        `json:"display_name,omitempty"` // shown instead of the tenant's name
+	ReadOnly    []string      `json:"read_only,omitempty"`    // secret_reveal, endpoint_delete, endpoint_create, test_event
 }
 
 // APIKey is a key's record (never the key itself).
@@ -283,6 +286,15 @@ func (p PortalLinkCreate) MarshalJSON() ([]byte, error) {
 	}
 	if p.Role != "" {
 		m["role"] = p.Role
+	}
+	if p.ReturnURL != "" {
+		m["return_url"] = p.ReturnURL
+	}
+	if p.DisplayName != "" {
+		m["display_name"] = p.DisplayName
+	}
+	if len(p.ReadOnly) > 0 {
+		m["read_only"] = p.ReadOnly
 	}
 	return json.Marshal(m)
 }

@@ -2,6 +2,7 @@ package token
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func TestSignOpen(t *testing.T) {
 	if err := Open(key, tok, now, &p); err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	if p != (Portal{Tenant: "acme", Role: "viewer"}) {
+	if !reflect.DeepEqual(p, Portal{Tenant: "acme", Role: "viewer"}) {
 		t.Errorf("claims = %+v", p)
 	}
 
