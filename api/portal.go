@@ -24,6 +24,7 @@ const (
 const (
 	maxReturnURL   = 1024
 	maxDisplayName = 100
+	maxPortalToken = 3500 // leaves room for the session cookie's own fields
 )
 
 type portalInput struct {
@@ -119,6 +120,9 @@ func (s *Server) PortalLink(r *http.Request, p token.Portal, ttl time.Duration) 
 	tok, err = token.Sign(s.cfg.PortalKey, p, expires)
 	if err != nil {
 		return "", "", time.Time{}, err
+	}
+	if len(tok) > maxPortalToken {
+		return "", "", time.Time{}, hookd.Invalid("return_url", "with display_name, too long to fit in a link; use a shorter URL")
 	}
 	return s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
 }

@@ -104,13 +104,14 @@ func TestPortalLinks(t *testing.T) {
 
 	for body, field := range map[string]string{
 		`{"role":"publisher"}`: "role", `{"expires_in":30}`: "expires_in", `{"expires_in":86401}`: "expires_in",
-		`{"return_url":"/relative"}`:                                                 "return_url",
-		`{"return_url":"javascript:alert(1)"}`:                                       "return_url",
-		`{"return_url":"https://user:pw@app.example.com/"}`:                          "return_url",
-		`{"return_url":"https://app.example.com/` + strings.Repeat("a", 1100) + `"}`: "return_url",
-		`{"display_name":"` + strings.Repeat("n", 101) + `"}`:                        "display_name",
-		`{"read_only":["secret_reveal","secret_reveal"]}`:                            "read_only",
-		`{"read_only":["everything"]}`:                                               "read_only",
+		`{"return_url":"/relative"}`:                                                  "return_url",
+		`{"return_url":"javascript:alert(1)"}`:                                        "return_url",
+		`{"return_url":"https://user:pw@app.example.com/"}`:                           "return_url",
+		`{"return_url":"https://app.example.com/` + strings.Repeat("a", 1100) + `"}`:  "return_url",
+		`{"display_name":"` + strings.Repeat("n", 101) + `"}`:                         "display_name",
+		`{"read_only":["secret_reveal","secret_reveal"]}`:                             "read_only",
+		`{"read_only":["everything"]}`:                                                "read_only",
+		`{"return_url":"https://app.example.com/?` + strings.Repeat("&", 1000) + `"}`: "return_url", // fits 1024 bytes, not a token
 	} {
 		if w := post(s, "acme", body); w.Code != 422 || !strings.Contains(w.Body.String(), `"field":"`+field+`"`) {
 			t.Errorf("%s: %d %s, want 422 naming %s", body, w.Code, w.Body, field)
