@@ -16,6 +16,7 @@ type ended struct {
 
 type endedView struct {
 	base
+	Status    int
 	Message   string
 	ReturnURL string
 	AppName   string // the link's display name, or the deployment's brand
@@ -56,7 +57,7 @@ func (h *Handler) endedRoute(w http.ResponseWriter, r *http.Request) {
 // endedPage tells a portal customer that the session is over and leads
 // back to the app that opened it, never to the API-key sign-in.
 func (h *Handler) endedPage(w http.ResponseWriter, r *http.Request, status int, e ended, msg string) {
-	v := &endedView{Message: msg, ReturnURL: e.ReturnURL, AppName: e.Name}
+	v := &endedView{Status: status, Message: msg, ReturnURL: e.ReturnURL, AppName: e.Name}
 	if v.AppName == "" {
 		v.AppName = h.cfg.Brand.DisplayName()
 	}

@@ -500,6 +500,68 @@ func TestDashboardExpiredLink(t *testing.T) {
 	}
 }
 
+// TestDashboardPortalOptions: a link made with return_url, display_name and
+// read_only shows the app's name, hides what it turned off, and its
+// sign-out lands on the session-ended page leading back to the app.
+func TestDashboardPortalOptions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{extraArgs: []string{"--allow-secret-reveal"}})
+	ten := f.tenant()
+	rcv := newReceiver(t, 200)
+	ep, _ := f.endpoint(ten, rcv.URL, nil)
+	const back = "https://app.example.com/settings/webhooks"
+	var out struct {
+		URL string `json:"url"`
+	}
+	f.admin.must(t, 200, "POST", "/v1/tenants/"+ten+"/portal-links", map[string]any{
+		"return_url": back, "display_name": "Acme Shop", "read_only": []string{"secret_reveal", "endpoint_delete"}}, &out)
+
+	b := newBrowser(t)
+	b.open(out.URL)
+	b.waitFor("h1", 5*time.Second)
+	if got := b.text("h1"); got != "Acme Shop" {
+		t.Errorf("tenant page heading %q, want the link's display name", got)
+	}
+	if got := b.text("#portal-back"); got != "Back to Acme Shop" {
+		t.Errorf("back link %q", got)
+	}
+	var href string
+	if b.eval(`document.querySelector("#portal-back").href`, &href); href != back {
+		t.Errorf("back link goes to %q, want %q", href, back)
+	}
+	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/" + ep.ID)
+	b.waitFor(`form[action$="/disable"]`, 5*time.Second)
+	if b.has(`form[action$="/reveal"]`) || b.has(`a[href$="/delete"]`) {
+		t.Error("the endpoint page offers reveal or delete, which the link turned off")
+	}
+	// Asked for anyway, delete is refused and the endpoint stays.
+	var status int
+	b.await(fmt.Sprintf(`(async () => {
+		const csrf = document.querySelector('input[name=csrf]').value;
+		const r = await fetch(%q, {method: "POST", body: new URLSearchParams({csrf})});
+		return r.status;
+	})()`, f.h.url+"/dashboard/t/"+ten+"/endpoints/"+ep.ID+"/delete"), &status)
+	if status != 403 {
+		t.Errorf("a forged delete answered %d, want 403", status)
+	}
+	if e := f.getEndpoint(ten, ep.ID); e.Status != "active" {
+		t.Errorf("endpoint is %q after the refused delete", e.Status)
+	}
+
+	b.clickAndWait(`form[action="/dashboard/logout"] button`, "[data-ended]")
+	if !strings.HasSuffix(b.location(), "/dashboard/ended") || b.has("#api-key") {
+		t.Errorf("sign-out landed on %s, want the session-ended page", b.location())
+	}
+	if b.eval(`document.querySelector("#return-link").href`, &href); href != back || b.text("#return-link") != "Return to Acme Shop" {
+		t.Errorf("session-ended page links %q (%q), want %q", href, b.text("#return-link"), back)
+	}
+	// The tenant's pages now lead there too, never to the API-key sign-in.
+	b.open(f.h.url + "/dashboard/t/" + ten)
+	if !b.has("[data-ended]") || b.has("#api-key") {
+		t.Errorf("after sign-out the tenant page shows %s:\n%s", b.location(), b.bodyText())
+	}
+}
+
 // TestDashboardCSRF: a form posted without the session's CSRF token is
 // refused and changes nothing.
 func TestDashboardCSRF(t *testing.T) {
