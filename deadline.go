@@ -148,6 +148,10 @@ func (b *bounded) EventTypes(ctx context.Context) ([]*EventType, error) {
 	return within(b, ctx, normalCall, b.s.EventTypes)
 }
 
+func (b *bounded) UpdateEventType(ctx context.Context, name string, change func(*EventType) error) (*EventType, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) (*EventType, error) { return b.s.UpdateEventType(ctx, name, change) })
+}
+
 func (b *bounded) CreateEndpoint(ctx context.Context, e *Endpoint, secret string) error {
 	return doWithin(b, ctx, normalCall, func(ctx context.Context) error { return b.s.CreateEndpoint(ctx, e, secret) })
 }

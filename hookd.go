@@ -35,8 +35,13 @@ type EventType struct {
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema,omitempty"`
 	// Example is the data a test event of this type sends.
-	Example   json.RawMessage `json:"example,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
+	Example json.RawMessage `json:"example,omitempty"`
+	// Deprecated types are still published and chosen, flagged in pickers.
+	Deprecated bool `json:"deprecated"`
+	// Archived types are still published to the endpoints subscribed to
+	// them, but no endpoint can newly subscribe to one.
+	Archived  bool      `json:"archived"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Disabled reasons.

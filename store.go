@@ -38,6 +38,11 @@ type EventTypeStore interface {
 	CreateEventType(ctx context.Context, et *EventType) error // ECONFLICT when the name is taken
 	EventType(ctx context.Context, name string) (*EventType, error)
 	EventTypes(ctx context.Context) ([]*EventType, error)
+	// UpdateEventType reads the type, lets change edit it (description,
+	// schema, example, deprecated, archived) and stores the result, in one
+	// transaction: nothing is stored when change fails, and its error is
+	// returned. ENOTFOUND for an unknown name.
+	UpdateEventType(ctx context.Context, name string, change func(*EventType) error) (*EventType, error)
 }
 
 // EndpointStore keeps endpoints and their signing secrets.
