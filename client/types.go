@@ -52,6 +52,8 @@ type EventType struct {
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema,omitempty"`  // JSON Schema of data; nil when not set
 	Example     json.RawMessage `json:"example,omitempty"` // example data; nil when not set
+	Deprecated  bool            `json:"deprecated"`        // flagged in pickers, still published
+	Archived    bool            `json:"archived"`          // no new subscriptions, still published
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
@@ -61,6 +63,18 @@ type EventTypeCreate struct {
 	Description string          `json:"description,omitempty"`
 	Schema      json.RawMessage `json:"schema,omitempty"`
 	Example     json.RawMessage `json:"example,omitempty"`
+	Deprecated  bool            `json:"deprecated,omitempty"`
+	Archived    bool            `json:"archived,omitempty"`
+}
+
+// EventTypeUpdate edits a type: nil fields are kept; a Schema or Example
+// of JSON null (json.RawMessage("null")) removes it.
+type EventTypeUpdate struct {
+	Description *string         `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Example     json.RawMessage `json:"example,omitempty"`
+	Deprecated  *bool           `json:"deprecated,omitempty"`
+	Archived    *bool           `json:"archived,omitempty"`
 }
 
 // Endpoint is a URL of a tenant that receives the event types it subscribes to.
