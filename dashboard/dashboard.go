@@ -167,6 +167,8 @@ func (h *Handler) routes() {
 	h.page("POST "+Prefix+"/keys/{id}/revoke", h.operator(h.admin(h.revokeAPIKey)))
 	h.page("GET "+Prefix+"/event-types", h.operator(h.eventTypes))
 	h.page("POST "+Prefix+"/event-types", h.operator(h.admin(h.createEventType)))
+	h.page("GET "+Prefix+"/event-types/{name}/edit", h.operator(h.admin(h.editEventTypePage)))
+	h.page("POST "+Prefix+"/event-types/{name}/edit", h.operator(h.admin(h.updateEventType)))
 
 	t := Prefix + "/t/{tenant}"
 	h.page("GET "+t, h.inTenant(h.tenantView))
