@@ -593,6 +593,48 @@ func TestDashboardCSRF(t *testing.T) {
 	}
 }
 
+// TestDashboardArchiveType: an operator archives a type in the catalogue's
+// edit form; the add-endpoint picker no longer offers it, and the API
+// refuses it for a new endpoint.
+func TestDashboardArchiveType(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{})
+	ten := f.tenant()
+	b := newBrowser(t)
+	b.open(f.h.url + "/dashboard/login")
+	b.fill("#api-key", f.h.key)
+	b.clickAndWait("form button.primary", `a[href="/dashboard/t/`+ten+`"]`)
+
+	box := `input[name="event_types"][value="` + typeFailed + `"]`
+	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/new")
+	b.waitFor("#f-name", 5*time.Second)
+	if !b.has(box) {
+		t.Fatalf("the picker does not offer %s before archiving", typeFailed)
+	}
+
+	b.open(f.h.url + "/dashboard/event-types/" + typeFailed + "/edit")
+	b.waitFor("#et-archived", 5*time.Second)
+	b.click("#et-archived")
+	b.clickAndWait("form.stack button.primary", ".flash")
+	if !strings.Contains(b.text(`[id="type-`+typeFailed+`"]`), "archived") {
+		t.Errorf("the catalogue does not flag %s archived", typeFailed)
+	}
+
+	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/new")
+	b.waitFor("#f-name", 5*time.Second)
+	if b.has(box) {
+		t.Errorf("the picker still offers the archived %s", typeFailed)
+	}
+	if !b.has(`input[name="event_types"][value="` + typeCreated + `"]`) {
+		t.Errorf("the picker lost %s, which is not archived", typeCreated)
+	}
+	r := f.admin.do(t, "POST", "/v1/tenants/"+ten+"/endpoints", map[string]any{
+		"name": "late", "url": "https://example.com/late", "event_types": []string{typeFailed}})
+	if r.status != 422 || !strings.Contains(string(r.body), "archived") {
+		t.Errorf("API endpoint with the archived type: %d %s, want 422", r.status, r.body)
+	}
+}
+
 // TestDashboardOperator signs in with the admin key: every tenant, and the
 // event-type catalogue, to which it adds a type.
 func TestDashboardOperator(t *testing.T) {
