@@ -14,8 +14,8 @@ import (
 func (db *DB) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	now := ts(db.now())
 	tag, err := db.pool.Exec(ctx,
-		`INSERT INTO event_types (name, description, schema, example, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
-		et.Name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), now)
+		`INSERT INTO event_types (name, description, schema, example, deprecated, archived, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (name) DO NOTHING`, et.Name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), et.Deprecated, et.Archived, now)
 	if err != nil {
 		return db.fail("create event type", err)
 	}

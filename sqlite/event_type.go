@@ -14,8 +14,8 @@ import (
 func (db *DB) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	now := db.now()
 	res, err := db.write.ExecContext(ctx,
-		`INSERT INTO event_types (name, description, schema, example, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
-		et.Name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), ms(now))
+		`INSERT INTO event_types (name, description, schema, example, deprecated, archived, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO NOTHING`, et.Name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), et.Deprecated, et.Archived, ms(now))
 	if err != nil {
 		return fmt.Errorf("create event type: %w", err)
 	}

@@ -13,6 +13,8 @@ var eventTypeTests = []testCase{
 			Description: "An invoice was paid in full",
 			Schema:      json.RawMessage(`{"type":"object","required":["amount"],"properties":{"amount":{"type":"number"}}}`),
 			Example:     json.RawMessage(`{"amount": 42.5, "currency": "EUR", "lines": [1, 2]}`),
+			Deprecated:  true,
+			Archived:    true,
 		}
 		f.must(f.s.CreateEventType(f.ctx, et), "CreateEventType")
 		if et.CreatedAt.IsZero() {
