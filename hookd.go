@@ -6,6 +6,7 @@ package hookd
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -270,6 +271,18 @@ type APIKey struct {
 type Page struct {
 	Limit  int
 	Cursor string // the id of the last item of the previous page
+}
+
+// TenantFilter narrows a tenant list. Search matches an id by prefix or a
+// name by substring, ignoring ASCII case; "" matches every tenant.
+type TenantFilter struct {
+	Search string
+}
+
+// LikePattern escapes s for a SQL LIKE with ESCAPE '\': the stores'
+// tenant search matches it as written, % and _ included.
+func LikePattern(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // DeliveryFilter narrows a delivery list.

@@ -27,7 +27,7 @@ type Store interface {
 type TenantStore interface {
 	CreateTenant(ctx context.Context, t *Tenant) error // ECONFLICT when the id is taken
 	Tenant(ctx context.Context, id string) (*Tenant, error)
-	Tenants(ctx context.Context, p Page) ([]*Tenant, error) // by id, ascending
+	Tenants(ctx context.Context, f TenantFilter, p Page) ([]*Tenant, error) // by id, ascending
 	UpdateTenant(ctx context.Context, id string, u TenantUpdate) (*Tenant, error)
 	// DeleteTenant removes the tenant and everything it owns.
 	DeleteTenant(ctx context.Context, id string) error

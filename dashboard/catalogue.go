@@ -17,6 +17,7 @@ type tenantsView struct {
 	base
 	Tenants []*hookd.Tenant
 	Older   string // URL of the next page
+	Search  string // id prefix or name part
 	Form    struct{ ID, Name string }
 	Errors  map[string]string
 }
@@ -27,13 +28,14 @@ func (h *Handler) tenants(c *call) error {
 
 func (h *Handler) renderTenants(c *call, status int, v *tenantsView) error {
 	p := hookd.Page{Limit: 101, Cursor: c.r.URL.Query().Get("cursor")}
-	ts, err := h.store.Tenants(c.r.Context(), p)
+	v.Search = strings.TrimSpace(c.r.URL.Query().Get("q"))
+	ts, err := h.store.Tenants(c.r.Context(), hookd.TenantFilter{Search: v.Search}, p)
 	if err != nil {
 		return err
 	}
 	if len(ts) == p.Limit {
 		ts = ts[:p.Limit-1]
-		v.Older = Prefix + "/tenants?cursor=" + ts[len(ts)-1].ID
+		v.Older = Prefix + "/tenants?" + url.Values{"cursor": {ts[len(ts)-1].ID}, "q": {v.Search}}.Encode()
 	}
 	v.Tenants, v.Title, v.Nav = ts, "Tenants", "tenants"
 	h.render(c.w, c.r, c.who, status, "tenants", v)

@@ -70,3 +70,15 @@ func TestCatalogueEdit(t *testing.T) {
 		t.Errorf("a portal session opened the catalogue editor: %d", p.status)
 	}
 }
+
+func TestTenantSearch(t *testing.T) {
+	e := newEnv(t, nil)
+	u := e.user().signedInWithKey(e.adminKey)
+	p := u.get("/dashboard/tenants?q=" + url.QueryEscape("tenant b"))
+	if p.status != 200 || !strings.Contains(p.body, `href="/dashboard/t/b"`) || strings.Contains(p.body, `href="/dashboard/t/a"`) {
+		t.Errorf("search by name part: %d, want tenant b only", p.status)
+	}
+	if p := u.get("/dashboard/tenants?q=zzz"); !strings.Contains(p.body, "No tenant matches") {
+		t.Errorf("search without matches does not say so")
+	}
+}
