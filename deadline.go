@@ -124,8 +124,8 @@ func (b *bounded) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	return within(b, ctx, normalCall, func(ctx context.Context) (*Tenant, error) { return b.s.Tenant(ctx, id) })
 }
 
-func (b *bounded) Tenants(ctx context.Context, p Page) ([]*Tenant, error) {
-	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Tenant, error) { return b.s.Tenants(ctx, p) })
+func (b *bounded) Tenants(ctx context.Context, f TenantFilter, p Page) ([]*Tenant, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Tenant, error) { return b.s.Tenants(ctx, f, p) })
 }
 
 func (b *bounded) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (*Tenant, error) {
@@ -146,6 +146,10 @@ func (b *bounded) EventType(ctx context.Context, name string) (*EventType, error
 
 func (b *bounded) EventTypes(ctx context.Context) ([]*EventType, error) {
 	return within(b, ctx, normalCall, b.s.EventTypes)
+}
+
+func (b *bounded) UpdateEventType(ctx context.Context, name string, change func(*EventType) error) (*EventType, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) (*EventType, error) { return b.s.UpdateEventType(ctx, name, change) })
 }
 
 func (b *bounded) CreateEndpoint(ctx context.Context, e *Endpoint, secret string) error {

@@ -96,3 +96,8 @@ func (v *Validation) Err() error {
 func NotInCatalogue(field, name string) *Error {
 	return Invalid(field, "event type %q is not in the catalogue", name)
 }
+
+// ArchivedType is the EINVALID of a new subscription to an archived type.
+func ArchivedType(field, name string) *Error {
+	return Invalid(field, "event type %q is archived: endpoints subscribed to it keep it, none can newly subscribe", name)
+}

@@ -6,6 +6,7 @@ package hookd
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -35,8 +36,13 @@ type EventType struct {
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema,omitempty"`
 	// Example is the data a test event of this type sends.
-	Example   json.RawMessage `json:"example,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
+	Example json.RawMessage `json:"example,omitempty"`
+	// Deprecated types are still published and chosen, flagged in pickers.
+	Deprecated bool `json:"deprecated"`
+	// Archived types are still published to the endpoints subscribed to
+	// them, but no endpoint can newly subscribe to one.
+	Archived  bool      `json:"archived"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Disabled reasons.
@@ -281,6 +287,18 @@ type EventFilter struct {
 	Type  string
 	Since time.Time
 	Until time.Time
+}
+
+// TenantFilter narrows a tenant list. Search matches an id by prefix or a
+// name by substring, ignoring ASCII case; "" matches every tenant.
+type TenantFilter struct {
+	Search string
+}
+
+// LikePattern escapes s for a SQL LIKE with ESCAPE '\': the stores'
+// tenant search matches it as written, % and _ included.
+func LikePattern(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // DeliveryFilter narrows a delivery list.

@@ -27,7 +27,7 @@ type Store interface {
 type TenantStore interface {
 	CreateTenant(ctx context.Context, t *Tenant) error // ECONFLICT when the id is taken
 	Tenant(ctx context.Context, id string) (*Tenant, error)
-	Tenants(ctx context.Context, p Page) ([]*Tenant, error) // by id, ascending
+	Tenants(ctx context.Context, f TenantFilter, p Page) ([]*Tenant, error) // by id, ascending
 	UpdateTenant(ctx context.Context, id string, u TenantUpdate) (*Tenant, error)
 	// DeleteTenant removes the tenant and everything it owns.
 	DeleteTenant(ctx context.Context, id string) error
@@ -38,6 +38,11 @@ type EventTypeStore interface {
 	CreateEventType(ctx context.Context, et *EventType) error // ECONFLICT when the name is taken
 	EventType(ctx context.Context, name string) (*EventType, error)
 	EventTypes(ctx context.Context) ([]*EventType, error)
+	// UpdateEventType reads the type, lets change edit it (description,
+	// schema, example, deprecated, archived) and stores the result, in one
+	// transaction: nothing is stored when change fails, and its error is
+	// returned. ENOTFOUND for an unknown name.
+	UpdateEventType(ctx context.Context, name string, change func(*EventType) error) (*EventType, error)
 }
 
 // EndpointStore keeps endpoints and their signing secrets.

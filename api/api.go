@@ -173,6 +173,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/event-types", Operate, s.createEventType)
 	s.handle("GET /v1/event-types", Read, s.listEventTypes)
 	s.handle("GET /v1/event-types/{name}", Read, s.getEventType)
+	s.handle("PATCH /v1/event-types/{name}", Operate, s.updateEventType)
 
 	s.handle("POST /v1/tenants", Operate, s.createTenant)
 	s.handle("GET /v1/tenants", Read, s.listTenants)

@@ -14,6 +14,37 @@ type eventTypeInput struct {
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema"`
 	Example     json.RawMessage `json:"example"`
+	Deprecated  bool            `json:"deprecated"`
+	Archived    bool            `json:"archived"`
+}
+
+// eventTypePatch holds the fields a PATCH sets; a schema or example of
+// JSON null removes it, an absent one is kept.
+type eventTypePatch struct {
+	Description *string         `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+	Example     json.RawMessage `json:"example"`
+	Deprecated  *bool           `json:"deprecated"`
+	Archived    *bool           `json:"archived"`
+}
+
+// Apply sets p's fields on et.
+func (p eventTypePatch) Apply(et *hookd.EventType) {
+	if p.Description != nil {
+		et.Description = *p.Description
+	}
+	if len(p.Schema) > 0 {
+		et.Schema = p.Schema
+	}
+	if len(p.Example) > 0 {
+		et.Example = p.Example
+	}
+	if p.Deprecated != nil {
+		et.Deprecated = *p.Deprecated
+	}
+	if p.Archived != nil {
+		et.Archived = *p.Archived
+	}
 }
 
 func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
@@ -21,7 +52,8 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
 		return err
 	}
-	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example}
+	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example,
+		Deprecated: in.Deprecated, Archived: in.Archived}
 	if err := CheckEventType(et); err != nil {
 		return err
 	}
@@ -32,7 +64,25 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// CheckEventType validates a new catalogue entry: its name, description,
+// updateEventType edits a catalogue entry; the result passes CheckEventType
+// as a new one would (an example must still pass a changed schema).
+func (s *Server) updateEventType(w http.ResponseWriter, r *http.Request) error {
+	var in eventTypePatch
+	if err := decode(w, r, &in, s.cfg.MaxPayloadBytes+64<<10); err != nil {
+		return err
+	}
+	et, err := s.store.UpdateEventType(r.Context(), r.PathValue("name"), func(et *hookd.EventType) error {
+		in.Apply(et)
+		return CheckEventType(et)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, et)
+	return nil
+}
+
+// CheckEventType validates a catalogue entry: its name, description,
 // JSON Schema (compiled) and example, which must pass the schema because
 // test events send it. A JSON null schema or example counts as absent.
 // The API and the dashboard both apply it.

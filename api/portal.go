@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,9 +19,20 @@ const (
 	MaxPortalLinkTTL     = 24 * time.Hour
 )
 
+// Bounds of a portal link's options: the link and the session cookie
+// carry them, and a token is at most 4 KiB.
+const (
+	maxReturnURL   = 1024
+	maxDisplayName = 100
+	maxPortalToken = 3500 // leaves room for the session cookie's own fields
+)
+
 type portalInput struct {
-	ExpiresIn *int64  `json:"expires_in"` // seconds
-	Role      *string `json:"role"`
+	ExpiresIn   *int64   `json:"expires_in"` // seconds
+	Role        *string  `json:"role"`
+	ReturnURL   string   `json:"return_url"`
+	DisplayName string   `json:"display_name"`
+	ReadOnly    []string `json:"read_only"`
 }
 
 type portalLink struct {
@@ -58,10 +70,13 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 			v.Add("role", "must be admin (can change endpoints) or viewer (read only)")
 		}
 	}
+	checkPortalOptions(&v, in)
 	if err := v.Err(); err != nil {
 		return err
 	}
-	link, _, expires, err := s.PortalLink(r, r.PathValue("tenant"), role, ttl)
+	p := token.Portal{Tenant: r.PathValue("tenant"), Role: role, ReturnURL: in.ReturnURL,
+		DisplayName: strings.TrimSpace(in.DisplayName), ReadOnly: in.ReadOnly}
+	link, _, expires, err := s.PortalLink(r, p, ttl)
 	if err != nil {
 		return err
 	}
@@ -69,20 +84,45 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// PortalLink signs a link that opens the dashboard for one existing tenant
-// with role (admin or viewer) for ttl, and returns it with its token.
-// EUNAVAILABLE when the server has no portal key.
-func (s *Server) PortalLink(r *http.Request, tenantID, role string, ttl time.Duration) (link, tok string, expires time.Time, err error) {
+// checkPortalOptions checks what a link asks of the portal's pages.
+func checkPortalOptions(v *hookd.Validation, in portalInput) {
+	if in.ReturnURL != "" && hookd.CheckText(v, "return_url", in.ReturnURL) {
+		u, err := url.Parse(in.ReturnURL)
+		switch {
+		case len(in.ReturnURL) > maxReturnURL:
+			v.Add("return_url", "must be at most %d bytes", maxReturnURL)
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil:
+			v.Add("return_url", "must be an absolute http or https URL without credentials")
+		}
+	}
+	if hookd.CheckText(v, "display_name", in.DisplayName) && len([]rune(in.DisplayName)) > maxDisplayName {
+		v.Add("display_name", "must be at most %d characters", maxDisplayName)
+	}
+	for i, f := range in.ReadOnly {
+		if !slices.Contains(token.Features, f) || slices.Index(in.ReadOnly, f) < i {
+			v.Add("read_only", "%q is not a feature, or is listed twice; features: %s", f, strings.Join(token.Features, ", "))
+			break
+		}
+	}
+}
+
+// PortalLink signs a link that opens the dashboard for p's tenant, which
+// must exist, for ttl, and returns it with its token. EUNAVAILABLE when
+// the server has no portal key.
+func (s *Server) PortalLink(r *http.Request, p token.Portal, ttl time.Duration) (link, tok string, expires time.Time, err error) {
 	if len(s.cfg.PortalKey) == 0 {
 		return "", "", time.Time{}, hookd.Errorf(hookd.EUNAVAILABLE, "portal links are not configured on this server")
 	}
-	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
+	if _, err := s.store.Tenant(r.Context(), p.Tenant); err != nil {
 		return "", "", time.Time{}, err
 	}
 	expires = time.Now().Add(ttl).UTC().Truncate(time.Second)
-	tok, err = token.Sign(s.cfg.PortalKey, token.Portal{Tenant: tenantID, Role: role}, expires)
+	tok, err = token.Sign(s.cfg.PortalKey, p, expires)
 	if err != nil {
 		return "", "", time.Time{}, err
+	}
+	if len(tok) > maxPortalToken {
+		return "", "", time.Time{}, hookd.Invalid("return_url", "with display_name, too long to fit in a link; use a shorter URL")
 	}
 	return s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
 }

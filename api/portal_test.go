@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestPortalLinks(t *testing.T) {
 
 	s := New(db, nil, Config{PortalKey: portalKey}, nil)
 	base, p, exp := link(t, post(s, "acme", ""))
-	if base != "http://hooks.internal:8080/dashboard/portal" || p != (token.Portal{Tenant: "acme", Role: hookd.RoleAdmin}) {
+	if base != "http://hooks.internal:8080/dashboard/portal" || !reflect.DeepEqual(p, token.Portal{Tenant: "acme", Role: hookd.RoleAdmin}) {
 		t.Errorf("default link: %s for %+v", base, p)
 	}
 	if d := time.Until(exp); d < 14*time.Minute || d > 15*time.Minute {
@@ -94,7 +95,24 @@ func TestPortalLinks(t *testing.T) {
 		t.Errorf("with a public URL: %s", base)
 	}
 
-	for body, field := range map[string]string{`{"role":"publisher"}`: "role", `{"expires_in":30}`: "expires_in", `{"expires_in":86401}`: "expires_in"} {
+	_, p, _ = link(t, post(s, "acme", `{"return_url":"https://app.example.com/settings?tab=hooks","display_name":" Acme Shop ","read_only":["secret_reveal","endpoint_delete"]}`))
+	want := token.Portal{Tenant: "acme", Role: hookd.RoleAdmin, ReturnURL: "https://app.example.com/settings?tab=hooks",
+		DisplayName: "Acme Shop", ReadOnly: []string{token.SecretReveal, token.EndpointDelete}}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("link with options carries %+v, want %+v", p, want)
+	}
+
+	for body, field := range map[string]string{
+		`{"role":"publisher"}`: "role", `{"expires_in":30}`: "expires_in", `{"expires_in":86401}`: "expires_in",
+		`{"return_url":"/relative"}`:                                                  "return_url",
+		`{"return_url":"javascript:alert(1)"}`:                                        "return_url",
+		`{"return_url":"https://user:pw@app.example.com/"}`:                           "return_url",
+		`{"return_url":"https://app.example.com/` + strings.Repeat("a", 1100) + `"}`:  "return_url",
+		`{"display_name":"` + strings.Repeat("n", 101) + `"}`:                         "display_name",
+		`{"read_only":["secret_reveal","secret_reveal"]}`:                             "read_only",
+		`{"read_only":["everything"]}`:                                                "read_only",
+		`{"return_url":"https://app.example.com/?` + strings.Repeat("&", 1000) + `"}`: "return_url", // fits 1024 bytes, not a token
+	} {
 		if w := post(s, "acme", body); w.Code != 422 || !strings.Contains(w.Body.String(), `"field":"`+field+`"`) {
 			t.Errorf("%s: %d %s, want 422 naming %s", body, w.Code, w.Body, field)
 		}

@@ -142,7 +142,7 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 // or, for a tenant-scoped key, its own only.
 func VisibleTenants(ctx context.Context, store hookd.TenantStore, key *hookd.APIKey, p hookd.Page) ([]*hookd.Tenant, error) {
 	if key.TenantID == "" {
-		return store.Tenants(ctx, p)
+		return store.Tenants(ctx, hookd.TenantFilter{}, p)
 	}
 	t, err := store.Tenant(ctx, key.TenantID)
 	if err != nil || p.Cursor != "" {

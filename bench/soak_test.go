@@ -59,7 +59,7 @@ func TestSoakPurgesBetweenRounds(t *testing.T) {
 		}
 	}
 	// When the last size was taken, retention had purged every delivery.
-	tenants, err := store.Tenants(t.Context(), hookd.Page{Limit: 100})
+	tenants, err := store.Tenants(t.Context(), hookd.TenantFilter{}, hookd.Page{Limit: 100})
 	if err != nil || len(tenants) == 0 {
 		t.Fatalf("tenants: %v, %v", tenants, err)
 	}

@@ -48,6 +48,11 @@ func (c *Client) EventType(ctx context.Context, name string) (*EventType, error)
 	return get[EventType](ctx, c, path("v1", "event-types", name))
 }
 
+// UpdateEventType edits a type of the catalogue.
+func (c *Client) UpdateEventType(ctx context.Context, name string, in EventTypeUpdate) (*EventType, error) {
+	return send[EventType](ctx, c, "PATCH", path("v1", "event-types", name), in, true)
+}
+
 // EventTypes reads the whole catalogue (one answer: it is not paged).
 func (c *Client) EventTypes(ctx context.Context) ([]EventType, error) {
 	p, err := list[EventType](ctx, c, "/v1/event-types", nil)

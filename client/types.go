@@ -52,6 +52,8 @@ type EventType struct {
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema,omitempty"`  // JSON Schema of data; nil when not set
 	Example     json.RawMessage `json:"example,omitempty"` // example data; nil when not set
+	Deprecated  bool            `json:"deprecated"`        // flagged in pickers, still published
+	Archived    bool            `json:"archived"`          // no new subscriptions, still published
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
@@ -61,6 +63,18 @@ type EventTypeCreate struct {
 	Description string          `json:"description,omitempty"`
 	Schema      json.RawMessage `json:"schema,omitempty"`
 	Example     json.RawMessage `json:"example,omitempty"`
+	Deprecated  bool            `json:"deprecated,omitempty"`
+	Archived    bool            `json:"archived,omitempty"`
+}
+
+// EventTypeUpdate edits a type: nil fields are kept; a Schema or Example
+// of JSON null (json.RawMessage("null")) removes it.
+type EventTypeUpdate struct {
+	Description *string         `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Example     json.RawMessage `json:"example,omitempty"`
+	Deprecated  *bool           `json:"deprecated,omitempty"`
+	Archived    *bool           `json:"archived,omitempty"`
 }
 
 // Endpoint is a URL of a tenant that receives the event types it subscribes to.
@@ -234,8 +248,11 @@ type PortalLink struct {
 // PortalLinkCreate asks for a portal link; zero values take the defaults
 // (15 minutes, admin).
 type PortalLinkCreate struct {
-	ExpiresIn time.Duration `json:"-"`
-	Role      string        `json:"role,omitempty"` // "admin" or "viewer"
+	ExpiresIn   time.Duration `json:"-"`
+	Role        string        `json:"role,omitempty"`         // "admin" or "viewer"
+	ReturnURL   string        `json:"return_url,omitempty"`   // where "back" and sign-out go
+	DisplayName string        `json:"display_name,omitempty"` // shown instead of the tenant's name
+	ReadOnly    []string      `json:"read_only,omitempty"`    // secret_reveal, endpoint_delete, endpoint_create, test_event
 }
 
 // APIKey is a key's record (never the key itself).
@@ -286,6 +303,15 @@ func (p PortalLinkCreate) MarshalJSON() ([]byte, error) {
 	}
 	if p.Role != "" {
 		m["role"] = p.Role
+	}
+	if p.ReturnURL != "" {
+		m["return_url"] = p.ReturnURL
+	}
+	if p.DisplayName != "" {
+		m["display_name"] = p.DisplayName
+	}
+	if len(p.ReadOnly) > 0 {
+		m["read_only"] = p.ReadOnly
 	}
 	return json.Marshal(m)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/hookd/hookd"
@@ -16,6 +17,7 @@ type tenantsView struct {
 	base
 	Tenants []*hookd.Tenant
 	Older   string // URL of the next page
+	Search  string // id prefix or name part
 	Form    struct{ ID, Name string }
 	Errors  map[string]string
 }
@@ -26,13 +28,14 @@ func (h *Handler) tenants(c *call) error {
 
 func (h *Handler) renderTenants(c *call, status int, v *tenantsView) error {
 	p := hookd.Page{Limit: 101, Cursor: c.r.URL.Query().Get("cursor")}
-	ts, err := h.store.Tenants(c.r.Context(), p)
+	v.Search = strings.TrimSpace(c.r.URL.Query().Get("q"))
+	ts, err := h.store.Tenants(c.r.Context(), hookd.TenantFilter{Search: v.Search}, p)
 	if err != nil {
 		return err
 	}
 	if len(ts) == p.Limit {
 		ts = ts[:p.Limit-1]
-		v.Older = Prefix + "/tenants?cursor=" + ts[len(ts)-1].ID
+		v.Older = Prefix + "/tenants?" + url.Values{"cursor": {ts[len(ts)-1].ID}, "q": {v.Search}}.Encode()
 	}
 	v.Tenants, v.Title, v.Nav = ts, "Tenants", "tenants"
 	h.render(c.w, c.r, c.who, status, "tenants", v)
@@ -63,8 +66,38 @@ func (h *Handler) createTenant(c *call) error {
 type eventTypesView struct {
 	base
 	Types  []*hookd.EventType
-	Form   struct{ Name, Description, Example string }
+	Form   eventTypeForm
 	Errors map[string]string
+}
+
+// eventTypeForm is the add and edit forms of a catalogue entry.
+type eventTypeForm struct {
+	Name, Description, Schema, Example string
+	Deprecated, Archived               bool
+}
+
+func readEventTypeForm(r *http.Request) eventTypeForm {
+	return eventTypeForm{
+		Name:        strings.TrimSpace(r.PostFormValue("name")),
+		Description: strings.TrimSpace(r.PostFormValue("description")),
+		Schema:      strings.TrimSpace(r.PostFormValue("schema")),
+		Example:     strings.TrimSpace(r.PostFormValue("example")),
+		Deprecated:  r.PostFormValue("deprecated") != "",
+		Archived:    r.PostFormValue("archived") != "",
+	}
+}
+
+// apply sets the form's fields on et (not its name); an empty schema or
+// example removes it.
+func (f eventTypeForm) apply(et *hookd.EventType) {
+	et.Description, et.Deprecated, et.Archived = f.Description, f.Deprecated, f.Archived
+	et.Schema, et.Example = nil, nil
+	if f.Schema != "" {
+		et.Schema = json.RawMessage(f.Schema)
+	}
+	if f.Example != "" {
+		et.Example = json.RawMessage(f.Example)
+	}
 }
 
 func (h *Handler) eventTypes(c *call) error {
@@ -83,14 +116,9 @@ func (h *Handler) renderEventTypes(c *call, status int, v *eventTypesView) error
 
 // createEventType adds a type to the catalogue, checked as the API checks it.
 func (h *Handler) createEventType(c *call) error {
-	v := &eventTypesView{Errors: map[string]string{}}
-	v.Form.Name = strings.TrimSpace(c.r.PostFormValue("name"))
-	v.Form.Description = strings.TrimSpace(c.r.PostFormValue("description"))
-	v.Form.Example = strings.TrimSpace(c.r.PostFormValue("example"))
-	et := &hookd.EventType{Name: v.Form.Name, Description: v.Form.Description}
-	if v.Form.Example != "" {
-		et.Example = json.RawMessage(v.Form.Example)
-	}
+	v := &eventTypesView{Errors: map[string]string{}, Form: readEventTypeForm(c.r)}
+	et := &hookd.EventType{Name: v.Form.Name}
+	v.Form.apply(et)
 	err := api.CheckEventType(et)
 	if err == nil {
 		err = h.store.CreateEventType(c.r.Context(), et)
@@ -102,6 +130,51 @@ func (h *Handler) createEventType(c *call) error {
 		return err
 	}
 	return h.redirectDone(c, Prefix+"/event-types", "type-added", "")
+}
+
+type eventTypeEditView struct {
+	base
+	Form   eventTypeForm
+	Errors map[string]string
+}
+
+// editEventTypePage shows a catalogue entry's edit form.
+func (h *Handler) editEventTypePage(c *call) error {
+	et, err := h.store.EventType(c.r.Context(), c.r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	f := eventTypeForm{Name: et.Name, Description: et.Description, Deprecated: et.Deprecated, Archived: et.Archived}
+	if et.Schema != nil {
+		f.Schema = prettyJSON(et.Schema)
+	}
+	if et.Example != nil {
+		f.Example = prettyJSON(et.Example)
+	}
+	return h.renderEventTypeEdit(c, http.StatusOK, &eventTypeEditView{Form: f, Errors: map[string]string{}})
+}
+
+func (h *Handler) renderEventTypeEdit(c *call, status int, v *eventTypeEditView) error {
+	v.Title, v.Nav = "Edit "+v.Form.Name, "event-types"
+	h.render(c.w, c.r, c.who, status, "event_type_edit", v)
+	return nil
+}
+
+// updateEventType saves the edit form, checked as the API's PATCH is.
+func (h *Handler) updateEventType(c *call) error {
+	v := &eventTypeEditView{Form: readEventTypeForm(c.r), Errors: map[string]string{}}
+	v.Form.Name = c.r.PathValue("name")
+	_, err := h.store.UpdateEventType(c.r.Context(), v.Form.Name, func(et *hookd.EventType) error {
+		v.Form.apply(et)
+		return api.CheckEventType(et)
+	})
+	if fieldErrors(err, v.Errors, "description") {
+		return h.renderEventTypeEdit(c, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	return h.redirectDone(c, Prefix+"/event-types#type-"+url.PathEscape(v.Form.Name), "type-saved", "")
 }
 
 // fieldErrors puts a validation or conflict error's messages by field into

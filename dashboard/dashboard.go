@@ -26,6 +26,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/internal/token"
 )
 
 //go:embed templates/*.html
@@ -152,6 +153,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET "+Prefix+"/login", h.loginPage)
 	h.mux.HandleFunc("POST "+Prefix+"/login", h.login)
 	h.mux.HandleFunc("GET "+Prefix+"/portal", h.portal)
+	h.mux.HandleFunc("GET "+Prefix+"/ended", h.endedRoute)
 	h.mux.HandleFunc("GET "+Prefix+"/{$}", h.home)
 	h.mux.HandleFunc("GET "+Prefix, h.home)
 	h.mux.HandleFunc(Prefix+"/", h.notFound)
@@ -165,14 +167,16 @@ func (h *Handler) routes() {
 	h.page("POST "+Prefix+"/keys/{id}/revoke", h.operator(h.admin(h.revokeAPIKey)))
 	h.page("GET "+Prefix+"/event-types", h.operator(h.eventTypes))
 	h.page("POST "+Prefix+"/event-types", h.operator(h.admin(h.createEventType)))
+	h.page("GET "+Prefix+"/event-types/{name}/edit", h.operator(h.admin(h.editEventTypePage)))
+	h.page("POST "+Prefix+"/event-types/{name}/edit", h.operator(h.admin(h.updateEventType)))
 
 	t := Prefix + "/t/{tenant}"
 	h.page("GET "+t, h.inTenant(h.tenantView))
 	h.page("POST "+t+"/rename", h.inTenant(h.operator(h.admin(h.renameTenant))))
 	h.page("GET "+t+"/delete", h.inTenant(h.operator(h.admin(h.tenantDeletePage))))
 	h.page("POST "+t+"/delete", h.inTenant(h.operator(h.admin(h.deleteTenant))))
-	h.page("GET "+t+"/endpoints/new", h.inTenant(h.admin(h.newEndpoint)))
-	h.page("POST "+t+"/endpoints", h.inTenant(h.admin(h.createEndpoint)))
+	h.page("GET "+t+"/endpoints/new", h.inTenant(h.admin(h.feature(token.EndpointCreate, h.newEndpoint))))
+	h.page("POST "+t+"/endpoints", h.inTenant(h.admin(h.feature(token.EndpointCreate, h.createEndpoint))))
 	h.page("POST "+t+"/endpoints/filter-test", h.inTenant(h.admin(h.testFilter)))
 	ep := t + "/endpoints/{id}"
 	h.page("GET "+ep, h.inTenant(h.endpointPage))
@@ -182,14 +186,14 @@ func (h *Handler) routes() {
 	h.page("POST "+ep+"/filter-test", h.inTenant(h.admin(h.testFilter)))
 	h.page("POST "+ep+"/enable", h.inTenant(h.admin(h.enableEndpoint)))
 	h.page("POST "+ep+"/disable", h.inTenant(h.admin(h.disableEndpoint)))
-	h.page("POST "+ep+"/test", h.inTenant(h.admin(h.testEndpoint)))
+	h.page("POST "+ep+"/test", h.inTenant(h.admin(h.feature(token.TestEvent, h.testEndpoint))))
 	h.page("GET "+ep+"/recover", h.inTenant(h.recoverFragment))
 	h.page("POST "+ep+"/recover", h.inTenant(h.admin(h.startRecover)))
 	h.page("GET "+ep+"/rotate", h.inTenant(h.admin(h.rotatePage)))
 	h.page("POST "+ep+"/rotate", h.inTenant(h.admin(h.rotateSecret)))
-	h.page("POST "+ep+"/reveal", h.inTenant(h.admin(h.revealSecret)))
-	h.page("GET "+ep+"/delete", h.inTenant(h.admin(h.deletePage)))
-	h.page("POST "+ep+"/delete", h.inTenant(h.admin(h.deleteEndpoint)))
+	h.page("POST "+ep+"/reveal", h.inTenant(h.admin(h.feature(token.SecretReveal, h.revealSecret))))
+	h.page("GET "+ep+"/delete", h.inTenant(h.admin(h.feature(token.EndpointDelete, h.deletePage))))
+	h.page("POST "+ep+"/delete", h.inTenant(h.admin(h.feature(token.EndpointDelete, h.deleteEndpoint))))
 	h.page("GET "+t+"/events", h.inTenant(h.eventsPage))
 	h.page("GET "+t+"/events/{id}", h.inTenant(h.eventPage))
 	h.page("GET "+t+"/deliveries/{id}", h.inTenant(h.deliveryPage))
@@ -205,13 +209,22 @@ func (h *Handler) page(pattern string, fn handler) {
 		if err != nil {
 			if r.Header.Get("HX-Request") == "true" {
 				// A poll of an open page: send the whole page to sign-in
-				// rather than swapping the sign-in form into it.
-				w.Header().Set("HX-Redirect", Prefix+"/login")
+				// (or a portal's session-ended page) rather than swapping
+				// the sign-in form into it.
+				to := Prefix + "/login"
+				if _, err := r.Cookie(endedCookie); err == nil {
+					to = Prefix + "/ended"
+				}
+				w.Header().Set("HX-Redirect", to)
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				h.redirectToLogin(w, r)
+				return
+			}
+			if _, err := r.Cookie(endedCookie); err == nil {
+				h.endedPage(w, r, http.StatusUnauthorized, h.lastPortal(r), "Your session has ended; nothing was changed.")
 				return
 			}
 			h.errorPage(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
@@ -253,6 +266,16 @@ func (h *Handler) admin(fn handler) handler {
 	return func(c *call) error {
 		if !c.who.CanManage() {
 			return hookd.Errorf(hookd.EFORBIDDEN, "you can look but not change anything here (read-only access)")
+		}
+		return fn(c)
+	}
+}
+
+// feature refuses an action the portal link turned off (its read_only list).
+func (h *Handler) feature(name string, fn handler) handler {
+	return func(c *call) error {
+		if !c.who.Allows(name) {
+			return hookd.Errorf(hookd.EFORBIDDEN, "this action is turned off for this portal")
 		}
 		return fn(c)
 	}

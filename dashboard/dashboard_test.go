@@ -154,7 +154,13 @@ func (u *user) csrf(path string) string {
 // portal signs in through a portal link for tenant in role.
 func (u *user) portal(tenant, role string, expires time.Time) page {
 	u.e.t.Helper()
-	tok, err := token.Sign(u.e.portalKey, token.Portal{Tenant: tenant, Role: role}, expires)
+	return u.portalWith(token.Portal{Tenant: tenant, Role: role}, expires)
+}
+
+// portalWith signs in through a link carrying the options of p.
+func (u *user) portalWith(p token.Portal, expires time.Time) page {
+	u.e.t.Helper()
+	tok, err := token.Sign(u.e.portalKey, p, expires)
 	must(u.e.t, err)
 	return u.get(token.PortalPath + "?token=" + url.QueryEscape(tok))
 }

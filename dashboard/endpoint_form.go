@@ -81,8 +81,9 @@ func (f *endpointForm) SummaryPhrases() [3]string {
 }
 
 type typeChoice struct {
-	Name, Description string
-	Checked           bool
+	Name, Description    string
+	Checked              bool
+	Deprecated, Archived bool // flagged; an archived one is listed only for an endpoint that has it
 }
 
 // headerRow is one custom header. A saved value is never sent back to the
@@ -117,7 +118,12 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		return nil, err
 	}
 	for _, t := range types {
-		f.Types = append(f.Types, typeChoice{Name: t.Name, Description: t.Description})
+		// Archived types take no new subscriptions (the store refuses them);
+		// an endpoint subscribed by name keeps seeing its own.
+		if t.Archived && (e == nil || !contains(e.EventTypes, t.Name)) {
+			continue
+		}
+		f.Types = append(f.Types, typeChoice{Name: t.Name, Description: t.Description, Deprecated: t.Deprecated, Archived: t.Archived})
 	}
 	if e == nil {
 		f.Title = "Add endpoint"

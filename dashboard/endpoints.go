@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/internal/token"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -57,7 +58,7 @@ func (h *Handler) tenantView(c *call) error {
 		}
 		v.Cards = append(v.Cards, card{E: e, Spark: sparkline(st.Hours), LastTest: st.LastTest})
 	}
-	v.Title, v.Tenant, v.Nav = c.tenant.Name, c.tenant, "tenant"
+	v.Title, v.Tenant, v.Nav = c.who.TenantName(c.tenant), c.tenant, "tenant"
 	h.render(c.w, c.r, c.who, 200, "tenant", v)
 	return nil
 }
@@ -90,7 +91,7 @@ func (h *Handler) endpointPage(c *call) error {
 	if err != nil {
 		return err
 	}
-	v := &endpointView{Endpoint: e, Defaults: map[string]bool{}, CanReveal: h.cfg.API.AllowSecretReveal && c.who.CanManage()}
+	v := &endpointView{Endpoint: e, Defaults: map[string]bool{}, CanReveal: h.cfg.API.AllowSecretReveal && c.who.CanManage() && c.who.Allows(token.SecretReveal)}
 	if v.Log, err = h.readLog(c, e); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ var notices = map[string]string{
 	"saved":           "Changes saved.",
 	"deleted":         "Endpoint deleted.",
 	"type-added":      "Event type added to the catalogue.",
+	"type-saved":      "Event type saved.",
 	"tenant":          "Tenant added.",
 	"tenant-renamed":  "Tenant renamed.",
 	"tenant-deleted":  "Tenant deleted, with its endpoints and history.",

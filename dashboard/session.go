@@ -23,7 +23,12 @@ const (
 	sessionCookie = "hookd_session"
 	loginCookie   = "hookd_login" // double-submit token of the sign-in form
 	flashCookie   = "hookd_secret"
+	endedCookie   = "hookd_portal" // where a portal session's "back" goes, kept after it ends
 )
+
+// endedTTL is how long a browser remembers where a portal session came from,
+// to show its session-ended page after the session itself has expired.
+const endedTTL = 30 * 24 * time.Hour
 
 // Ways of signing in.
 const (
@@ -37,7 +42,11 @@ type sessionClaims struct {
 	KeyID  string `json:"k,omitempty"` // viaKey: the key, read again on every request
 	Tenant string `json:"t,omitempty"` // viaPortal: the tenant
 	Role   string `json:"r,omitempty"` // viaPortal: admin or viewer
-	CSRF   string `json:"c"`
+	// viaPortal: the link's options (token.Portal's)
+	ReturnURL   string   `json:"u,omitempty"`
+	DisplayName string   `json:"n,omitempty"`
+	ReadOnly    []string `json:"ro,omitempty"`
+	CSRF        string   `json:"c"`
 }
 
 // principal is who is signed in, as a page sees it.
@@ -47,6 +56,19 @@ type principal struct {
 	Role   string
 	Tenant string // "" sees every tenant (an operator)
 	CSRF   string
+	Portal token.Portal // viaPortal: the link's options
+}
+
+// Allows reports whether the session may use feature (a token.Features
+// entry); only a portal link turns features off.
+func (p *principal) Allows(feature string) bool { return p.Portal.Allows(feature) }
+
+// TenantName is what the pages call t: the link's display name, if any.
+func (p *principal) TenantName(t *hookd.Tenant) string {
+	if p.Portal.DisplayName != "" {
+		return p.Portal.DisplayName
+	}
+	return t.Name
 }
 
 // Operator reports whether the session sees every tenant.
@@ -80,7 +102,8 @@ func (h *Handler) session(r *http.Request) (*principal, error) {
 		if s.Tenant == "" || (s.Role != hookd.RoleAdmin && s.Role != hookd.RoleViewer) {
 			return nil, errNoSession
 		}
-		return &principal{Via: viaPortal, Name: s.Tenant, Role: s.Role, Tenant: s.Tenant, CSRF: s.CSRF}, nil
+		p := token.Portal{Tenant: s.Tenant, Role: s.Role, ReturnURL: s.ReturnURL, DisplayName: s.DisplayName, ReadOnly: s.ReadOnly}
+		return &principal{Via: viaPortal, Name: s.Tenant, Role: s.Role, Tenant: s.Tenant, CSRF: s.CSRF, Portal: p}, nil
 	}
 	return nil, errNoSession
 }
@@ -185,6 +208,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, h.cookie(r, loginCookie, "", time.Time{}))
+	http.SetCookie(w, h.cookie(r, endedCookie, "", time.Time{})) // an operator now, not a portal customer
 	next := localNext(r.PostFormValue("next"))
 	if next == "" {
 		next = Prefix
@@ -194,6 +218,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) logout(c *call) error {
 	http.SetCookie(c.w, h.cookie(c.r, sessionCookie, "", time.Time{}))
+	if c.who.Via == viaPortal {
+		return c.redirect(Prefix + "/ended")
+	}
 	return h.redirectDone(c, Prefix+"/login", "signed-out", "")
 }
 
@@ -209,17 +236,27 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 	err := token.Open(h.cfg.API.PortalKey, r.URL.Query().Get("token"), time.Now(), &p)
 	switch {
 	case errors.Is(err, token.ErrExpired):
-		h.errorPage(w, r, nil, http.StatusUnauthorized, "This link has expired. Open the dashboard again from the app that gave you the link to get a new one.")
+		// The claims are authentic: the page can lead back to the app.
+		h.endedPage(w, r, http.StatusUnauthorized, ended{ReturnURL: p.ReturnURL, Name: p.DisplayName},
+			"This link has expired. Open the dashboard again from the app that gave you the link to get a new one.")
 		return
 	case err != nil || (p.Role != hookd.RoleAdmin && p.Role != hookd.RoleViewer):
-		h.errorPage(w, r, nil, http.StatusUnauthorized, "This link is not valid. Open the dashboard again from the app that gave you the link.")
+		h.endedPage(w, r, http.StatusUnauthorized, h.lastPortal(r),
+			"This link is not valid. Open the dashboard again from the app that gave you the link.")
 		return
 	}
+	back := ended{ReturnURL: p.ReturnURL, Name: p.DisplayName}
 	if _, err := h.store.Tenant(r.Context(), p.Tenant); err != nil {
-		h.errorPage(w, r, nil, http.StatusNotFound, "The account this link was made for no longer exists.")
+		h.endedPage(w, r, http.StatusNotFound, back, "The account this link was made for no longer exists.")
 		return
 	}
-	if err := h.startSession(w, r, sessionClaims{Via: viaPortal, Tenant: p.Tenant, Role: p.Role}); err != nil {
+	if err := h.rememberPortal(w, r, back); err != nil {
+		h.logger.Error("dashboard portal sign-in failed", "err", err)
+		h.errorPage(w, r, nil, http.StatusInternalServerError, "Signing in failed on our side; it has been logged.")
+		return
+	}
+	claims := sessionClaims{Via: viaPortal, Tenant: p.Tenant, Role: p.Role, ReturnURL: p.ReturnURL, DisplayName: p.DisplayName, ReadOnly: p.ReadOnly}
+	if err := h.startSession(w, r, claims); err != nil {
 		h.logger.Error("dashboard portal sign-in failed", "err", err)
 		h.errorPage(w, r, nil, http.StatusInternalServerError, "Signing in failed on our side; it has been logged.")
 		return
@@ -227,7 +264,14 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, tenantURL(p.Tenant), http.StatusSeeOther)
 }
 
+// redirectToLogin sends a request without a session to sign in, or, when
+// this browser came through a portal link, to the session-ended page: a
+// customer has no API key to sign in with.
 func (h *Handler) redirectToLogin(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(endedCookie); err == nil {
+		http.Redirect(w, r, Prefix+"/ended", http.StatusSeeOther)
+		return
+	}
 	to := Prefix + "/login"
 	if next := localNext(r.URL.RequestURI()); next != "" && next != Prefix && next != Prefix+"/" {
 		to += "?next=" + url.QueryEscape(next)

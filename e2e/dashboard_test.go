@@ -500,6 +500,68 @@ func TestDashboardExpiredLink(t *testing.T) {
 	}
 }
 
+// TestDashboardPortalOptions: a link made with return_url, display_name and
+// read_only shows the app's name, hides what it turned off, and its
+// sign-out lands on the session-ended page leading back to the app.
+func TestDashboardPortalOptions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{extraArgs: []string{"--allow-secret-reveal"}})
+	ten := f.tenant()
+	rcv := newReceiver(t, 200)
+	ep, _ := f.endpoint(ten, rcv.URL, nil)
+	const back = "https://app.example.com/settings/webhooks"
+	var out struct {
+		URL string `json:"url"`
+	}
+	f.admin.must(t, 200, "POST", "/v1/tenants/"+ten+"/portal-links", map[string]any{
+		"return_url": back, "display_name": "Acme Shop", "read_only": []string{"secret_reveal", "endpoint_delete"}}, &out)
+
+	b := newBrowser(t)
+	b.open(out.URL)
+	b.waitFor("h1", 5*time.Second)
+	if got := b.text("h1"); got != "Acme Shop" {
+		t.Errorf("tenant page heading %q, want the link's display name", got)
+	}
+	if got := b.text("#portal-back"); got != "Back to Acme Shop" {
+		t.Errorf("back link %q", got)
+	}
+	var href string
+	if b.eval(`document.querySelector("#portal-back").href`, &href); href != back {
+		t.Errorf("back link goes to %q, want %q", href, back)
+	}
+	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/" + ep.ID)
+	b.waitFor(`form[action$="/disable"]`, 5*time.Second)
+	if b.has(`form[action$="/reveal"]`) || b.has(`a[href$="/delete"]`) {
+		t.Error("the endpoint page offers reveal or delete, which the link turned off")
+	}
+	// Asked for anyway, delete is refused and the endpoint stays.
+	var status int
+	b.await(fmt.Sprintf(`(async () => {
+		const csrf = document.querySelector('input[name=csrf]').value;
+		const r = await fetch(%q, {method: "POST", body: new URLSearchParams({csrf})});
+		return r.status;
+	})()`, f.h.url+"/dashboard/t/"+ten+"/endpoints/"+ep.ID+"/delete"), &status)
+	if status != 403 {
+		t.Errorf("a forged delete answered %d, want 403", status)
+	}
+	if e := f.getEndpoint(ten, ep.ID); e.Status != "active" {
+		t.Errorf("endpoint is %q after the refused delete", e.Status)
+	}
+
+	b.clickAndWait(`form[action="/dashboard/logout"] button`, "[data-ended]")
+	if !strings.HasSuffix(b.location(), "/dashboard/ended") || b.has("#api-key") {
+		t.Errorf("sign-out landed on %s, want the session-ended page", b.location())
+	}
+	if b.eval(`document.querySelector("#return-link").href`, &href); href != back || b.text("#return-link") != "Return to Acme Shop" {
+		t.Errorf("session-ended page links %q (%q), want %q", href, b.text("#return-link"), back)
+	}
+	// The tenant's pages now lead there too, never to the API-key sign-in.
+	b.open(f.h.url + "/dashboard/t/" + ten)
+	if !b.has("[data-ended]") || b.has("#api-key") {
+		t.Errorf("after sign-out the tenant page shows %s:\n%s", b.location(), b.bodyText())
+	}
+}
+
 // TestDashboardCSRF: a form posted without the session's CSRF token is
 // refused and changes nothing.
 func TestDashboardCSRF(t *testing.T) {
@@ -528,6 +590,48 @@ func TestDashboardCSRF(t *testing.T) {
 	b.clickAndWait(`form[action$="/disable"] button`, ".flash")
 	if e := f.getEndpoint(ten, ep.ID); e.Status != "disabled" || e.DisabledReason != "manual" {
 		t.Errorf("after Disable the endpoint is %q (%q), want disabled (manual)", e.Status, e.DisabledReason)
+	}
+}
+
+// TestDashboardArchiveType: an operator archives a type in the catalogue's
+// edit form; the add-endpoint picker no longer offers it, and the API
+// refuses it for a new endpoint.
+func TestDashboardArchiveType(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{})
+	ten := f.tenant()
+	b := newBrowser(t)
+	b.open(f.h.url + "/dashboard/login")
+	b.fill("#api-key", f.h.key)
+	b.clickAndWait("form button.primary", `a[href="/dashboard/t/`+ten+`"]`)
+
+	box := `input[name="event_types"][value="` + typeFailed + `"]`
+	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/new")
+	b.waitFor("#f-name", 5*time.Second)
+	if !b.has(box) {
+		t.Fatalf("the picker does not offer %s before archiving", typeFailed)
+	}
+
+	b.open(f.h.url + "/dashboard/event-types/" + typeFailed + "/edit")
+	b.waitFor("#et-archived", 5*time.Second)
+	b.click("#et-archived")
+	b.clickAndWait("form.stack button.primary", ".flash")
+	if !strings.Contains(b.text(`[id="type-`+typeFailed+`"]`), "archived") {
+		t.Errorf("the catalogue does not flag %s archived", typeFailed)
+	}
+
+	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/new")
+	b.waitFor("#f-name", 5*time.Second)
+	if b.has(box) {
+		t.Errorf("the picker still offers the archived %s", typeFailed)
+	}
+	if !b.has(`input[name="event_types"][value="` + typeCreated + `"]`) {
+		t.Errorf("the picker lost %s, which is not archived", typeCreated)
+	}
+	r := f.admin.do(t, "POST", "/v1/tenants/"+ten+"/endpoints", map[string]any{
+		"name": "late", "url": "https://example.com/late", "event_types": []string{typeFailed}})
+	if r.status != 422 || !strings.Contains(string(r.body), "archived") {
+		t.Errorf("API endpoint with the archived type: %d %s, want 422", r.status, r.body)
 	}
 }
 

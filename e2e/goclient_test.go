@@ -72,6 +72,13 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	_, err = c.EventType(ctx, "no.such")
 	wantKind(t, "unknown event type", err, 404, client.ErrNotFound)
 	mustReturn[*client.EventType](t, "second type")(c.CreateEventType(ctx, client.EventTypeCreate{Name: "order.refunded"}))
+	dep, refundDesc := true, "Refunded; use order.paid with a negative amount."
+	if got := mustReturn[*client.EventType](t, "update event type")(c.UpdateEventType(ctx, "order.refunded",
+		client.EventTypeUpdate{Description: &refundDesc, Deprecated: &dep})); !got.Deprecated || got.Archived || got.Description != refundDesc {
+		t.Errorf("updated event type %+v", got)
+	}
+	_, err = c.UpdateEventType(ctx, "order.paid", client.EventTypeUpdate{Example: json.RawMessage(`{"no":"order"}`)})
+	wantKind(t, "example failing the schema", err, 422, client.ErrInvalid)
 	var names []string
 	for _, et := range mustReturn[[]client.EventType](t, "event types")(c.EventTypes(ctx)) {
 		names = append(names, et.Name)
@@ -295,6 +302,10 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	if !strings.Contains(link.URL, "token=") || time.Until(link.ExpiresAt) > 5*time.Minute {
 		t.Errorf("portal link %+v", link)
 	}
+	mustReturn[*client.PortalLink](t, "portal link with options")(c.CreatePortalLink(ctx, "shop", client.PortalLinkCreate{
+		ReturnURL: "https://app.example.com/", DisplayName: "Shop", ReadOnly: []string{"secret_reveal"}}))
+	_, err = c.CreatePortalLink(ctx, "shop", client.PortalLinkCreate{ReadOnly: []string{"everything"}})
+	wantKind(t, "portal link with an unknown feature", err, 422, client.ErrInvalid)
 	key := mustReturn[*client.CreatedAPIKey](t, "api key")(c.CreateAPIKey(ctx, client.APIKeyCreate{Name: "shop viewer", Role: "viewer", TenantID: "shop"}))
 	if got := mustReturn[*client.APIKey](t, "get key")(c.APIKey(ctx, key.APIKey.ID)); got.TenantID != "shop" || got.Role != "viewer" {
 		t.Errorf("key %+v", got)

@@ -537,3 +537,33 @@ func svixAppUpdates(t *testing.T, sx *svix.Svix) {
 		t.Fatal(err)
 	}
 }
+
+// TestSvixArchivedEventTypes: Svix's archived maps onto hookd's; its list
+// leaves archived types out unless include_archived=true.
+func TestSvixArchivedEventTypes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, config{})
+	admin := f.h.admin()
+	if r := admin.do(t, "POST", "/api/v1/event-type", map[string]any{"name": "legacy.thing", "archived": true, "deprecated": true}); r.status != 201 ||
+		!strings.Contains(string(r.body), `"archived":true`) {
+		t.Fatalf("create archived: %d %s", r.status, r.body)
+	}
+	var native struct{ Archived, Deprecated bool }
+	admin.must(t, 200, "GET", "/v1/event-types/legacy.thing", nil, &native)
+	if !native.Archived || !native.Deprecated {
+		t.Errorf("the native API sees %+v, want archived and deprecated", native)
+	}
+	listed := func(query string) bool {
+		r := admin.do(t, "GET", "/api/v1/event-type"+query, nil)
+		if r.status != 200 {
+			t.Fatalf("list%s: %d %s", query, r.status, r.body)
+		}
+		return strings.Contains(string(r.body), `"legacy.thing"`)
+	}
+	if listed("") || listed("?include_archived=false") || !listed("?include_archived=true") {
+		t.Errorf("archived type listed by default, or not with include_archived=true")
+	}
+	if r := admin.do(t, "GET", "/api/v1/event-type?include_archived=maybe", nil); r.status != 422 {
+		t.Errorf("include_archived=maybe: %d, want 422", r.status)
+	}
+}

@@ -24,7 +24,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		if err := tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
 		}
-		if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+		if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes, nil); err != nil {
 			return err
 		}
 		if err := uidFree(ctx, tx, e.TenantID, e.UID, id); err != nil {
@@ -159,9 +159,10 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err != nil {
 			return err
 		}
+		kept := e.EventTypes
 		e.Apply(u)
 		if u.EventTypes != nil {
-			if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+			if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes, kept); err != nil {
 				return err
 			}
 		}

@@ -14,8 +14,8 @@ import (
 func (db *DB) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	now := ts(db.now())
 	tag, err := db.pool.Exec(ctx,
-		`INSERT INTO event_types (name, description, schema, example, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
-		et.Name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), now)
+		`INSERT INTO event_types (name, description, schema, example, deprecated, archived, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (name) DO NOTHING`, et.Name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), et.Deprecated, et.Archived, now)
 	if err != nil {
 		return db.fail("create event type", err)
 	}
@@ -26,12 +26,12 @@ func (db *DB) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	return nil
 }
 
-const eventTypeColumns = `name, description, schema, example, created_at`
+const eventTypeColumns = `name, description, schema, example, deprecated, archived, created_at`
 
 func scanEventType(row pgx.Row) (*hookd.EventType, error) {
 	var et hookd.EventType
 	var schema, example *string
-	if err := row.Scan(&et.Name, &et.Description, &schema, &example, &et.CreatedAt); err != nil {
+	if err := row.Scan(&et.Name, &et.Description, &schema, &example, &et.Deprecated, &et.Archived, &et.CreatedAt); err != nil {
 		return nil, err
 	}
 	if schema != nil {
@@ -59,18 +59,50 @@ func (db *DB) EventTypes(ctx context.Context) ([]*hookd.EventType, error) {
 	return out, db.fail("list event types", err)
 }
 
-// checkEventTypes fails with EINVALID when a subscribed type is not in the catalogue.
-func checkEventTypes(ctx context.Context, tx pgx.Tx, field string, types []string) error {
-	var missing string
-	err := tx.QueryRow(ctx, `SELECT t FROM unnest($1::text[]) AS t
-		WHERE t <> $2 AND NOT EXISTS (SELECT 1 FROM event_types WHERE name = t) LIMIT 1`, types, hookd.AllEventTypes).Scan(&missing)
-	if errors.Is(err, pgx.ErrNoRows) {
+// UpdateEventType edits one catalogue entry through change.
+func (db *DB) UpdateEventType(ctx context.Context, name string, change func(*hookd.EventType) error) (*hookd.EventType, error) {
+	var out *hookd.EventType
+	err := db.inTx(ctx, "update event type", func(tx pgx.Tx) error {
+		et, err := scanEventType(tx.QueryRow(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = $1 FOR UPDATE`, name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("event type", name)
+		}
+		if err != nil {
+			return err
+		}
+		if err := change(et); err != nil {
+			return err
+		}
+		et.Name = name
+		if _, err := tx.Exec(ctx, `UPDATE event_types SET description = $2, schema = $3, example = $4, deprecated = $5, archived = $6
+			WHERE name = $1`, name, et.Description, nullJSON(et.Schema), nullJSON(et.Example), et.Deprecated, et.Archived); err != nil {
+			return err
+		}
+		out = et
 		return nil
-	}
-	if err != nil {
+	})
+	return out, err
+}
+
+// checkEventTypes fails with EINVALID when a subscribed type is not in the
+// catalogue, or is archived and not among kept (the endpoint's subscription
+// before this change, which stays valid).
+func checkEventTypes(ctx context.Context, tx pgx.Tx, field string, types, kept []string) error {
+	var name string
+	var known bool
+	err := tx.QueryRow(ctx, `SELECT t, et.name IS NOT NULL FROM unnest($1::text[]) AS t
+		LEFT JOIN event_types et ON et.name = t
+		WHERE t <> $2 AND (et.name IS NULL OR (et.archived AND t <> ALL(coalesce($3::text[], '{}'))))
+		ORDER BY et.name IS NOT NULL LIMIT 1`, types, hookd.AllEventTypes, kept).Scan(&name, &known)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
 		return err
+	case known:
+		return hookd.ArchivedType(field, name)
 	}
-	return hookd.NotInCatalogue(field, missing)
+	return hookd.NotInCatalogue(field, name)
 }
 
 func nullJSON(b json.RawMessage) *string {

@@ -50,9 +50,10 @@ func (db *DB) Tenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 }
 
 // Tenants lists tenants by id (the order a cursor can follow).
-func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error) {
-	rows, err := db.pool.Query(ctx,
-		`SELECT `+tenantColumns+` FROM tenants WHERE ($1 = '' OR id > $1) ORDER BY id LIMIT $2`, p.Cursor, p.Size())
+func (db *DB) Tenants(ctx context.Context, f hookd.TenantFilter, p hookd.Page) ([]*hookd.Tenant, error) {
+	q := hookd.LikePattern(f.Search)
+	rows, err := db.pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE ($1 = '' OR id > $1)
+		AND ($3 = '' OR id ILIKE $4 OR name ILIKE $5) ORDER BY id LIMIT $2`, p.Cursor, p.Size(), q, q+"%", "%"+q+"%")
 	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Tenant, error) { return scanTenant(r) })
 	return out, db.fail("list tenants", err)
 }

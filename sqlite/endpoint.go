@@ -25,7 +25,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		if err := db.tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
 		}
-		if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+		if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes, nil); err != nil {
 			return err
 		}
 		if err := uidFree(ctx, tx, e.TenantID, e.UID, id); err != nil {
@@ -164,9 +164,10 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err != nil {
 			return err
 		}
+		kept := e.EventTypes
 		e.Apply(u)
 		if u.EventTypes != nil {
-			if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes); err != nil {
+			if err := db.checkEventTypes(ctx, tx, "event_types", e.EventTypes, kept); err != nil {
 				return err
 			}
 		}

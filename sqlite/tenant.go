@@ -60,10 +60,11 @@ func (db *DB) Tenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 // Tenants lists tenants by id. Operators choose tenant ids (their own
 // customer ids), so creation order and id order differ: id order is the
 // one a cursor can follow.
-func (db *DB) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, error) {
-	rows, err := db.read.QueryContext(ctx,
-		`SELECT `+tenantColumns+` FROM tenants WHERE (? = '' OR id > ?) ORDER BY id LIMIT ?`,
-		p.Cursor, p.Cursor, p.Size())
+func (db *DB) Tenants(ctx context.Context, f hookd.TenantFilter, p hookd.Page) ([]*hookd.Tenant, error) {
+	q := hookd.LikePattern(f.Search)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE (? = '' OR id > ?)
+		AND (? = '' OR id LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\') ORDER BY id LIMIT ?`,
+		p.Cursor, p.Cursor, q, q+"%", "%"+q+"%", p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}

@@ -47,16 +47,38 @@ var tenantTests = []testCase{
 		for _, id := range []string{"delta", "alpha", "echo", "charlie", "bravo"} {
 			f.must(f.s.CreateTenant(f.ctx, &hookd.Tenant{ID: id, Name: "Tenant " + id}), "CreateTenant")
 		}
-		got := pages(f, 2, func(p hookd.Page) ([]*hookd.Tenant, error) { return f.s.Tenants(f.ctx, p) },
+		got := pages(f, 2, func(p hookd.Page) ([]*hookd.Tenant, error) { return f.s.Tenants(f.ctx, hookd.TenantFilter{}, p) },
 			func(t *hookd.Tenant) string { return t.ID })
 		f.diff("Tenants, pages of 2", []string{"alpha", "bravo", "charlie", "delta", "echo"}, got)
-		rest, err := f.s.Tenants(f.ctx, hookd.Page{Limit: 10, Cursor: "bravo"})
+		rest, err := f.s.Tenants(f.ctx, hookd.TenantFilter{}, hookd.Page{Limit: 10, Cursor: "bravo"})
 		f.must(err, "Tenants")
 		var ids []string
 		for _, t := range rest {
 			ids = append(ids, t.ID)
 		}
 		f.diff("Tenants after cursor bravo", []string{"charlie", "delta", "echo"}, ids)
+	}},
+	{"Search", func(f *fixture) {
+		for id, name := range map[string]string{"acme-eu": "Acme Europe", "acme-us": "Acme US", "globex": "Globex (was ACME 50%_off)", "initech": "Initech"} {
+			f.must(f.s.CreateTenant(f.ctx, &hookd.Tenant{ID: id, Name: name}), "CreateTenant")
+		}
+		search := func(q string, p hookd.Page) []string {
+			list, err := f.s.Tenants(f.ctx, hookd.TenantFilter{Search: q}, p)
+			f.must(err, "Tenants search "+q)
+			ids := []string{}
+			for _, t := range list {
+				ids = append(ids, t.ID)
+			}
+			return ids
+		}
+		all := hookd.Page{Limit: 10}
+		f.diff("id prefix or name part, any case", []string{"acme-eu", "acme-us", "globex"}, search("acme", all))
+		f.diff("id prefix only, not inside", []string{}, search("cme-", all))
+		f.diff("name part", []string{"acme-eu"}, search("europe", all))
+		f.diff("% and _ as written", []string{"globex"}, search("50%_", all))
+		f.diff("% matches only a name with one", []string{"globex"}, search("%", all))
+		f.diff("_ matches no other character", []string{}, search("acme_", all))
+		f.diff("paged with the cursor", []string{"acme-us", "globex"}, search("acme", hookd.Page{Limit: 10, Cursor: "acme-eu"}))
 	}},
 	{"Rename", func(f *fixture) {
 		ten := f.tenant()
@@ -90,7 +112,7 @@ var tenantTests = []testCase{
 		f.wantCode(err, hookd.ENOTFOUND, "Event of a deleted tenant")
 		_, err = f.s.Delivery(f.ctx, ten.ID, j.DeliveryID)
 		f.wantCode(err, hookd.ENOTFOUND, "Delivery of a deleted tenant")
-		all, err := f.s.Tenants(f.ctx, hookd.Page{Limit: 10})
+		all, err := f.s.Tenants(f.ctx, hookd.TenantFilter{}, hookd.Page{Limit: 10})
 		f.must(err, "Tenants")
 		if len(all) != 1 || all[0].ID != other.ID {
 			f.Errorf("Tenants after delete: got %d tenants, want only %s", len(all), other.ID)

@@ -3,6 +3,7 @@ package svixapi
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -13,11 +14,13 @@ import (
 // schemas map versions to JSON Schemas, hookd's catalogue holds one schema.
 const schemaVersion = "1"
 
-// eventTypeIn is Svix's EventTypeIn. archived, deprecated, featureFlag and
-// groupName have no hookd counterpart and are not kept (docs/svix.md).
+// eventTypeIn is Svix's EventTypeIn. featureFlag and groupName have no
+// hookd counterpart and are not kept (docs/svix.md).
 type eventTypeIn struct {
 	Name        string                     `json:"name"`
 	Description string                     `json:"description"`
+	Archived    bool                       `json:"archived"`
+	Deprecated  bool                       `json:"deprecated"`
 	Schemas     map[string]json.RawMessage `json:"schemas"`
 }
 
@@ -32,7 +35,8 @@ type eventTypeOut struct {
 }
 
 func viewEventType(et *hookd.EventType) eventTypeOut {
-	out := eventTypeOut{Name: et.Name, Description: et.Description, CreatedAt: et.CreatedAt, UpdatedAt: et.CreatedAt}
+	out := eventTypeOut{Name: et.Name, Description: et.Description, Archived: et.Archived, Deprecated: et.Deprecated,
+		CreatedAt: et.CreatedAt, UpdatedAt: et.CreatedAt}
 	if len(et.Schema) > 0 {
 		out.Schemas = map[string]json.RawMessage{schemaVersion: et.Schema}
 	}
@@ -49,7 +53,8 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 			return hookd.Invalid("schemas."+version, "hookd keeps one schema per event type: give it as version %q", schemaVersion)
 		}
 	}
-	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schemas[schemaVersion]}
+	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schemas[schemaVersion],
+		Archived: in.Archived, Deprecated: in.Deprecated}
 	if err := api.CheckEventType(et); err != nil {
 		return renameField(err, "schema", "schemas."+schemaVersion)
 	}
@@ -60,18 +65,28 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listEventTypes lists the whole catalogue on one page (the store reads it whole).
+// listEventTypes lists the whole catalogue on one page (the store reads it
+// whole); archived types only with include_archived=true, as Svix does.
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
 	if _, err := page(r); err != nil {
 		return err
+	}
+	var archived bool
+	if v := r.URL.Query().Get("include_archived"); v != "" {
+		var err error
+		if archived, err = strconv.ParseBool(v); err != nil {
+			return hookd.Invalid("include_archived", "must be true or false")
+		}
 	}
 	types, err := s.store.EventTypes(r.Context())
 	if err != nil {
 		return err
 	}
-	out := make([]eventTypeOut, len(types))
-	for i, et := range types {
-		out[i] = viewEventType(et)
+	out := []eventTypeOut{}
+	for _, et := range types {
+		if archived || !et.Archived {
+			out = append(out, viewEventType(et))
+		}
 	}
 	writeJSON(w, http.StatusOK, listOf(out, nil))
 	return nil

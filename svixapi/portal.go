@@ -6,6 +6,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/internal/token"
 )
 
 // portalIn is Svix's AppPortalAccessIn; featureFlags and application are
@@ -41,7 +42,7 @@ func (s *Server) portalAccess(w http.ResponseWriter, r *http.Request) error {
 	if in.ReadOnly != nil && *in.ReadOnly {
 		role = hookd.RoleViewer
 	}
-	link, tok, _, err := s.native.PortalLink(r, r.PathValue("app_id"), role, ttl)
+	link, tok, _, err := s.native.PortalLink(r, token.Portal{Tenant: r.PathValue("app_id"), Role: role}, ttl)
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 		return appNotFound(r.PathValue("app_id"))
 	}

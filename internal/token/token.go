@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,7 +48,8 @@ func Sign(key []byte, claims any, expires time.Time) (string, error) {
 
 // Open checks tok's signature and expiry and decodes its claims into out.
 // It returns ErrInvalid or ErrExpired; a forged or altered token is always
-// ErrInvalid, never ErrExpired.
+// ErrInvalid, never ErrExpired. On ErrExpired out holds the claims (they are
+// authentic, only stale): a page can still say where to go back to.
 func Open(key []byte, tok string, now time.Time, out any) error {
 	body, sig, ok := strings.Cut(tok, ".")
 	if !ok || len(tok) > 4096 {
@@ -65,11 +67,11 @@ func Open(key []byte, tok string, now time.Time, out any) error {
 	if err := json.Unmarshal(payload, &env); err != nil {
 		return ErrInvalid
 	}
-	if now.Unix() >= env.Expires {
-		return ErrExpired
-	}
 	if err := json.Unmarshal(env.Claims, out); err != nil {
 		return ErrInvalid
+	}
+	if now.Unix() >= env.Expires {
+		return ErrExpired
 	}
 	return nil
 }
@@ -81,11 +83,29 @@ func tag(key []byte, body string) []byte {
 }
 
 // Portal is what a portal link grants: the dashboard of one tenant, in one
-// role (hookd.RoleAdmin or hookd.RoleViewer).
+// role (hookd.RoleAdmin or hookd.RoleViewer), shown as the operator's app
+// asked (its name, where "back" goes, features turned off).
 type Portal struct {
-	Tenant string `json:"t"`
-	Role   string `json:"r"`
+	Tenant      string   `json:"t"`
+	Role        string   `json:"r"`
+	ReturnURL   string   `json:"u,omitempty"`  // an absolute http(s) URL: "back" and sign-out
+	DisplayName string   `json:"n,omitempty"`  // shown instead of the tenant's name
+	ReadOnly    []string `json:"ro,omitempty"` // Features hidden and refused
 }
+
+// Features a portal link can turn off (its read_only list).
+const (
+	SecretReveal   = "secret_reveal"
+	EndpointDelete = "endpoint_delete"
+	EndpointCreate = "endpoint_create"
+	TestEvent      = "test_event"
+)
+
+// Features lists every feature a link can turn off.
+var Features = []string{SecretReveal, EndpointDelete, EndpointCreate, TestEvent}
+
+// Allows reports whether the link leaves feature on.
+func (p Portal) Allows(feature string) bool { return !slices.Contains(p.ReadOnly, feature) }
 
 // PortalPath is where a portal link points, with the token as ?token=.
 const PortalPath = "/dashboard/portal"

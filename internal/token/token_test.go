@@ -2,6 +2,7 @@ package token
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +19,13 @@ func TestSignOpen(t *testing.T) {
 	if err := Open(key, tok, now, &p); err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	if p != (Portal{Tenant: "acme", Role: "viewer"}) {
+	if !reflect.DeepEqual(p, Portal{Tenant: "acme", Role: "viewer"}) {
 		t.Errorf("claims = %+v", p)
 	}
 
-	if err := Open(key, tok, now.Add(time.Minute), &p); !errors.Is(err, ErrExpired) {
-		t.Errorf("at expiry: %v, want ErrExpired", err)
+	var stale Portal
+	if err := Open(key, tok, now.Add(time.Minute), &stale); !errors.Is(err, ErrExpired) || stale.Tenant != "acme" {
+		t.Errorf("at expiry: %v with %+v, want ErrExpired with the claims", err, stale)
 	}
 	if err := Open([]byte("another key, just as long as it.."), tok, now, &p); !errors.Is(err, ErrInvalid) {
 		t.Errorf("other key: %v, want ErrInvalid", err)
