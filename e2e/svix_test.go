@@ -157,6 +157,10 @@ func svixTour(t *testing.T, f *fixture, hc *http.Client) {
 	if et.Schemas["1"] == nil {
 		t.Fatalf("event type read back without its schema: %+v", et)
 	}
+	types := must(sx.EventType.List(ctx, nil)).get(t)
+	if !slices.ContainsFunc(types.Data, func(e svix.EventTypeOut) bool { return e.Name == typePaid }) {
+		t.Fatalf("event types listed %+v, want %s among them", types.Data, typePaid)
+	}
 
 	rcv := newReceiver(t, 200)
 	secret := svixSecret(t)
@@ -293,7 +297,7 @@ func svixTour(t *testing.T, f *fixture, hc *http.Client) {
 	t.Run("channels", func(t *testing.T) { svixChannels(t, sx, payload) })
 	t.Run("endpoint settings", func(t *testing.T) { svixEndpointSettings(t, sx, payload) })
 	t.Run("application updates", func(t *testing.T) { svixAppUpdates(t, sx) })
-	t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, ep.Id, m2.Id) })
+	t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, hc, ep.Id, m2.Id) })
 	t.Run("bad input", func(t *testing.T) { svixBadInput(t, f, sx, ep.Id) })
 
 	if err := sx.Endpoint.Delete(ctx, "acme", "billing"); err != nil {
@@ -309,14 +313,14 @@ func svixTour(t *testing.T, f *fixture, hc *http.Client) {
 }
 
 // svixScope: a key scoped to another application sees nothing of acme (404).
-func svixScope(t *testing.T, f *fixture, sx *svix.Svix, endpointID, msgID string) {
+func svixScope(t *testing.T, f *fixture, sx *svix.Svix, hc *http.Client, endpointID, msgID string) {
 	ctx := t.Context()
 	must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Other", Uid: svix.String("other")})).get(t)
 	var k struct {
 		Key string `json:"key"`
 	}
 	f.admin.must(t, 201, "POST", "/v1/api-keys", map[string]any{"name": "other's admin", "role": "admin", "tenant": "other"}, &k)
-	other := svixClient(t, f, k.Key, nil)
+	other := svixClient(t, f, k.Key, hc)
 	for name, call := range map[string]func(context.Context) error{
 		"get app":      func(ctx context.Context) error { _, err := other.Application.Get(ctx, "acme"); return err },
 		"get endpoint": func(ctx context.Context) error { _, err := other.Endpoint.Get(ctx, "acme", endpointID); return err },
@@ -475,6 +479,9 @@ func svixEndpointSettings(t *testing.T, sx *svix.Svix, payload map[string]any) {
 	ctx := t.Context()
 	rcv := newReceiver(t, 200)
 	ep := must(sx.Endpoint.Create(ctx, "acme", &svix.EndpointIn{Url: rcv.URL})).get(t)
+	if up := must(sx.Endpoint.Update(ctx, "acme", ep.Id, &svix.EndpointUpdate{Url: rcv.URL, Description: svix.String("settings")})).get(t); up.Description != "settings" {
+		t.Fatalf("updated endpoint = %+v, want the new description", up)
+	}
 
 	if err := sx.Endpoint.UpdateHeaders(ctx, "acme", ep.Id, &svix.EndpointHeadersIn{Headers: map[string]string{"X-Api-Key": "k-1"}}); err != nil {
 		t.Fatalf("UpdateHeaders: %v", err)
