@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -27,6 +28,7 @@ var openAPIDocuments = []struct {
 	walk func(t *testing.T, h *hookdProc, hc *http.Client)
 }{
 	{"/openapi.json", nativeWalk},
+	{"/openapi-svix.json", svixWalk},
 }
 
 // TestOpenAPIWire validates every answer the real binary gives, success
@@ -79,9 +81,26 @@ func nativeWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 			t.Errorf("events since yesterday: %s, want a problem naming since", b)
 		}
 	}
+	unauthorizedWalk(t, h, hc, "/v1/")
+}
+
+// svixWalk covers the Svix-compatible API: the SDK tour of TestSvixSDK
+// through hc, the document itself, and each /api/v1 operation without a key.
+func svixWalk(t *testing.T, h *hookdProc, hc *http.Client) {
+	svixTour(t, &fixture{t: t, h: h, admin: h.admin(), seq: new(atomic.Int64)}, hc)
+	resp, err := hc.Get(h.url + "/openapi-svix.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	unauthorizedWalk(t, h, hc, "/api/v1/")
+}
+
+// unauthorizedWalk sends each operation under prefix without a key: 401.
+func unauthorizedWalk(t *testing.T, h *hookdProc, hc *http.Client, prefix string) {
 	v := hc.Transport.(*wireValidator)
 	for _, op := range v.operations() {
-		if !strings.HasPrefix(op.path, "/v1/") {
+		if !strings.HasPrefix(op.path, prefix) {
 			continue
 		}
 		var body io.Reader

@@ -35,14 +35,15 @@ func svixSecret(t *testing.T) string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
-// svixClient is the official Svix SDK pointed at hookd with key.
-func svixClient(t *testing.T, f *fixture, key string) *svix.Svix {
+// svixClient is the official Svix SDK pointed at hookd with key, sending
+// through hc (nil: the default client).
+func svixClient(t *testing.T, f *fixture, key string, hc *http.Client) *svix.Svix {
 	t.Helper()
 	base, err := url.Parse(f.h.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svix.New(key, &svix.SvixOptions{ServerUrl: base})
+	return svix.New(key, &svix.SvixOptions{ServerUrl: base, HTTPClient: hc})
 }
 
 // svixStatus is the status of an SDK error; it fails unless err is one.
@@ -123,193 +124,203 @@ func verified(t *testing.T, q received, secrets ...string) []byte {
 func TestSvixSDK(t *testing.T) {
 	onStores(t, func(t *testing.T, c config) {
 		c.extraArgs = append(c.extraArgs, "--allow-secret-reveal")
-		f := newFixture(t, c)
-		sx := svixClient(t, f, f.h.key)
-		ctx := t.Context()
-
-		app := must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Acme", Uid: svix.String("acme")})).get(t)
-		if app.Id != "acme" || app.Uid == nil || *app.Uid != "acme" || app.Name != "Acme" {
-			t.Fatalf("created app %+v, want id and uid acme", app)
-		}
-		again := must(sx.Application.GetOrCreate(ctx, &svix.ApplicationIn{Name: "Acme", Uid: svix.String("acme")})).get(t)
-		if again.Id != app.Id {
-			t.Fatalf("GetOrCreate of an existing uid answered %+v", again)
-		}
-		_, err := sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Acme", Uid: svix.String("acme")})
-		wantSvixError(t, err, 409, "conflict")
-		generated := must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "No uid"})).get(t)
-		if generated.Uid != nil || generated.Id == "" {
-			t.Fatalf("app created without uid = %+v", generated)
-		}
-
-		must(sx.EventType.Create(ctx, &svix.EventTypeIn{Name: typePaid, Description: "An invoice was paid.",
-			Schemas: map[string]any{"1": map[string]any{"type": "object", "required": []string{"amount"}}}})).get(t)
-		must(sx.EventType.Create(ctx, &svix.EventTypeIn{Name: typeVoided, Description: "An invoice was voided."})).get(t)
-		et := must(sx.EventType.Get(ctx, typePaid)).get(t)
-		if et.Schemas["1"] == nil {
-			t.Fatalf("event type read back without its schema: %+v", et)
-		}
-
-		rcv := newReceiver(t, 200)
-		secret := svixSecret(t)
-		ep := must(sx.Endpoint.Create(ctx, "acme", &svix.EndpointIn{Url: rcv.URL, Uid: svix.String("billing"),
-			Description: svix.String("billing hooks"), FilterTypes: []string{typePaid}, Secret: &secret})).get(t)
-		byUID := must(sx.Endpoint.Get(ctx, "acme", "billing")).get(t)
-		if byUID.Id != ep.Id || !slices.Equal(byUID.FilterTypes, []string{typePaid}) || byUID.Description != "billing hooks" {
-			t.Fatalf("endpoint read by uid = %+v, want %+v", byUID, ep)
-		}
-		if got := must(sx.Endpoint.GetSecret(ctx, "acme", ep.Id)).get(t); got.Key != secret {
-			t.Fatalf("GetSecret = %q, want the secret the endpoint was created with", got.Key)
-		}
-
-		// Messages: without eventId, with one (twice), with an idempotency key (twice).
-		payload := map[string]any{"amount": 10, "note": "<b>&</b>"}
-		m1 := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload})).get(t)
-		m2 := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, EventId: svix.String("inv-1"), Payload: payload})).get(t)
-		if m2.Id != "inv-1" || m2.EventId == nil || *m2.EventId != "inv-1" || m1.EventId != nil {
-			t.Fatalf("messages %+v and %+v: want the eventId kept, and none on the first", m1, m2)
-		}
-		_, err = sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, EventId: svix.String("inv-1"), Payload: payload})
-		wantSvixError(t, err, 409, "conflict")
-		key := &svix.PostOptions{IdempotencyKey: svix.String("pay-3")}
-		m3 := must(sx.Message.CreateWithOptions(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload}, key)).get(t)
-		m3again := must(sx.Message.CreateWithOptions(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload}, key)).get(t)
-		if m3again.Id != m3.Id {
-			t.Fatalf("a repeated idempotency key made message %s, want the first, %s", m3again.Id, m3.Id)
-		}
-		voided := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typeVoided, Payload: payload})).get(t)
-		// The payload goes out byte for byte as given.
-		raw := `{"amount":  7, "b":[1, 2]}`
-		admin := f.h.admin()
-		var m4 struct{ ID string }
-		admin.must(t, 202, "POST", "/api/v1/app/acme/msg", `{"eventType":"`+typePaid+`","payload":`+raw+`}`, &m4)
-
-		for _, id := range []string{m1.Id, m2.Id, m3.Id} {
-			eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(id)) == 1, "waiting for message " + id })
-			var got map[string]any
-			if err := json.Unmarshal(verified(t, rcv.byID(id)[0], secret), &got); err != nil || got["note"] != "<b>&</b>" {
-				t.Fatalf("message %s arrived as %v (%v)", id, got, err)
-			}
-		}
-		eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(m4.ID)) == 1, "waiting for the raw message" })
-		if body := verified(t, rcv.byID(m4.ID)[0], secret); string(body) != raw {
-			t.Fatalf("raw payload arrived as %s, want %s", body, raw)
-		}
-		if n := len(rcv.byID(voided.Id)); n != 0 {
-			t.Fatalf("the endpoint filters %s but got it %d times", typeVoided, n)
-		}
-
-		msgs := must(sx.Message.List(ctx, "acme", nil)).get(t)
-		var listed []string
-		for _, m := range msgs.Data {
-			listed = append(listed, m.Id)
-		}
-		for _, id := range []string{m1.Id, m2.Id, m3.Id, m4.ID, voided.Id} {
-			if !slices.Contains(listed, id) {
-				t.Fatalf("message list %v lacks %s", listed, id)
-			}
-		}
-		if len(listed) != 5 || !msgs.Done {
-			t.Fatalf("message list %v (done %v), want the 5 messages on one page", listed, msgs.Done)
-		}
-		paged := must(sx.Message.List(ctx, "acme", &svix.MessageListOptions{Limit: svix.Int32(2)})).get(t)
-		rest := must(sx.Message.List(ctx, "acme", &svix.MessageListOptions{Limit: svix.Int32(4), Iterator: paged.Iterator.Get()})).get(t)
-		if len(paged.Data) != 2 || paged.Done || len(rest.Data) != 3 || !rest.Done {
-			t.Fatalf("pages of 2 then 4: %d (done %v) then %d (done %v)", len(paged.Data), paged.Done, len(rest.Data), rest.Done)
-		}
-		one := must(sx.Message.Get(ctx, "acme", m2.Id)).get(t)
-		if one.EventType != typePaid || one.Payload["amount"] != float64(10) {
-			t.Fatalf("message read back = %+v", one)
-		}
-
-		// A receiver has the request a moment before its attempt is recorded.
-		var attempts *svix.ListResponseMessageAttemptOut
-		eventually(t, svixWait, func() (bool, string) {
-			attempts = must(sx.MessageAttempt.ListByEndpoint(ctx, "acme", ep.Id, nil)).get(t)
-			return len(attempts.Data) == 4, fmt.Sprintf("endpoint attempts = %d, want 4", len(attempts.Data))
-		})
-		for _, a := range attempts.Data {
-			if a.Status != svix.MessageStatus(0) || a.ResponseStatusCode != 200 || a.EndpointId != ep.Id || a.Url != rcv.URL {
-				t.Fatalf("attempt %+v, want a success to %s", a, rcv.URL)
-			}
-		}
-		byMsg := must(sx.MessageAttempt.ListByMsg(ctx, "acme", m2.Id, nil)).get(t)
-		if len(byMsg.Data) != 1 || byMsg.Data[0].MsgId != m2.Id {
-			t.Fatalf("attempts of %s = %+v", m2.Id, byMsg.Data)
-		}
-		att := must(sx.MessageAttempt.Get(ctx, "acme", m2.Id, byMsg.Data[0].Id)).get(t)
-		if att.Id != byMsg.Data[0].Id || att.Response != receiverBody {
-			t.Fatalf("one attempt = %+v", att)
-		}
-
-		if err := sx.MessageAttempt.Resend(ctx, "acme", m2.Id, ep.Id); err != nil {
-			t.Fatalf("Resend: %v", err)
-		}
-		eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(m2.Id)) == 2, "waiting for the resend" })
-		verified(t, rcv.byID(m2.Id)[1], secret)
-
-		// Rotation: for 24 hours both secrets sign every delivery.
-		rotated := svixSecret(t)
-		if err := sx.Endpoint.RotateSecret(ctx, "acme", ep.Id, &svix.EndpointSecretRotateIn{Key: &rotated}); err != nil {
-			t.Fatalf("RotateSecret: %v", err)
-		}
-		m5 := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload})).get(t)
-		eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(m5.Id)) == 1, "waiting for the message after rotation" })
-		q := rcv.byID(m5.Id)[0]
-		verified(t, q, rotated, secret)
-		if n := strings.Count(q.header.Get("webhook-signature"), "v1,"); n != 2 {
-			t.Fatalf("webhook-signature %q holds %d signatures, want 2 during the overlap", q.header.Get("webhook-signature"), n)
-		}
-		if got := must(sx.Endpoint.GetSecret(ctx, "acme", ep.Id)).get(t); got.Key != rotated {
-			t.Fatalf("GetSecret after rotation = %q, want the new key", got.Key)
-		}
-
-		eventually(t, svixWait, func() (bool, string) {
-			stats := must(sx.Endpoint.GetStats(ctx, "acme", ep.Id)).get(t)
-			return stats.Success == 5 && stats.Fail == 0 && stats.Pending == 0, fmt.Sprintf("stats = %+v, want 5 successes", stats)
-		})
-		portal := must(sx.Authentication.AppPortalAccess(ctx, "acme", &svix.AppPortalAccessIn{})).get(t)
-		if portal.Token == "" || !strings.HasPrefix(portal.Url, f.h.url+"/dashboard") || !strings.Contains(portal.Url, url.QueryEscape(portal.Token)) {
-			t.Fatalf("portal access = %+v", portal)
-		}
-		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := noRedirect.Get(portal.Url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 400 {
-			t.Fatalf("opening the portal link answered %d", resp.StatusCode)
-		}
-
-		t.Run("channels", func(t *testing.T) { svixChannels(t, sx, payload) })
-		t.Run("endpoint settings", func(t *testing.T) { svixEndpointSettings(t, sx, payload) })
-		t.Run("application updates", func(t *testing.T) { svixAppUpdates(t, sx) })
-		t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, ep.Id, m2.Id) })
-		t.Run("bad input", func(t *testing.T) { svixBadInput(t, f, sx, ep.Id) })
-
-		if err := sx.Endpoint.Delete(ctx, "acme", "billing"); err != nil {
-			t.Fatalf("Delete endpoint by uid: %v", err)
-		}
-		_, err = sx.Endpoint.Get(ctx, "acme", ep.Id)
-		wantSvixError(t, err, 404, "not_found")
-		if err := sx.Application.Delete(ctx, "acme"); err != nil {
-			t.Fatalf("Delete application: %v", err)
-		}
-		_, err = sx.Application.Get(ctx, "acme")
-		wantSvixError(t, err, 404, "not_found")
+		svixTour(t, newFixture(t, c), nil)
 	})
 }
 
+// svixTour drives every operation of the Svix-compatible API through the
+// official SDK, sending through hc (nil: the default client), and checks
+// the answers.
+func svixTour(t *testing.T, f *fixture, hc *http.Client) {
+	sx := svixClient(t, f, f.h.key, hc)
+	ctx := t.Context()
+
+	app := must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Acme", Uid: svix.String("acme")})).get(t)
+	if app.Id != "acme" || app.Uid == nil || *app.Uid != "acme" || app.Name != "Acme" {
+		t.Fatalf("created app %+v, want id and uid acme", app)
+	}
+	again := must(sx.Application.GetOrCreate(ctx, &svix.ApplicationIn{Name: "Acme", Uid: svix.String("acme")})).get(t)
+	if again.Id != app.Id {
+		t.Fatalf("GetOrCreate of an existing uid answered %+v", again)
+	}
+	_, err := sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Acme", Uid: svix.String("acme")})
+	wantSvixError(t, err, 409, "conflict")
+	generated := must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "No uid"})).get(t)
+	if generated.Uid != nil || generated.Id == "" {
+		t.Fatalf("app created without uid = %+v", generated)
+	}
+
+	must(sx.EventType.Create(ctx, &svix.EventTypeIn{Name: typePaid, Description: "An invoice was paid.",
+		Schemas: map[string]any{"1": map[string]any{"type": "object", "required": []string{"amount"}}}})).get(t)
+	must(sx.EventType.Create(ctx, &svix.EventTypeIn{Name: typeVoided, Description: "An invoice was voided."})).get(t)
+	et := must(sx.EventType.Get(ctx, typePaid)).get(t)
+	if et.Schemas["1"] == nil {
+		t.Fatalf("event type read back without its schema: %+v", et)
+	}
+	types := must(sx.EventType.List(ctx, nil)).get(t)
+	if !slices.ContainsFunc(types.Data, func(e svix.EventTypeOut) bool { return e.Name == typePaid }) {
+		t.Fatalf("event types listed %+v, want %s among them", types.Data, typePaid)
+	}
+
+	rcv := newReceiver(t, 200)
+	secret := svixSecret(t)
+	ep := must(sx.Endpoint.Create(ctx, "acme", &svix.EndpointIn{Url: rcv.URL, Uid: svix.String("billing"),
+		Description: svix.String("billing hooks"), FilterTypes: []string{typePaid}, Secret: &secret})).get(t)
+	byUID := must(sx.Endpoint.Get(ctx, "acme", "billing")).get(t)
+	if byUID.Id != ep.Id || !slices.Equal(byUID.FilterTypes, []string{typePaid}) || byUID.Description != "billing hooks" {
+		t.Fatalf("endpoint read by uid = %+v, want %+v", byUID, ep)
+	}
+	if got := must(sx.Endpoint.GetSecret(ctx, "acme", ep.Id)).get(t); got.Key != secret {
+		t.Fatalf("GetSecret = %q, want the secret the endpoint was created with", got.Key)
+	}
+
+	// Messages: without eventId, with one (twice), with an idempotency key (twice).
+	payload := map[string]any{"amount": 10, "note": "<b>&</b>"}
+	m1 := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload})).get(t)
+	m2 := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, EventId: svix.String("inv-1"), Payload: payload})).get(t)
+	if m2.Id != "inv-1" || m2.EventId == nil || *m2.EventId != "inv-1" || m1.EventId != nil {
+		t.Fatalf("messages %+v and %+v: want the eventId kept, and none on the first", m1, m2)
+	}
+	_, err = sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, EventId: svix.String("inv-1"), Payload: payload})
+	wantSvixError(t, err, 409, "conflict")
+	key := &svix.PostOptions{IdempotencyKey: svix.String("pay-3")}
+	m3 := must(sx.Message.CreateWithOptions(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload}, key)).get(t)
+	m3again := must(sx.Message.CreateWithOptions(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload}, key)).get(t)
+	if m3again.Id != m3.Id {
+		t.Fatalf("a repeated idempotency key made message %s, want the first, %s", m3again.Id, m3.Id)
+	}
+	voided := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typeVoided, Payload: payload})).get(t)
+	// The payload goes out byte for byte as given.
+	raw := `{"amount":  7, "b":[1, 2]}`
+	admin := f.h.admin()
+	var m4 struct{ ID string }
+	admin.must(t, 202, "POST", "/api/v1/app/acme/msg", `{"eventType":"`+typePaid+`","payload":`+raw+`}`, &m4)
+
+	for _, id := range []string{m1.Id, m2.Id, m3.Id} {
+		eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(id)) == 1, "waiting for message " + id })
+		var got map[string]any
+		if err := json.Unmarshal(verified(t, rcv.byID(id)[0], secret), &got); err != nil || got["note"] != "<b>&</b>" {
+			t.Fatalf("message %s arrived as %v (%v)", id, got, err)
+		}
+	}
+	eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(m4.ID)) == 1, "waiting for the raw message" })
+	if body := verified(t, rcv.byID(m4.ID)[0], secret); string(body) != raw {
+		t.Fatalf("raw payload arrived as %s, want %s", body, raw)
+	}
+	if n := len(rcv.byID(voided.Id)); n != 0 {
+		t.Fatalf("the endpoint filters %s but got it %d times", typeVoided, n)
+	}
+
+	msgs := must(sx.Message.List(ctx, "acme", nil)).get(t)
+	var listed []string
+	for _, m := range msgs.Data {
+		listed = append(listed, m.Id)
+	}
+	for _, id := range []string{m1.Id, m2.Id, m3.Id, m4.ID, voided.Id} {
+		if !slices.Contains(listed, id) {
+			t.Fatalf("message list %v lacks %s", listed, id)
+		}
+	}
+	if len(listed) != 5 || !msgs.Done {
+		t.Fatalf("message list %v (done %v), want the 5 messages on one page", listed, msgs.Done)
+	}
+	paged := must(sx.Message.List(ctx, "acme", &svix.MessageListOptions{Limit: svix.Int32(2)})).get(t)
+	rest := must(sx.Message.List(ctx, "acme", &svix.MessageListOptions{Limit: svix.Int32(4), Iterator: paged.Iterator.Get()})).get(t)
+	if len(paged.Data) != 2 || paged.Done || len(rest.Data) != 3 || !rest.Done {
+		t.Fatalf("pages of 2 then 4: %d (done %v) then %d (done %v)", len(paged.Data), paged.Done, len(rest.Data), rest.Done)
+	}
+	one := must(sx.Message.Get(ctx, "acme", m2.Id)).get(t)
+	if one.EventType != typePaid || one.Payload["amount"] != float64(10) {
+		t.Fatalf("message read back = %+v", one)
+	}
+
+	// A receiver has the request a moment before its attempt is recorded.
+	var attempts *svix.ListResponseMessageAttemptOut
+	eventually(t, svixWait, func() (bool, string) {
+		attempts = must(sx.MessageAttempt.ListByEndpoint(ctx, "acme", ep.Id, nil)).get(t)
+		return len(attempts.Data) == 4, fmt.Sprintf("endpoint attempts = %d, want 4", len(attempts.Data))
+	})
+	for _, a := range attempts.Data {
+		if a.Status != svix.MessageStatus(0) || a.ResponseStatusCode != 200 || a.EndpointId != ep.Id || a.Url != rcv.URL {
+			t.Fatalf("attempt %+v, want a success to %s", a, rcv.URL)
+		}
+	}
+	byMsg := must(sx.MessageAttempt.ListByMsg(ctx, "acme", m2.Id, nil)).get(t)
+	if len(byMsg.Data) != 1 || byMsg.Data[0].MsgId != m2.Id {
+		t.Fatalf("attempts of %s = %+v", m2.Id, byMsg.Data)
+	}
+	att := must(sx.MessageAttempt.Get(ctx, "acme", m2.Id, byMsg.Data[0].Id)).get(t)
+	if att.Id != byMsg.Data[0].Id || att.Response != receiverBody {
+		t.Fatalf("one attempt = %+v", att)
+	}
+
+	if err := sx.MessageAttempt.Resend(ctx, "acme", m2.Id, ep.Id); err != nil {
+		t.Fatalf("Resend: %v", err)
+	}
+	eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(m2.Id)) == 2, "waiting for the resend" })
+	verified(t, rcv.byID(m2.Id)[1], secret)
+
+	// Rotation: for 24 hours both secrets sign every delivery.
+	rotated := svixSecret(t)
+	if err := sx.Endpoint.RotateSecret(ctx, "acme", ep.Id, &svix.EndpointSecretRotateIn{Key: &rotated}); err != nil {
+		t.Fatalf("RotateSecret: %v", err)
+	}
+	m5 := must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload})).get(t)
+	eventually(t, svixWait, func() (bool, string) { return len(rcv.byID(m5.Id)) == 1, "waiting for the message after rotation" })
+	q := rcv.byID(m5.Id)[0]
+	verified(t, q, rotated, secret)
+	if n := strings.Count(q.header.Get("webhook-signature"), "v1,"); n != 2 {
+		t.Fatalf("webhook-signature %q holds %d signatures, want 2 during the overlap", q.header.Get("webhook-signature"), n)
+	}
+	if got := must(sx.Endpoint.GetSecret(ctx, "acme", ep.Id)).get(t); got.Key != rotated {
+		t.Fatalf("GetSecret after rotation = %q, want the new key", got.Key)
+	}
+
+	eventually(t, svixWait, func() (bool, string) {
+		stats := must(sx.Endpoint.GetStats(ctx, "acme", ep.Id)).get(t)
+		return stats.Success == 5 && stats.Fail == 0 && stats.Pending == 0, fmt.Sprintf("stats = %+v, want 5 successes", stats)
+	})
+	portal := must(sx.Authentication.AppPortalAccess(ctx, "acme", &svix.AppPortalAccessIn{})).get(t)
+	if portal.Token == "" || !strings.HasPrefix(portal.Url, f.h.url+"/dashboard") || !strings.Contains(portal.Url, url.QueryEscape(portal.Token)) {
+		t.Fatalf("portal access = %+v", portal)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(portal.Url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		t.Fatalf("opening the portal link answered %d", resp.StatusCode)
+	}
+
+	t.Run("channels", func(t *testing.T) { svixChannels(t, sx, payload) })
+	t.Run("endpoint settings", func(t *testing.T) { svixEndpointSettings(t, sx, payload) })
+	t.Run("application updates", func(t *testing.T) { svixAppUpdates(t, sx) })
+	t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, hc, ep.Id, m2.Id) })
+	t.Run("bad input", func(t *testing.T) { svixBadInput(t, f, sx, ep.Id) })
+
+	if err := sx.Endpoint.Delete(ctx, "acme", "billing"); err != nil {
+		t.Fatalf("Delete endpoint by uid: %v", err)
+	}
+	_, err = sx.Endpoint.Get(ctx, "acme", ep.Id)
+	wantSvixError(t, err, 404, "not_found")
+	if err := sx.Application.Delete(ctx, "acme"); err != nil {
+		t.Fatalf("Delete application: %v", err)
+	}
+	_, err = sx.Application.Get(ctx, "acme")
+	wantSvixError(t, err, 404, "not_found")
+}
+
 // svixScope: a key scoped to another application sees nothing of acme (404).
-func svixScope(t *testing.T, f *fixture, sx *svix.Svix, endpointID, msgID string) {
+func svixScope(t *testing.T, f *fixture, sx *svix.Svix, hc *http.Client, endpointID, msgID string) {
 	ctx := t.Context()
 	must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Other", Uid: svix.String("other")})).get(t)
 	var k struct {
 		Key string `json:"key"`
 	}
 	f.admin.must(t, 201, "POST", "/v1/api-keys", map[string]any{"name": "other's admin", "role": "admin", "tenant": "other"}, &k)
-	other := svixClient(t, f, k.Key)
+	other := svixClient(t, f, k.Key, hc)
 	for name, call := range map[string]func(context.Context) error{
 		"get app":      func(ctx context.Context) error { _, err := other.Application.Get(ctx, "acme"); return err },
 		"get endpoint": func(ctx context.Context) error { _, err := other.Endpoint.Get(ctx, "acme", endpointID); return err },
@@ -468,6 +479,9 @@ func svixEndpointSettings(t *testing.T, sx *svix.Svix, payload map[string]any) {
 	ctx := t.Context()
 	rcv := newReceiver(t, 200)
 	ep := must(sx.Endpoint.Create(ctx, "acme", &svix.EndpointIn{Url: rcv.URL})).get(t)
+	if up := must(sx.Endpoint.Update(ctx, "acme", ep.Id, &svix.EndpointUpdate{Url: rcv.URL, Description: svix.String("settings")})).get(t); up.Description != "settings" {
+		t.Fatalf("updated endpoint = %+v, want the new description", up)
+	}
 
 	if err := sx.Endpoint.UpdateHeaders(ctx, "acme", ep.Id, &svix.EndpointHeadersIn{Headers: map[string]string{"X-Api-Key": "k-1"}}); err != nil {
 		t.Fatalf("UpdateHeaders: %v", err)
