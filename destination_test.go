@@ -1,0 +1,56 @@
+package hookd_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/hookd/hookd"
+)
+
+func TestDestinationValidate(t *testing.T) {
+	good := `{"url":"amqp://mq.example.com:5672/","exchange":"events","routing_key":"hookd.{{event_type}}"}`
+	cases := []struct {
+		name, typ, config string
+		creds             *hookd.Credentials
+		field             string // "" when valid
+	}{
+		{"valid", "rabbitmq", good, nil, ""},
+		{"valid with credentials", "rabbitmq", good, &hookd.Credentials{Username: "u", Password: "p"}, ""},
+		{"unknown type", "carrier-pigeon", good, nil, "type"},
+		{"no config", "rabbitmq", ``, nil, "config"},
+		{"unknown key", "rabbitmq", `{"url":"amqp://h/","exchange":"e","routing_key":"k","queue":"q"}`, nil, "config"},
+		{"missing url", "rabbitmq", `{"exchange":"e","routing_key":"k"}`, nil, "config.url"},
+		{"http url", "rabbitmq", `{"url":"http://h/","exchange":"e","routing_key":"k"}`, nil, "config.url"},
+		{"url without host", "rabbitmq", `{"url":"amqp:///vhost","exchange":"e","routing_key":"k"}`, nil, "config.url"},
+		{"missing exchange", "rabbitmq", `{"url":"amqp://h/","routing_key":"k"}`, nil, "config.exchange"},
+		{"bad exchange", "rabbitmq", `{"url":"amqp://h/","exchange":"a b","routing_key":"k"}`, nil, "config.exchange"},
+		{"missing routing key", "rabbitmq", `{"url":"amqp://h/","exchange":"e"}`, nil, "config.routing_key"},
+		{"unknown placeholder", "rabbitmq", `{"url":"amqp://h/","exchange":"e","routing_key":"{{tenant}}"}`, nil, "config.routing_key"},
+		{"unpaired brace", "rabbitmq", `{"url":"amqp://h/","exchange":"e","routing_key":"{{event_type}"}`, nil, "config.routing_key"},
+		{"credentials without username", "rabbitmq", good, &hookd.Credentials{Password: "p"}, "credentials.username"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := hookd.Destination{Type: c.typ, Config: json.RawMessage(c.config), Credentials: c.creds}
+			err := d.Validate()
+			if c.field == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			var he *hookd.Error
+			if !errors.As(err, &he) || he.Code != hookd.EINVALID || he.Fields[0].Field != c.field {
+				t.Fatalf("Validate = %v, want EINVALID on %s", err, c.field)
+			}
+		})
+	}
+}
+
+func TestRenderTemplate(t *testing.T) {
+	got := hookd.RenderTemplate("hookd.{{event_type}}.{{event_id}}", "invoice.paid", "evt_1")
+	if got != "hookd.invoice.paid.evt_1" {
+		t.Fatalf("RenderTemplate = %q", got)
+	}
+}
