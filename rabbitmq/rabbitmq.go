@@ -39,7 +39,31 @@ var _ hookd.Publisher = (*Publisher)(nil)
 type pool struct {
 	mu   sync.Mutex
 	conn *amqp.Connection
-	ch   *amqp.Channel
+	ch   *link
+}
+
+// link is a confirm-mode channel and why the broker closed it, if it did:
+// a channel closed by the broker (no such exchange, say) nacks what was in
+// flight, and the reason is the error to show.
+type link struct {
+	*amqp.Channel
+	closes chan *amqp.Error
+
+	mu     sync.Mutex
+	reason *amqp.Error
+}
+
+// closedBy returns the broker's reason for closing the channel, nil while open.
+func (l *link) closedBy() *amqp.Error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.reason == nil {
+		select {
+		case l.reason = <-l.closes:
+		default:
+		}
+	}
+	return l.reason
 }
 
 // Publish sends m to the destination's exchange with its routing key and
@@ -84,6 +108,10 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 		pl.drop(ch)
 		return fmt.Errorf("rabbitmq: waiting for the confirm: %w", err)
 	case !acked:
+		if reason := ch.closedBy(); reason != nil {
+			pl.drop(ch)
+			return fmt.Errorf("rabbitmq: the broker closed the channel: %w", reason)
+		}
 		return errors.New("rabbitmq: the broker refused the message (nack)")
 	}
 	return nil
@@ -122,7 +150,7 @@ func (p *Publisher) pool(rawURL string, creds *hookd.Credentials) *pool {
 
 // channel returns the pool's open channel, opening the connection or the
 // channel first if either is missing or closed.
-func (pl *pool) channel(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hookd.Credentials) (*amqp.Channel, error) {
+func (pl *pool) channel(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hookd.Credentials) (*link, error) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	if pl.ch != nil && !pl.ch.IsClosed() {
@@ -144,13 +172,13 @@ func (pl *pool) channel(ctx context.Context, dialer *egress.Dialer, rawURL strin
 		pl.conn = nil
 		return nil, fmt.Errorf("rabbitmq: open a confirm channel: %w", err)
 	}
-	pl.ch = ch
-	return ch, nil
+	pl.ch = &link{Channel: ch, closes: ch.NotifyClose(make(chan *amqp.Error, 1))}
+	return pl.ch, nil
 }
 
 // drop forgets ch and closes the connection so that the next publish
 // reopens both, unless another publish already replaced them.
-func (pl *pool) drop(ch *amqp.Channel) {
+func (pl *pool) drop(ch *link) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	if pl.ch != ch {
