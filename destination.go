@@ -14,6 +14,7 @@ import (
 const (
 	DestinationWebhook  = "webhook"
 	DestinationRabbitMQ = "rabbitmq"
+	DestinationRedis    = "redis"
 )
 
 // Destination is a non-HTTP target of an endpoint: its type, its validated
@@ -37,6 +38,15 @@ type RabbitMQConfig struct {
 	URL        string `json:"url"`
 	Exchange   string `json:"exchange"`
 	RoutingKey string `json:"routing_key"`
+}
+
+// RedisConfig is a redis destination's config: the server's URL, the
+// stream XADDed to (a template over the event) and, when above 0, the
+// approximate MAXLEN the stream is trimmed to.
+type RedisConfig struct {
+	URL    string `json:"url"`
+	Stream string `json:"stream"`
+	MaxLen int64  `json:"max_len"`
 }
 
 // Message is one delivery as a broker carries it: the delivered body and,
@@ -90,17 +100,20 @@ func CheckTemplate(v *Validation, field, tmpl string) {
 // the offending field (config.url, credentials.username, ...).
 func (d *Destination) Validate() error {
 	var v Validation
+	var c interface{ check(*Validation) }
 	switch d.Type {
 	case DestinationRabbitMQ:
-		var c RabbitMQConfig
-		if !decodeStrict(&v, "config", d.Config, &c) {
-			return v.Err()
-		}
-		c.check(&v)
+		c = &RabbitMQConfig{}
+	case DestinationRedis:
+		c = &RedisConfig{}
 	default:
-		v.Add("type", "unknown destination type %q (one of %s, %s)", d.Type, DestinationWebhook, DestinationRabbitMQ)
+		v.Add("type", "unknown destination type %q (one of %s, %s, %s)", d.Type, DestinationWebhook, DestinationRabbitMQ, DestinationRedis)
 		return v.Err()
 	}
+	if !decodeStrict(&v, "config", d.Config, c) {
+		return v.Err()
+	}
+	c.check(&v)
 	if d.Credentials != nil && d.Credentials.Username == "" {
 		v.Add("credentials.username", "is required with credentials")
 	}
@@ -110,9 +123,19 @@ func (d *Destination) Validate() error {
 // RabbitMQ decodes a rabbitmq destination's config; Validate has checked it.
 func (d *Destination) RabbitMQ() (RabbitMQConfig, error) {
 	var c RabbitMQConfig
+	return c, d.decode(&c)
+}
+
+// Redis decodes a redis destination's config; Validate has checked it.
+func (d *Destination) Redis() (RedisConfig, error) {
+	var c RedisConfig
+	return c, d.decode(&c)
+}
+
+func (d *Destination) decode(dst any) error {
 	var v Validation
-	decodeStrict(&v, "config", d.Config, &c)
-	return c, v.Err()
+	decodeStrict(&v, "config", d.Config, dst)
+	return v.Err()
 }
 
 func (c *RabbitMQConfig) check(v *Validation) {
@@ -123,12 +146,26 @@ func (c *RabbitMQConfig) check(v *Validation) {
 	case len(c.Exchange) > maxNameBytes || !exchangeName.MatchString(c.Exchange):
 		v.Add("config.exchange", "must be 1 to %d letters, digits, '-', '_', '.' or ':'", maxNameBytes)
 	}
-	if c.RoutingKey == "" {
-		v.Add("config.routing_key", "is required (a template such as {{event_type}})")
-	} else if len(c.RoutingKey) > maxNameBytes {
-		v.Add("config.routing_key", "must be at most %d bytes", maxNameBytes)
-	} else {
-		CheckTemplate(v, "config.routing_key", c.RoutingKey)
+	checkName(v, "config.routing_key", c.RoutingKey)
+}
+
+func (c *RedisConfig) check(v *Validation) {
+	checkBrokerURL(v, "config.url", c.URL, "redis", "rediss")
+	checkName(v, "config.stream", c.Stream)
+	if c.MaxLen < 0 {
+		v.Add("config.max_len", "must be 0 (no trimming) or more")
+	}
+}
+
+// checkName validates a required name template (routing key, stream).
+func checkName(v *Validation, field, tmpl string) {
+	switch {
+	case tmpl == "":
+		v.Add(field, "is required (a template such as hookd.{{event_type}})")
+	case len(tmpl) > maxNameBytes:
+		v.Add(field, "must be at most %d bytes", maxNameBytes)
+	default:
+		CheckTemplate(v, field, tmpl)
 	}
 }
 

@@ -28,6 +28,13 @@ func TestDestinationValidate(t *testing.T) {
 		{"missing routing key", "rabbitmq", `{"url":"amqp://h/","exchange":"e"}`, nil, "config.routing_key"},
 		{"unknown placeholder", "rabbitmq", `{"url":"amqp://h/","exchange":"e","routing_key":"{{tenant}}"}`, nil, "config.routing_key"},
 		{"unpaired brace", "rabbitmq", `{"url":"amqp://h/","exchange":"e","routing_key":"{{event_type}"}`, nil, "config.routing_key"},
+		{"redis valid", "redis", `{"url":"redis://cache.example.com:6379/0","stream":"hookd:{{event_type}}","max_len":1000}`, nil, ""},
+		{"redis without max_len", "redis", `{"url":"rediss://cache.example.com/","stream":"events"}`, nil, ""},
+		{"redis amqp url", "redis", `{"url":"amqp://h/","stream":"s"}`, nil, "config.url"},
+		{"redis missing stream", "redis", `{"url":"redis://h/"}`, nil, "config.stream"},
+		{"redis bad template", "redis", `{"url":"redis://h/","stream":"{{type}}"}`, nil, "config.stream"},
+		{"redis negative max_len", "redis", `{"url":"redis://h/","stream":"s","max_len":-1}`, nil, "config.max_len"},
+		{"redis max_len not a number", "redis", `{"url":"redis://h/","stream":"s","max_len":"10"}`, nil, "config"},
 		{"credentials without username", "rabbitmq", good, &hookd.Credentials{Password: "p"}, "credentials.username"},
 	}
 	for _, c := range cases {

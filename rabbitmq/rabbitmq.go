@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"sync"
 	"time"
 
@@ -217,16 +216,7 @@ func dial(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hook
 	}
 	conn, err := amqp.DialConfig(rawURL, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("rabbitmq: connect to %s: %w", redacted(rawURL), err)
+		return nil, fmt.Errorf("rabbitmq: connect to %s: %w", egress.Redacted(rawURL), err)
 	}
 	return conn, nil
-}
-
-// redacted hides a password in the URL for error texts.
-func redacted(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "the broker"
-	}
-	return u.Redacted()
 }

@@ -8,6 +8,7 @@ package egress
 import (
 	"context"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -45,4 +46,13 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		return d.open.DialContext(ctx, network, addr)
 	}
 	return d.guarded.DialContext(ctx, network, addr)
+}
+
+// Redacted is a destination URL fit for error texts: its password hidden.
+func Redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the destination"
+	}
+	return u.Redacted()
 }
