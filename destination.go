@@ -15,6 +15,7 @@ const (
 	DestinationWebhook  = "webhook"
 	DestinationRabbitMQ = "rabbitmq"
 	DestinationRedis    = "redis"
+	DestinationNATS     = "nats"
 )
 
 // Destination is a non-HTTP target of an endpoint: its type, its validated
@@ -49,15 +50,24 @@ type RedisConfig struct {
 	MaxLen int64  `json:"max_len"`
 }
 
+// NATSConfig is a nats destination's config: the server's URL and the
+// JetStream subject published to (a template over the event); a stream
+// must capture the subject, or every publish fails unacknowledged.
+type NATSConfig struct {
+	URL     string `json:"url"`
+	Subject string `json:"subject"`
+}
+
 // Message is one delivery as a broker carries it: the delivered body and,
 // as headers, what a webhook request would carry (event id, type,
 // timestamp, delivery id, attempt, the signature headers), so a consumer
 // verifies it as a webhook receiver would.
 type Message struct {
-	EventID   string
-	EventType string
-	Body      []byte
-	Headers   map[string]string
+	DeliveryID string
+	EventID    string
+	EventType  string
+	Body       []byte
+	Headers    map[string]string
 }
 
 // Publisher delivers messages to one type of broker. Publish returns once the
@@ -106,8 +116,11 @@ func (d *Destination) Validate() error {
 		c = &RabbitMQConfig{}
 	case DestinationRedis:
 		c = &RedisConfig{}
+	case DestinationNATS:
+		c = &NATSConfig{}
 	default:
-		v.Add("type", "unknown destination type %q (one of %s, %s, %s)", d.Type, DestinationWebhook, DestinationRabbitMQ, DestinationRedis)
+		v.Add("type", "unknown destination type %q (one of %s, %s, %s, %s)", d.Type,
+			DestinationWebhook, DestinationRabbitMQ, DestinationRedis, DestinationNATS)
 		return v.Err()
 	}
 	if !decodeStrict(&v, "config", d.Config, c) {
@@ -129,6 +142,12 @@ func (d *Destination) RabbitMQ() (RabbitMQConfig, error) {
 // Redis decodes a redis destination's config; Validate has checked it.
 func (d *Destination) Redis() (RedisConfig, error) {
 	var c RedisConfig
+	return c, d.decode(&c)
+}
+
+// NATS decodes a nats destination's config; Validate has checked it.
+func (d *Destination) NATS() (NATSConfig, error) {
+	var c NATSConfig
 	return c, d.decode(&c)
 }
 
@@ -154,6 +173,16 @@ func (c *RedisConfig) check(v *Validation) {
 	checkName(v, "config.stream", c.Stream)
 	if c.MaxLen < 0 {
 		v.Add("config.max_len", "must be 0 (no trimming) or more")
+	}
+}
+
+func (c *NATSConfig) check(v *Validation) {
+	checkBrokerURL(v, "config.url", c.URL, "nats", "tls")
+	checkName(v, "config.subject", c.Subject)
+	// A published subject names one subject: no wildcards, no empty tokens.
+	if strings.ContainsAny(c.Subject, "*> \t\r\n") || strings.HasPrefix(c.Subject, ".") ||
+		strings.HasSuffix(c.Subject, ".") || strings.Contains(c.Subject, "..") {
+		v.Add("config.subject", "must be dot-separated tokens without spaces or the wildcards * and >")
 	}
 }
 

@@ -35,6 +35,11 @@ func TestDestinationValidate(t *testing.T) {
 		{"redis bad template", "redis", `{"url":"redis://h/","stream":"{{type}}"}`, nil, "config.stream"},
 		{"redis negative max_len", "redis", `{"url":"redis://h/","stream":"s","max_len":-1}`, nil, "config.max_len"},
 		{"redis max_len not a number", "redis", `{"url":"redis://h/","stream":"s","max_len":"10"}`, nil, "config"},
+		{"nats valid", "nats", `{"url":"nats://nats.example.com:4222","subject":"hookd.{{event_type}}"}`, nil, ""},
+		{"nats http url", "nats", `{"url":"http://h:4222","subject":"s"}`, nil, "config.url"},
+		{"nats missing subject", "nats", `{"url":"nats://h"}`, nil, "config.subject"},
+		{"nats wildcard subject", "nats", `{"url":"nats://h","subject":"hookd.>"}`, nil, "config.subject"},
+		{"nats empty token", "nats", `{"url":"nats://h","subject":"hookd..x"}`, nil, "config.subject"},
 		{"credentials without username", "rabbitmq", good, &hookd.Credentials{Password: "p"}, "credentials.username"},
 	}
 	for _, c := range cases {

@@ -32,7 +32,7 @@ func (d *Dispatcher) publish(ctx, pubCtx context.Context, res hookd.AttemptResul
 		return d.judge(res, nil), true
 	}
 	res.Attempt.RequestHeaders = recordedHeaders(h, job.Headers)
-	msg := &hookd.Message{EventID: job.EventID, EventType: job.EventType, Body: job.Payload, Headers: make(map[string]string, len(h))}
+	msg := &hookd.Message{DeliveryID: job.DeliveryID, EventID: job.EventID, EventType: job.EventType, Body: job.Payload, Headers: make(map[string]string, len(h))}
 	for k, v := range h {
 		msg.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
 	}
