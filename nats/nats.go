@@ -128,4 +128,3 @@ func (c ctxDialer) Dial(network, addr string) (net.Conn, error) {
 	}
 	return c.d.DialContext(ctx, network, addr)
 }
-
