@@ -3,6 +3,8 @@ package hookd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -16,6 +18,7 @@ const (
 	DestinationRabbitMQ = "rabbitmq"
 	DestinationRedis    = "redis"
 	DestinationNATS     = "nats"
+	DestinationKafka    = "kafka"
 )
 
 // Destination is a non-HTTP target of an endpoint: its type, its validated
@@ -56,6 +59,15 @@ type RedisConfig struct {
 type NATSConfig struct {
 	URL     string `json:"url"`
 	Subject string `json:"subject"`
+}
+
+// KafkaConfig is a kafka destination's config: seed brokers (host:port),
+// the topic, and the record key, a template over the event (default the
+// event id, so one event's retries share a partition).
+type KafkaConfig struct {
+	Brokers []string `json:"brokers"`
+	Topic   string   `json:"topic"`
+	Key     string   `json:"key"`
 }
 
 // Message is one delivery as a broker carries it: the delivered body and,
@@ -118,9 +130,11 @@ func (d *Destination) Validate() error {
 		c = &RedisConfig{}
 	case DestinationNATS:
 		c = &NATSConfig{}
+	case DestinationKafka:
+		c = &KafkaConfig{}
 	default:
-		v.Add("type", "unknown destination type %q (one of %s, %s, %s, %s)", d.Type,
-			DestinationWebhook, DestinationRabbitMQ, DestinationRedis, DestinationNATS)
+		v.Add("type", "unknown destination type %q (one of %s, %s, %s, %s, %s)", d.Type,
+			DestinationWebhook, DestinationRabbitMQ, DestinationRedis, DestinationNATS, DestinationKafka)
 		return v.Err()
 	}
 	if !decodeStrict(&v, "config", d.Config, c) {
@@ -148,6 +162,12 @@ func (d *Destination) Redis() (RedisConfig, error) {
 // NATS decodes a nats destination's config; Validate has checked it.
 func (d *Destination) NATS() (NATSConfig, error) {
 	var c NATSConfig
+	return c, d.decode(&c)
+}
+
+// Kafka decodes a kafka destination's config; Validate has checked it.
+func (d *Destination) Kafka() (KafkaConfig, error) {
+	var c KafkaConfig
 	return c, d.decode(&c)
 }
 
@@ -183,6 +203,26 @@ func (c *NATSConfig) check(v *Validation) {
 	if strings.ContainsAny(c.Subject, "*> \t\r\n") || strings.HasPrefix(c.Subject, ".") ||
 		strings.HasSuffix(c.Subject, ".") || strings.Contains(c.Subject, "..") {
 		v.Add("config.subject", "must be dot-separated tokens without spaces or the wildcards * and >")
+	}
+}
+
+// kafkaTopic is Kafka's own rule for topic names.
+var kafkaTopic = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+func (c *KafkaConfig) check(v *Validation) {
+	if len(c.Brokers) == 0 {
+		v.Add("config.brokers", "is required: one or more host:port")
+	}
+	for i, b := range c.Brokers {
+		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
+			v.Add(fmt.Sprintf("config.brokers[%d]", i), "must be host:port")
+		}
+	}
+	if !kafkaTopic.MatchString(c.Topic) || c.Topic == "." || c.Topic == ".." {
+		v.Add("config.topic", "must be 1 to 249 letters, digits, '.', '_' or '-'")
+	}
+	if c.Key != "" {
+		CheckTemplate(v, "config.key", c.Key)
 	}
 }
 

@@ -40,6 +40,12 @@ func TestDestinationValidate(t *testing.T) {
 		{"nats missing subject", "nats", `{"url":"nats://h"}`, nil, "config.subject"},
 		{"nats wildcard subject", "nats", `{"url":"nats://h","subject":"hookd.>"}`, nil, "config.subject"},
 		{"nats empty token", "nats", `{"url":"nats://h","subject":"hookd..x"}`, nil, "config.subject"},
+		{"kafka valid", "kafka", `{"brokers":["k1.example.com:9092","k2.example.com:9092"],"topic":"hookd.events","key":"{{event_type}}"}`, nil, ""},
+		{"kafka default key", "kafka", `{"brokers":["k1:9092"],"topic":"events"}`, nil, ""},
+		{"kafka no brokers", "kafka", `{"topic":"events"}`, nil, "config.brokers"},
+		{"kafka broker without port", "kafka", `{"brokers":["k1"],"topic":"events"}`, nil, "config.brokers[0]"},
+		{"kafka bad topic", "kafka", `{"brokers":["k1:9092"],"topic":"a/b"}`, nil, "config.topic"},
+		{"kafka bad key", "kafka", `{"brokers":["k1:9092"],"topic":"t","key":"{{x}}"}`, nil, "config.key"},
 		{"credentials without username", "rabbitmq", good, &hookd.Credentials{Password: "p"}, "credentials.username"},
 	}
 	for _, c := range cases {
