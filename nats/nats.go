@@ -26,9 +26,12 @@ type Publisher struct {
 	conns map[string]*conn
 }
 
+// conn is one destination's connection; open serialises (re)connecting,
+// so a server that does not answer holds up only its own publishes.
 type conn struct {
-	nc *natsgo.Conn
-	js jetstream.JetStream
+	open egress.Lock
+	nc   *natsgo.Conn
+	js   jetstream.JetStream
 }
 
 // New returns a publisher dialing through dialer.
@@ -44,7 +47,7 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	if err != nil {
 		return err
 	}
-	c, err := p.conn(ctx, cfg.URL, d.Credentials)
+	js, err := p.conn(cfg.URL, d.Credentials).jetStream(ctx, p.dialer, cfg.URL, d.Credentials)
 	if err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	if m.DeliveryID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, m.DeliveryID)
 	}
-	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("nats: publish to %s at %s: %w", msg.Subject, egress.Redacted(cfg.URL), err)
 	}
 	return nil
@@ -69,26 +72,45 @@ func (p *Publisher) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, c := range p.conns {
-		c.nc.Close()
+		if c.open.Lock(context.Background()) == nil {
+			if c.nc != nil {
+				c.nc.Close()
+			}
+			c.open.Unlock()
+		}
 		delete(p.conns, k)
 	}
 	return nil
 }
 
-// conn returns the destination's connection, connecting (again) when it
-// has none or the client gave it up.
-func (p *Publisher) conn(ctx context.Context, rawURL string, creds *hookd.Credentials) (*conn, error) {
+// conn returns the destination's entry.
+func (p *Publisher) conn(rawURL string, creds *hookd.Credentials) *conn {
 	key := rawURL
 	if creds != nil {
 		key += "\x00" + creds.Username + "\x00" + creds.Password
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c := p.conns[key]; c != nil && !c.nc.IsClosed() {
-		return c, nil
+	c := p.conns[key]
+	if c == nil {
+		c = &conn{open: egress.NewLock()}
+		p.conns[key] = c
+	}
+	return c
+}
+
+// jetStream returns the connection's JetStream, connecting (again) when it
+// has none or the client gave it up.
+func (c *conn) jetStream(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hookd.Credentials) (jetstream.JetStream, error) {
+	if err := c.open.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("nats: waiting for the connection being opened: %w", err)
+	}
+	defer c.open.Unlock()
+	if c.nc != nil && !c.nc.IsClosed() {
+		return c.js, nil
 	}
 	opts := []natsgo.Option{
-		natsgo.SetCustomDialer(ctxDialer{ctx: ctx, d: p.dialer}),
+		natsgo.SetCustomDialer(ctxDialer{ctx: ctx, d: dialer}),
 		natsgo.MaxReconnects(-1),
 		natsgo.ReconnectWait(250 * time.Millisecond),
 		natsgo.ReconnectBufSize(-1),
@@ -108,9 +130,8 @@ func (p *Publisher) conn(ctx context.Context, rawURL string, creds *hookd.Creden
 		nc.Close()
 		return nil, fmt.Errorf("nats: JetStream at %s: %w", egress.Redacted(rawURL), err)
 	}
-	c := &conn{nc: nc, js: js}
-	p.conns[key] = c
-	return c, nil
+	c.nc, c.js = nc, js
+	return js, nil
 }
 
 // ctxDialer adapts the egress dialer to the client's dialer. The first

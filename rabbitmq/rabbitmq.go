@@ -34,9 +34,9 @@ func New(dialer *egress.Dialer) *Publisher {
 
 var _ hookd.Publisher = (*Publisher)(nil)
 
-// pool is one destination's connection; mu serialises opening it.
+// pool is one destination's connection; open serialises opening it.
 type pool struct {
-	mu   sync.Mutex
+	open egress.Lock
 	conn *amqp.Connection
 	ch   *link
 }
@@ -46,6 +46,7 @@ type pool struct {
 // flight, and the reason is the error to show.
 type link struct {
 	*amqp.Channel
+	conn   *amqp.Connection
 	closes chan *amqp.Error
 
 	mu     sync.Mutex
@@ -93,7 +94,7 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	key := hookd.RenderTemplate(cfg.RoutingKey, m.EventType, m.EventID)
 	confirm, err := ch.PublishWithDeferredConfirmWithContext(ctx, cfg.Exchange, key, false, false, msg)
 	if err != nil {
-		pl.drop(ch)
+		drop(ch)
 		return fmt.Errorf("rabbitmq: publish: %w", err)
 	}
 	acked, err := confirm.WaitContext(ctx)
@@ -101,14 +102,14 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	case err != nil && ctx.Err() != nil:
 		// A confirm that never comes: the connection may be dead without
 		// having noticed; the next publish opens a fresh one.
-		pl.drop(ch)
+		drop(ch)
 		return fmt.Errorf("rabbitmq: no confirm from the broker: %w", ctx.Err())
 	case err != nil:
-		pl.drop(ch)
+		drop(ch)
 		return fmt.Errorf("rabbitmq: waiting for the confirm: %w", err)
 	case !acked:
 		if reason := ch.closedBy(); reason != nil {
-			pl.drop(ch)
+			drop(ch)
 			return fmt.Errorf("rabbitmq: the broker closed the channel: %w", reason)
 		}
 		return errors.New("rabbitmq: the broker refused the message (nack)")
@@ -122,11 +123,12 @@ func (p *Publisher) Close() error {
 	defer p.mu.Unlock()
 	var errs []error
 	for k, pl := range p.pools {
-		pl.mu.Lock()
-		if pl.conn != nil {
-			errs = append(errs, pl.conn.Close())
+		if pl.open.Lock(context.Background()) == nil {
+			if pl.conn != nil && !pl.conn.IsClosed() {
+				errs = append(errs, pl.conn.Close())
+			}
+			pl.open.Unlock()
 		}
-		pl.mu.Unlock()
 		delete(p.pools, k)
 	}
 	return errors.Join(errs...)
@@ -141,7 +143,7 @@ func (p *Publisher) pool(rawURL string, creds *hookd.Credentials) *pool {
 	defer p.mu.Unlock()
 	pl := p.pools[key]
 	if pl == nil {
-		pl = &pool{}
+		pl = &pool{open: egress.NewLock()}
 		p.pools[key] = pl
 	}
 	return pl
@@ -150,8 +152,10 @@ func (p *Publisher) pool(rawURL string, creds *hookd.Credentials) *pool {
 // channel returns the pool's open channel, opening the connection or the
 // channel first if either is missing or closed.
 func (pl *pool) channel(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hookd.Credentials) (*link, error) {
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
+	if err := pl.open.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("rabbitmq: waiting for the connection being opened: %w", err)
+	}
+	defer pl.open.Unlock()
 	if pl.ch != nil && !pl.ch.IsClosed() {
 		return pl.ch, nil
 	}
@@ -171,28 +175,20 @@ func (pl *pool) channel(ctx context.Context, dialer *egress.Dialer, rawURL strin
 		pl.conn = nil
 		return nil, fmt.Errorf("rabbitmq: open a confirm channel: %w", err)
 	}
-	pl.ch = &link{Channel: ch, closes: ch.NotifyClose(make(chan *amqp.Error, 1))}
+	pl.ch = &link{Channel: ch, conn: pl.conn, closes: ch.NotifyClose(make(chan *amqp.Error, 1))}
 	return pl.ch, nil
 }
 
-// drop forgets ch and closes the connection so that the next publish
-// reopens both, unless another publish already replaced them.
-func (pl *pool) drop(ch *link) {
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	if pl.ch != ch {
-		return
-	}
-	pl.ch = nil
-	if pl.conn != nil {
-		pl.conn.Close()
-		pl.conn = nil
-	}
+// drop closes the channel's connection: the next publish finds both
+// closed and reopens them. It takes no lock, so it never waits on a dial.
+func drop(ch *link) {
+	ch.conn.Close()
 }
 
 // dial opens an AMQP connection bounded by ctx: the TCP dial and the AMQP
 // handshake both end by its deadline.
 func dial(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hookd.Credentials) (*amqp.Connection, error) {
+	stop := func() bool { return false }
 	cfg := amqp.Config{
 		Heartbeat: 10 * time.Second,
 		Locale:    "en_US",
@@ -208,6 +204,8 @@ func dial(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hook
 					return nil, err
 				}
 			}
+			// A cancelled ctx (shutdown) ends the handshake too.
+			stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 			return c, nil
 		},
 	}
@@ -215,6 +213,7 @@ func dial(ctx context.Context, dialer *egress.Dialer, rawURL string, creds *hook
 		cfg.SASL = []amqp.Authentication{&amqp.PlainAuth{Username: creds.Username, Password: creds.Password}}
 	}
 	conn, err := amqp.DialConfig(rawURL, cfg)
+	stop()
 	if err != nil {
 		return nil, fmt.Errorf("rabbitmq: connect to %s: %w", egress.Redacted(rawURL), err)
 	}

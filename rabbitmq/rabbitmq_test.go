@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -119,6 +120,51 @@ func TestPublishBrokerCut(t *testing.T) {
 			delete(acked, m.MessageId)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("acknowledged but never arrived: %v", acked)
+		}
+	}
+}
+
+// TestPublishDeadBrokerIsolated: a broker that accepts connections and
+// never answers holds up only its own destination's publishes, and those
+// queued behind its dial give up when their context ends.
+func TestPublishDeadBrokerIsolated(t *testing.T) {
+	exchange, msgs := rabbitmqtest.Queue(t)
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hole.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	p := rabbitmq.New(egress.New(true, nil))
+	defer p.Close()
+	dead := destination(t, hole.Addr().String(), exchange, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() { errs <- p.Publish(ctx, dead, message(i)) }()
+	}
+	held := <-accepted // one publish is dialing the dead broker, holding its destination's lock
+	defer held.Close()
+	if err := publish(p, destination(t, testAddr(t), exchange, nil), message(9)); err != nil {
+		t.Fatalf("publish to a live broker while another is dead: %v", err)
+	}
+	if m := <-msgs; m.MessageId != "evt_0009" {
+		t.Fatalf("got %s", m.MessageId)
+	}
+	cancel()
+	for range 3 {
+		if err := <-errs; err == nil {
+			t.Fatal("a publish to the dead broker succeeded")
 		}
 	}
 }

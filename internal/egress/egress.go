@@ -56,3 +56,24 @@ func Redacted(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// Lock serialises opening one destination's connection. Lock gives up when
+// ctx ends, so attempts queued behind a dial to a dead broker fail within
+// their own timeout instead of one after another's.
+type Lock chan struct{}
+
+// NewLock returns an unlocked Lock.
+func NewLock() Lock { return make(Lock, 1) }
+
+// Lock takes the lock, or returns ctx's error once it ends.
+func (l Lock) Lock(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Unlock releases the lock.
+func (l Lock) Unlock() { <-l }
