@@ -35,6 +35,9 @@ type Config struct {
 	// hookd-listen:// to a developer's CLI. They are not subject to the
 	// https-only rule, since they do not leave through the network dialer.
 	Protocols map[string]http.RoundTripper
+	// Publishers deliver to broker destinations, by destination type
+	// (hookd.DestinationRabbitMQ, ...).
+	Publishers map[string]hookd.Publisher
 	// PropagateTrace sends each attempt's W3C trace context (traceparent)
 	// to the receiver.
 	PropagateTrace bool

@@ -79,6 +79,9 @@ func (d *Dispatcher) exchange(ctx context.Context, job *hookd.Job) (hookd.Attemp
 	res := hookd.AttemptResult{Job: job, Attempt: hookd.Attempt{
 		DeliveryID: job.DeliveryID, Number: job.Attempt, At: start, URL: job.URL,
 	}}
+	if job.Destination != nil {
+		return d.publish(ctx, reqCtx, res, timeout)
+	}
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, job.URL, bytes.NewReader(job.Payload))
 	if err != nil {
 		res.Attempt.Error = "invalid endpoint URL: " + err.Error()

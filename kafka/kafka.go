@@ -1,0 +1,122 @@
+// Package kafka delivers to Kafka topics with acks=all: a delivery succeeds
+// when every in-sync replica has the record.
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/egress"
+)
+
+// Publisher keeps one client per destination (brokers and login); the
+// client pools its broker connections and reconnects by itself.
+type Publisher struct {
+	dialer *egress.Dialer
+
+	mu      sync.Mutex
+	clients map[string]*client
+}
+
+// client is a destination's client and its last failure to connect: the
+// client retries dials by itself until the attempt's timeout, which would
+// otherwise be the only error shown.
+type client struct {
+	*kgo.Client
+	dialErr atomic.Pointer[error]
+}
+
+// OnBrokerConnect is the kgo hook recording connection failures.
+func (c *client) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		c.dialErr.Store(&err)
+	} else {
+		c.dialErr.Store(nil)
+	}
+}
+
+// New returns a publisher dialing through dialer.
+func New(dialer *egress.Dialer) *Publisher {
+	return &Publisher{dialer: dialer, clients: map[string]*client{}}
+}
+
+var _ hookd.Publisher = (*Publisher)(nil)
+
+// Publish produces m to the destination's topic, keyed by its key
+// template (default the event id), and waits for the produce ack.
+func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.Message) error {
+	cfg, err := d.Kafka()
+	if err != nil {
+		return err
+	}
+	client, err := p.client(cfg.Brokers, d.Credentials)
+	if err != nil {
+		return err
+	}
+	key := cfg.Key
+	if key == "" {
+		key = "{{event_id}}"
+	}
+	rec := &kgo.Record{Topic: cfg.Topic, Key: []byte(hookd.RenderTemplate(key, m.EventType, m.EventID)), Value: m.Body}
+	for k, v := range m.Headers {
+		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+	}
+	if err := client.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		if dialErr := client.dialErr.Load(); dialErr != nil {
+			return fmt.Errorf("kafka: produce to %s: %w (last connection attempt: %w)", cfg.Topic, err, *dialErr)
+		}
+		return fmt.Errorf("kafka: produce to %s: %w", cfg.Topic, err)
+	}
+	return nil
+}
+
+// Close closes every client (at shutdown).
+func (p *Publisher) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, c := range p.clients {
+		c.Close()
+		delete(p.clients, k)
+	}
+	return nil
+}
+
+func (p *Publisher) client(brokers []string, creds *hookd.Credentials) (*client, error) {
+	key := strings.Join(brokers, ",")
+	if creds != nil {
+		key += "\x00" + creds.Username + "\x00" + creds.Password
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.clients[key]; c != nil {
+		return c, nil
+	}
+	cl := &client{}
+	opts := []kgo.Opt{
+		kgo.WithHooks(cl),
+		kgo.SeedBrokers(brokers...),
+		kgo.Dialer(p.dialer.DialContext),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		// One record at a time, acknowledged before the attempt ends.
+		kgo.ProducerLinger(0),
+	}
+	if creds != nil {
+		opts = append(opts, kgo.SASL(plain.Auth{User: creds.Username, Pass: creds.Password}.AsMechanism()))
+	}
+	c, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: client for %s: %w", strings.Join(brokers, ","), err)
+	}
+	cl.Client = c
+	p.clients[key] = cl
+	return cl, nil
+}

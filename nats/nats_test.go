@@ -1,0 +1,177 @@
+package nats_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"code.dny.dev/ssrf"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/egress"
+	"github.com/hookd/hookd/internal/tcpproxy"
+	"github.com/hookd/hookd/nats"
+)
+
+// server is the test NATS server with JetStream at HOOKD_TEST_NATS
+// (default nats://127.0.0.1:4222; .ci/run starts one), skipping when none
+// answers. It creates a stream of its own capturing subject.>, removed
+// with the test.
+func server(t *testing.T) (addr, subject string, stream jetstream.Stream) {
+	raw := os.Getenv("HOOKD_TEST_NATS")
+	if raw == "" {
+		raw = "nats://127.0.0.1:4222"
+	}
+	nc, err := natsgo.Connect(raw)
+	if err != nil {
+		t.Skipf("no NATS at %s: %v", raw, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject = fmt.Sprintf("hookdtest%d", time.Now().UnixNano())
+	ctx := context.Background()
+	stream, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: subject, Subjects: []string{subject + ".>"}})
+	if err != nil {
+		t.Fatalf("create stream: %v", err)
+	}
+	t.Cleanup(func() { js.DeleteStream(context.Background(), subject) })
+	u, _ := url.Parse(raw)
+	return u.Host, subject, stream
+}
+
+func destination(t *testing.T, addr, subject string) *hookd.Destination {
+	t.Helper()
+	cfg, _ := json.Marshal(hookd.NATSConfig{URL: "nats://" + addr, Subject: subject})
+	d := &hookd.Destination{Type: hookd.DestinationNATS, Config: cfg}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func message(i int) *hookd.Message {
+	id := fmt.Sprintf("evt_%04d", i)
+	return &hookd.Message{DeliveryID: fmt.Sprintf("dlv_%04d", i), EventID: id, EventType: "invoice.paid",
+		Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), Headers: map[string]string{"webhook-id": id}}
+}
+
+func publish(p *nats.Publisher, d *hookd.Destination, m *hookd.Message) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return p.Publish(ctx, d, m)
+}
+
+// stored reads every message of the stream, by webhook-id.
+func stored(t *testing.T, stream jetstream.Stream) map[string]*jetstream.RawStreamMsg {
+	t.Helper()
+	ctx := context.Background()
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*jetstream.RawStreamMsg{}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[m.Header.Get("webhook-id")] = m
+	}
+	return out
+}
+
+func TestPublishAcked(t *testing.T) {
+	addr, subject, stream := server(t)
+	p := nats.New(egress.New(true, nil))
+	defer p.Close()
+	d := destination(t, addr, subject+".{{event_type}}")
+	m := message(1)
+	if err := publish(p, d, m); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if err := publish(p, d, m); err != nil { // a retry of the same delivery
+		t.Fatalf("Publish again: %v", err)
+	}
+	got := stored(t, stream)
+	if len(got) != 1 || got["evt_0001"] == nil {
+		t.Fatalf("stream holds %v, want evt_0001 once", got)
+	}
+	if s := got["evt_0001"]; s.Subject != subject+".invoice.paid" || string(s.Data) != `{"n":1}` {
+		t.Fatalf("stored %s %s", s.Subject, s.Data)
+	}
+	info, _ := stream.Info(context.Background())
+	if info.State.Msgs != 1 {
+		t.Errorf("%d messages stored, want the retry de-duplicated", info.State.Msgs)
+	}
+}
+
+// TestPublishBrokerCut: the server's port cut mid-load and back. Publishes
+// fail at once while it is down; the client reconnects by itself, and every
+// acknowledged message is in the stream.
+func TestPublishBrokerCut(t *testing.T) {
+	addr, subject, stream := server(t)
+	proxy := tcpproxy.New(t, addr)
+	p := nats.New(egress.New(true, nil))
+	defer p.Close()
+	d := destination(t, proxy.Addr(), subject+".x")
+	acked := map[string]bool{}
+	failed := 0
+	back := time.Now().Add(time.Minute) // the most a reconnect may take
+	for i := range 60 {
+		switch i {
+		case 20:
+			proxy.Stop()
+		case 40:
+			proxy.Start()
+		}
+		m := message(i)
+		err := publish(p, d, m)
+		for i >= 40 && err != nil && !time.Now().After(back) {
+			time.Sleep(100 * time.Millisecond)
+			err = publish(p, d, m)
+		}
+		if err != nil {
+			failed++
+			if i < 20 || i >= 40 || !strings.HasPrefix(err.Error(), "nats: publish to ") {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+			continue
+		}
+		acked[m.EventID] = true
+	}
+	if failed != 20 {
+		t.Errorf("%d publishes failed, want the 20 while cut", failed)
+	}
+	got := stored(t, stream)
+	for id := range acked {
+		if got[id] == nil {
+			t.Errorf("acknowledged but not in the stream: %s", id)
+		}
+	}
+}
+
+func TestPublishFailures(t *testing.T) {
+	addr, subject, _ := server(t)
+	p := nats.New(egress.New(true, nil))
+	defer p.Close()
+	err := publish(p, destination(t, addr, "nostream"+subject), message(1))
+	if !errors.Is(err, jetstream.ErrNoStreamResponse) {
+		t.Errorf("subject no stream captures: %v, want no stream response", err)
+	}
+	guarded := nats.New(egress.New(false, nil))
+	defer guarded.Close()
+	if err := publish(guarded, destination(t, addr, subject+".x"), message(1)); !errors.Is(err, ssrf.ErrProhibitedIP) {
+		t.Errorf("private target: %v, want the private-target refusal", err)
+	}
+}

@@ -1,0 +1,163 @@
+package redis_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"code.dny.dev/ssrf"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/egress"
+	"github.com/hookd/hookd/internal/tcpproxy"
+	"github.com/hookd/hookd/redis"
+)
+
+// server is the test Redis at HOOKD_TEST_REDIS (default 127.0.0.1:6379;
+// .ci/run starts one); the test skips when none answers.
+func server(t *testing.T) (addr string, rdb *goredis.Client) {
+	addr = os.Getenv("HOOKD_TEST_REDIS")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb = goredis.NewClient(&goredis.Options{Addr: addr})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Skipf("no Redis at %s: %v", addr, err)
+	}
+	return addr, rdb
+}
+
+func destination(t *testing.T, addr, stream string, maxLen int64, creds *hookd.Credentials) *hookd.Destination {
+	t.Helper()
+	cfg, _ := json.Marshal(hookd.RedisConfig{URL: "redis://" + addr + "/0", Stream: stream, MaxLen: maxLen})
+	d := &hookd.Destination{Type: hookd.DestinationRedis, Config: cfg, Credentials: creds}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func streamPrefix(t *testing.T, rdb *goredis.Client) string {
+	prefix := fmt.Sprintf("hookd-test-%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := rdb.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	return prefix
+}
+
+func message(i int) *hookd.Message {
+	id := fmt.Sprintf("evt_%04d", i)
+	return &hookd.Message{EventID: id, EventType: "invoice.paid", Body: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+		Headers: map[string]string{"webhook-id": id}}
+}
+
+func publish(p *redis.Publisher, d *hookd.Destination, m *hookd.Message) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return p.Publish(ctx, d, m)
+}
+
+func TestPublishXAdd(t *testing.T) {
+	addr, rdb := server(t)
+	prefix := streamPrefix(t, rdb)
+	p := redis.New(egress.New(true, nil))
+	defer p.Close()
+	d := destination(t, addr, prefix+":{{event_type}}", 5, nil)
+	const n = 300 // approximate trimming drops whole nodes of 100 entries
+	for i := range n {
+		if err := publish(p, d, message(i)); err != nil {
+			t.Fatalf("Publish %d: %v", i, err)
+		}
+	}
+	entries, err := rdb.XRange(context.Background(), prefix+":invoice.paid", "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MAXLEN ~ trims whole nodes only: fewer than published, at least max_len.
+	if len(entries) < 5 || len(entries) >= n {
+		t.Fatalf("%d entries in the stream, want trimmed to about 5", len(entries))
+	}
+	last := entries[len(entries)-1].Values
+	if last[redis.BodyField] != `{"n":299}` || last["webhook-id"] != "evt_0299" {
+		t.Fatalf("last entry = %v", last)
+	}
+}
+
+// TestPublishBrokerCut: Redis's port cut mid-load and back. Publishes fail
+// while it is down and succeed again after (go-redis redials a failed pool
+// in the background, about once a second, so the first few after may still
+// fail: the dispatcher's retry covers them), and every acknowledged one is
+// in the stream.
+func TestPublishBrokerCut(t *testing.T) {
+	addr, rdb := server(t)
+	prefix := streamPrefix(t, rdb)
+	proxy := tcpproxy.New(t, addr)
+	p := redis.New(egress.New(true, nil))
+	defer p.Close()
+	d := destination(t, proxy.Addr(), prefix, 0, nil)
+	acked := map[string]bool{}
+	failed := 0
+	back := time.Now().Add(time.Minute) // the most the pool may take to redial
+	for i := range 60 {
+		switch i {
+		case 20:
+			proxy.Stop()
+		case 40:
+			proxy.Start()
+		}
+		m := message(i)
+		err := publish(p, d, m)
+		for i >= 40 && err != nil && !time.Now().After(back) {
+			time.Sleep(100 * time.Millisecond)
+			err = publish(p, d, m)
+		}
+		if err != nil {
+			failed++
+			if i < 20 || i >= 40 || !strings.HasPrefix(err.Error(), "redis: XADD to ") {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+			continue
+		}
+		acked[m.EventID] = true
+	}
+	if failed != 20 {
+		t.Errorf("%d publishes failed, want the 20 while cut", failed)
+	}
+	entries, err := rdb.XRange(context.Background(), prefix, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		delete(acked, e.Values["webhook-id"].(string))
+	}
+	if len(acked) > 0 {
+		t.Fatalf("acknowledged but not in the stream: %v", acked)
+	}
+}
+
+func TestPublishFailures(t *testing.T) {
+	addr, rdb := server(t)
+	prefix := streamPrefix(t, rdb)
+	bad := redis.New(egress.New(true, nil))
+	defer bad.Close()
+	err := publish(bad, destination(t, addr, prefix, 0, &hookd.Credentials{Username: "nobody", Password: "wrong"}), message(1))
+	if err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Errorf("refused login: %v, want WRONGPASS", err)
+	}
+	guarded := redis.New(egress.New(false, nil))
+	defer guarded.Close()
+	if err := publish(guarded, destination(t, addr, prefix, 0, nil), message(1)); !errors.Is(err, ssrf.ErrProhibitedIP) {
+		t.Errorf("private target: %v, want the private-target refusal", err)
+	}
+}
