@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -125,34 +124,10 @@ func TestPublishBrokerCut(t *testing.T) {
 	p := nats.New(egress.New(true, nil))
 	defer p.Close()
 	d := destination(t, proxy.Addr(), subject+".x")
-	acked := map[string]bool{}
-	failed := 0
-	back := time.Now().Add(time.Minute) // the most a reconnect may take
-	for i := range 60 {
-		switch i {
-		case 20:
-			proxy.Stop()
-		case 40:
-			proxy.Start()
-		}
+	acked := proxy.CutMidLoad(t, "nats: publish to ", func(i int) (string, error) {
 		m := message(i)
-		err := publish(p, d, m)
-		for i >= 40 && err != nil && !time.Now().After(back) {
-			time.Sleep(100 * time.Millisecond)
-			err = publish(p, d, m)
-		}
-		if err != nil {
-			failed++
-			if i < 20 || i >= 40 || !strings.HasPrefix(err.Error(), "nats: publish to ") {
-				t.Fatalf("publish %d: %v", i, err)
-			}
-			continue
-		}
-		acked[m.EventID] = true
-	}
-	if failed != 20 {
-		t.Errorf("%d publishes failed, want the 20 while cut", failed)
-	}
+		return m.EventID, publish(p, d, m)
+	})
 	got := stored(t, stream)
 	for id := range acked {
 		if got[id] == nil {
