@@ -36,6 +36,16 @@ type Credentials struct {
 	Password string `json:"password"`
 }
 
+// PoolKey names the pooled connection of a broker at target (its URL or
+// brokers) logged in with c, which may be nil: one connection per address
+// and login, shared by every endpoint that names both.
+func (c *Credentials) PoolKey(target string) string {
+	if c == nil {
+		return target
+	}
+	return target + "\x00" + c.Username + "\x00" + c.Password
+}
+
 // RabbitMQConfig is a rabbitmq destination's config: an AMQP 0-9-1 URL, the
 // exchange published to and the routing key, a template over the event.
 type RabbitMQConfig struct {

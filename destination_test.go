@@ -72,3 +72,11 @@ func TestRenderTemplate(t *testing.T) {
 		t.Fatalf("RenderTemplate = %q", got)
 	}
 }
+
+func TestPoolKeySeparatesLogins(t *testing.T) {
+	var none *hookd.Credentials
+	a, b := &hookd.Credentials{Username: "a", Password: "x"}, &hookd.Credentials{Username: "a", Password: "y"}
+	if none.PoolKey("amqp://h") != "amqp://h" || a.PoolKey("amqp://h") == b.PoolKey("amqp://h") || a.PoolKey("amqp://h") == none.PoolKey("amqp://h") {
+		t.Errorf("pool keys: %q %q %q", none.PoolKey("amqp://h"), a.PoolKey("amqp://h"), b.PoolKey("amqp://h"))
+	}
+}

@@ -91,10 +91,7 @@ func (p *Publisher) Close() error {
 }
 
 func (p *Publisher) client(brokers []string, creds *hookd.Credentials) (*client, error) {
-	key := strings.Join(brokers, ",")
-	if creds != nil {
-		key += "\x00" + creds.Username + "\x00" + creds.Password
-	}
+	key := creds.PoolKey(strings.Join(brokers, ","))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c := p.clients[key]; c != nil {

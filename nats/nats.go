@@ -85,10 +85,7 @@ func (p *Publisher) Close() error {
 
 // conn returns the destination's entry.
 func (p *Publisher) conn(rawURL string, creds *hookd.Credentials) *conn {
-	key := rawURL
-	if creds != nil {
-		key += "\x00" + creds.Username + "\x00" + creds.Password
-	}
+	key := creds.PoolKey(rawURL)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.conns[key]

@@ -135,10 +135,7 @@ func (p *Publisher) Close() error {
 }
 
 func (p *Publisher) pool(rawURL string, creds *hookd.Credentials) *pool {
-	key := rawURL
-	if creds != nil {
-		key += "\x00" + creds.Username + "\x00" + creds.Password
-	}
+	key := creds.PoolKey(rawURL)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pl := p.pools[key]

@@ -74,10 +74,7 @@ func (p *Publisher) Close() error {
 }
 
 func (p *Publisher) client(rawURL string, creds *hookd.Credentials) (*goredis.Client, error) {
-	key := rawURL
-	if creds != nil {
-		key += "\x00" + creds.Username + "\x00" + creds.Password
-	}
+	key := creds.PoolKey(rawURL)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c := p.clients[key]; c != nil {
