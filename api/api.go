@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -51,6 +52,12 @@ type Config struct {
 	// Maintenance is kicked when a recover job is created; nil on nodes
 	// without workers (those pick jobs up on their next pass).
 	Maintenance interface{ Kick() }
+}
+
+// EndpointRules are the settings endpoints are checked against.
+func (c Config) EndpointRules() service.EndpointRules {
+	return service.EndpointRules{AllowPrivateTargets: c.AllowPrivateTargets, ReservedHeaderPrefixes: c.ReservedHeaderPrefixes,
+		MaxInFlight: c.MaxEndpointInFlight}
 }
 
 // Notifier is told when new work is due (the dispatcher, on nodes that run one).
