@@ -232,7 +232,7 @@ func (s *Server) handle(pattern string, act Action, h handler) {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := CheckURLText(r); err != nil {
+		if err := service.CheckURLText(r.URL); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

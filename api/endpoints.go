@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -133,7 +132,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	if err := service.CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	secret, err := signature.NewSecret()
@@ -240,19 +239,5 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.notify() // its operational event, written with it, is due
 	writeJSON(w, http.StatusOK, s.view(e))
-	return nil
-}
-
-// CheckEndpointRoom refuses a new endpoint when the tenant has the most
-// allowed. (Checked before the insert, not in its transaction: concurrent
-// creates can pass it together, which the limit tolerates.)
-func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID string, most int) error {
-	n, err := store.CountEndpoints(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	if n >= most {
-		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
-	}
 	return nil
 }

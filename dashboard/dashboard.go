@@ -27,6 +27,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 )
 
 //go:embed templates/*.html
@@ -231,7 +232,7 @@ func (h *Handler) page(pattern string, fn handler) {
 			return
 		}
 		c := &call{w: w, r: r, who: who}
-		if err := api.CheckURLText(r); err != nil {
+		if err := service.CheckURLText(r.URL); err != nil {
 			h.fail(c, err)
 			return
 		}

@@ -5,6 +5,7 @@
 package service
 
 import (
+	"context"
 	"regexp"
 
 	"github.com/hookd/hookd"
@@ -72,4 +73,18 @@ func CheckEndpoint(v *hookd.Validation, u *hookd.EndpointUpdate, rules EndpointR
 		scheme := string(parsed)
 		u.SignatureScheme = &scheme
 	}
+}
+
+// CheckEndpointRoom refuses a new endpoint when the tenant has the most
+// allowed. (Checked before the insert, not in its transaction: concurrent
+// creates can pass it together, which the limit tolerates.)
+func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID string, most int) error {
+	n, err := store.CountEndpoints(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if n >= most {
+		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
+	}
+	return nil
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/service"
 )
 
 // An application is a tenant. A tenant's id is the application's id; when
@@ -36,7 +36,7 @@ func viewApp(t *hookd.Tenant) appOut {
 	return out
 }
 
-// newApp validates a new application as api.NewTenant does, naming the
+// newApp validates a new application as service.NewTenant does, naming the
 // fields as Svix does.
 func newApp(in appIn, id *string) (*hookd.Tenant, error) {
 	name := ""
@@ -46,7 +46,7 @@ func newApp(in appIn, id *string) (*hookd.Tenant, error) {
 	if id == nil {
 		id = in.UID
 	}
-	t, err := api.NewTenant(id, name, nil)
+	t, err := service.NewTenant(id, name, nil)
 	return t, renameField(err, "id", "uid")
 }
 
@@ -81,7 +81,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tenants, err := api.VisibleTenants(r.Context(), s.store, caller(r), p)
+	tenants, err := service.VisibleTenants(r.Context(), s.store, caller(r), p)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
@@ -140,7 +139,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := api.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	if err := service.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	// Svix's receivers verify Standard Webhooks signatures, whatever the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // Prefix is the path every route of this API starts with.
@@ -111,7 +112,7 @@ func (s *Server) handle(pattern string, act api.Action, h handler) {
 			err = s.authorize(key, act, r.PathValue("app_id"))
 		}
 		if err == nil {
-			err = api.CheckURLText(r)
+			err = service.CheckURLText(r.URL)
 		}
 		if err == nil {
 			err = h(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, key)))
