@@ -60,10 +60,7 @@ func (c Config) EndpointRules() service.EndpointRules {
 		MaxInFlight: c.MaxEndpointInFlight}
 }
 
-// Notifier is told when new work is due (the dispatcher, on nodes that run one).
-type Notifier interface{ Notify() }
-
-// HandOffer is a Notifier that also sends a publish's new deliveries at
+// HandOffer is a hookd.Notifier that also sends a publish's new deliveries at
 // once (dispatch.Dispatcher): Offer before Store.PublishEvents, Hand after
 // it, whatever its outcome.
 type HandOffer interface {
@@ -74,7 +71,7 @@ type HandOffer interface {
 // Server serves the API.
 type Server struct {
 	store    hookd.Store
-	notifier Notifier
+	notifier hookd.Notifier
 	cfg      Config
 	logger   *slog.Logger
 	mux      *http.ServeMux
@@ -84,7 +81,7 @@ type Server struct {
 }
 
 // New builds the API over store. notifier may be nil.
-func New(store hookd.Store, notifier Notifier, cfg Config, logger *slog.Logger) *Server {
+func New(store hookd.Store, notifier hookd.Notifier, cfg Config, logger *slog.Logger) *Server {
 	if cfg.MaxPayloadBytes <= 0 {
 		cfg.MaxPayloadBytes = 1 << 20
 	}

@@ -65,7 +65,7 @@ type Config struct {
 // Handler serves the dashboard.
 type Handler struct {
 	store    hookd.Store
-	notifier api.Notifier
+	notifier hookd.Notifier
 	cfg      Config
 	logger   *slog.Logger
 	mux      *http.ServeMux
@@ -75,7 +75,7 @@ type Handler struct {
 }
 
 // New builds the dashboard. notifier (the dispatcher) may be nil.
-func New(store hookd.Store, notifier api.Notifier, cfg Config, logger *slog.Logger) (*Handler, error) {
+func New(store hookd.Store, notifier hookd.Notifier, cfg Config, logger *slog.Logger) (*Handler, error) {
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("dashboard: session key must be at least 32 bytes")
 	}

@@ -25,7 +25,7 @@ const Prefix = "/api/v1/"
 type Server struct {
 	native   *api.Server // portal links, and the configuration it enforces
 	store    hookd.Store
-	notifier api.Notifier
+	notifier hookd.Notifier
 	cfg      api.Config
 	logger   *slog.Logger
 	mux      *http.ServeMux
@@ -34,7 +34,7 @@ type Server struct {
 
 // New builds the API over store, enforcing native's configuration.
 // notifier may be nil.
-func New(native *api.Server, store hookd.Store, notifier api.Notifier, logger *slog.Logger) *Server {
+func New(native *api.Server, store hookd.Store, notifier hookd.Notifier, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
