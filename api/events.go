@@ -174,7 +174,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	results, err := s.Publish(ctx, r.PathValue("tenant"), events)
 	endSpan(span, err)
 	if len(events) == 1 {
-		err = renameField(err, "type", "events[0].type") // the store names a lone event's field plainly
+		err = hookd.RenameField(err, "type", "events[0].type") // the store names a lone event's field plainly
 	}
 	if err != nil {
 		return err
@@ -185,18 +185,6 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 
 type batchResult struct {
 	Data []hookd.PublishResult `json:"data"`
-}
-
-// renameField renames a field of a validation error.
-func renameField(err error, from, to string) error {
-	if e, ok := asDomain(err); ok {
-		for i := range e.Fields {
-			if e.Fields[i].Field == from {
-				e.Fields[i].Field = to
-			}
-		}
-	}
-	return err
 }
 
 func idempotencyKey(r *http.Request) (string, error) {

@@ -1,7 +1,6 @@
 package svixapi
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -47,7 +46,7 @@ func newApp(in appIn, id *string) (*hookd.Tenant, error) {
 		id = in.UID
 	}
 	t, err := service.NewTenant(id, name, nil)
-	return t, renameField(err, "id", "uid")
+	return t, hookd.RenameField(err, "id", "uid")
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
@@ -177,18 +176,4 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// renameField renames a field of a validation error (and its parts:
-// from[0], from.x), from hookd's name to Svix's.
-func renameField(err error, from, to string) error {
-	var e *hookd.Error
-	if errors.As(err, &e) {
-		for i, f := range e.Fields {
-			if rest, ok := strings.CutPrefix(f.Field, from); ok && (rest == "" || rest[0] == '[' || rest[0] == '.') {
-				e.Fields[i].Field = to + rest
-			}
-		}
-	}
-	return err
 }

@@ -61,8 +61,8 @@ func viewEndpoint(e *hookd.Endpoint) endpointOut {
 
 // svixNames renames the endpoint fields Svix names otherwise.
 func svixNames(err error) error {
-	err = renameField(err, "event_types", "filterTypes")
-	return renameField(err, "rate_limit_per_second", "rateLimit")
+	err = hookd.RenameField(err, "event_types", "filterTypes")
+	return hookd.RenameField(err, "rate_limit_per_second", "rateLimit")
 }
 
 // check reads the fields present into u and checks them with the one

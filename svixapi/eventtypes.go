@@ -56,7 +56,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schemas[schemaVersion],
 		Archived: in.Archived, Deprecated: in.Deprecated}
 	if err := service.CheckEventType(et); err != nil {
-		return renameField(err, "schema", "schemas."+schemaVersion)
+		return hookd.RenameField(err, "schema", "schemas."+schemaVersion)
 	}
 	if err := s.store.CreateEventType(r.Context(), et); err != nil {
 		return err

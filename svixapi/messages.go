@@ -132,7 +132,7 @@ func (s *Server) publish(ctx context.Context, tenantID string, ev hookd.NewEvent
 		return hookd.PublishResult{}, appNotFound(tenantID)
 	}
 	if err != nil {
-		return hookd.PublishResult{}, renameField(err, "type", "eventType")
+		return hookd.PublishResult{}, hookd.RenameField(err, "type", "eventType")
 	}
 	return res[0], nil
 }
