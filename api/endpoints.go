@@ -23,6 +23,7 @@ type endpointInput struct {
 	EventTypes  *[]string          `json:"event_types"`
 	Channels    *[]string          `json:"channels"`
 	Filter      *string            `json:"filter"`
+	Ordering    *string            `json:"ordering"` // a PATCH may only repeat it
 	Headers     *map[string]string `json:"headers"`
 	Enabled     *bool              `json:"enabled"`
 	// RetrySchedule: absent keeps, null restores the deployment default,
@@ -92,6 +93,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	if in.Filter != nil {
 		filter.Check(&v, "filter", *in.Filter)
 		u.Filter = in.Filter
+	}
+	if in.Ordering != nil {
+		hookd.CheckOrdering(&v, "ordering", *in.Ordering)
+		u.Ordering = in.Ordering
 	}
 	if in.Headers != nil {
 		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
