@@ -194,3 +194,23 @@ func TestPostgresFIFOThreeNodes(t *testing.T) {
 	rcv.waitDelivered(t, ids, 120*time.Second)
 	rcv.checkOrder(t, ids)
 }
+
+// TestRefusedOrdering: an ordering other than "fifo" or none, and a PATCH
+// that would change an endpoint's ordering, are 422s naming the field, and
+// nothing is saved.
+func TestRefusedOrdering(t *testing.T) {
+	onStores(t, func(t *testing.T, c config) {
+		f, ten, rcv, plain := refusalSetup(t, c)
+		ordered, _ := f.endpoint(ten, rcv.URL, fifoEndpoint())
+		endpoints := "/v1/tenants/" + ten + "/endpoints"
+		refuseAll(t, f, ten, []refusal{
+			{name: "unknown ordering", method: "POST", path: endpoints, body: map[string]any{"name": "x", "url": rcv.URL, "ordering": "lifo"}, field: "ordering"},
+			{name: "ordering not a string", method: "POST", path: endpoints, body: map[string]any{"name": "x", "url": rcv.URL, "ordering": true}, field: "ordering"},
+			{name: "ordering in another case", method: "POST", path: endpoints, body: map[string]any{"name": "x", "url": rcv.URL, "ordering": "FIFO"}, field: "ordering"},
+			{name: "PATCH to fifo", method: "PATCH", path: endpoints + "/" + plain.ID, body: map[string]any{"ordering": "fifo"}, field: "ordering"},
+			{name: "PATCH fifo away", method: "PATCH", path: endpoints + "/" + ordered.ID, body: map[string]any{"ordering": "", "name": "renamed"}, field: "ordering"},
+		})
+		// Repeating the ordering in a PATCH is no change.
+		f.admin.must(t, 200, "PATCH", endpoints+"/"+ordered.ID, map[string]any{"ordering": "fifo", "name": "still ordered"}, nil)
+	})
+}
