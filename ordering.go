@@ -20,9 +20,6 @@ package hookd
 // ones still waiting), out of publish order by design.
 const OrderingFIFO = "fifo"
 
-// FIFO reports whether the endpoint's deliveries go one at a time, in order.
-func (e *Endpoint) FIFO() bool { return e.Ordering == OrderingFIFO }
-
 // CheckOrdering validates an endpoint's ordering: "fifo", or "" for none.
 func CheckOrdering(v *Validation, field, ordering string) {
 	if ordering != "" && ordering != OrderingFIFO {
