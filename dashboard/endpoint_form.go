@@ -33,7 +33,7 @@ type endpointForm struct {
 	Scheme        string
 	MaxInFlight   string
 	RateLimit     string
-	Ordering      string // hookd.OrderingFIFO or ""; chosen when adding only
+	Ordering      string            // hookd.OrderingFIFO or ""; chosen when adding only
 	Errors        map[string]string // field → message ("form": the whole form)
 	// Deployment defaults, shown as placeholders.
 	DefaultSchedule string
