@@ -71,6 +71,9 @@ type EndpointLoad struct {
 	RateLimit  int // requests per second; 0: none
 	Tokens     float64
 	SinceSpent time.Duration // since the bucket was last spent
+	// Queued is set, at a hand-off, for a FIFO endpoint with deliveries
+	// already waiting: new ones go behind them, to the claim.
+	Queued bool
 }
 
 // Room is how many requests the endpoint may start now: its free slots,
@@ -89,13 +92,15 @@ func (l EndpointLoad) Room() (room int, tokens float64) {
 // lock; another node claiming one right now keeps it), at most as many as
 // each endpoint's Room and its tenant's load allow, limit in all, shared
 // between endpoints as ShareClaims shares a claim. It returns the picked
-// deliveries' ids and how many each endpoint got.
+// deliveries' ids and how many each endpoint got. A FIFO endpoint's room
+// is at most one (the stores cap it) and none while it has deliveries
+// queued (OrderingFIFO), so only its first new delivery can go.
 func PlanHandOff(ds []NewDelivery, endpoints map[string]EndpointLoad, tenants map[string]TenantLoad,
 	limit int) (picked map[string]bool, perEndpoint map[string]int) {
 	var order []string
 	waiting := map[string]int{}
 	for _, d := range ds {
-		if _, ok := endpoints[d.EndpointID]; !ok || d.Status != StatusPending {
+		if l, ok := endpoints[d.EndpointID]; !ok || l.Queued || d.Status != StatusPending {
 			continue
 		}
 		if waiting[d.EndpointID] == 0 {

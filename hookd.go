@@ -73,6 +73,8 @@ type Endpoint struct {
 	// Filter, when not empty, is a CEL expression (package filter) an event
 	// must pass to be delivered here.
 	Filter string `json:"filter,omitempty"`
+	// Ordering is OrderingFIFO or "" (none); chosen at create.
+	Ordering string `json:"ordering,omitempty"`
 	// Headers are sent with every request; their values are secrets to the
 	// API (masked when read back) and encrypted at rest.
 	Headers        map[string]string `json:"headers"`
@@ -118,6 +120,7 @@ type EndpointUpdate struct {
 	EventTypes    *[]string
 	Channels      *[]string // empty: every event of the subscribed types
 	Filter        *string   // "": no content filter
+	Ordering      *string   // only at create: CheckOrderingKept
 	Headers       *map[string]string
 	RetrySchedule *Schedule // a nil Schedule restores the deployment default; an empty one means no retries
 	Timeout       *time.Duration
@@ -136,6 +139,7 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.EventTypes, u.EventTypes)
 	set(&e.Channels, u.Channels)
 	set(&e.Filter, u.Filter)
+	set(&e.Ordering, u.Ordering)
 	set(&e.Headers, u.Headers)
 	set(&e.RetrySchedule, u.RetrySchedule)
 	set(&e.Timeout, u.Timeout)
@@ -228,6 +232,9 @@ type Delivery struct {
 	UpdatedAt      time.Time  `json:"updated_at"`
 	// AttemptLog is filled only when one delivery is read with its attempts.
 	AttemptLog []Attempt `json:"-"`
+	// WaitingFor is, for a waiting delivery of a FIFO endpoint, the id of
+	// the endpoint's head delivery it waits behind; "" otherwise.
+	WaitingFor string `json:"waiting_for,omitempty"`
 }
 
 // Attempt is one HTTP request of a delivery.

@@ -22,6 +22,8 @@ type Subscriber struct {
 	Channels   []string
 	// Filter, when set, is the endpoint's content filter (Filtered).
 	Filter Filterer
+	// FIFO: the endpoint's Ordering is OrderingFIFO.
+	FIFO bool
 }
 
 // Subscribed reports whether a subscription list wants eventType: it names
@@ -119,6 +121,8 @@ type NewDelivery struct {
 	// Status is StatusPending (due now) or StatusPaused (its endpoint is
 	// disabled: no due time until it is enabled).
 	Status string
+	// FIFO deliveries get the store's sequence number (OrderingFIFO).
+	FIFO bool
 }
 
 // PlanPublish decides every event of a batch given what the store read:
@@ -189,7 +193,7 @@ func (s StoredEvent) result() PublishResult { return PublishResult{ID: s.ID, Del
 func FanOut(subs []Subscriber, test bool) []NewDelivery {
 	out := make([]NewDelivery, len(subs))
 	for i, s := range subs {
-		out[i] = NewDelivery{ID: ids.New(ids.Delivery), EndpointID: s.ID, Status: StatusPending}
+		out[i] = NewDelivery{ID: ids.New(ids.Delivery), EndpointID: s.ID, Status: StatusPending, FIFO: s.FIFO}
 		if !s.Enabled && !test {
 			out[i].Status = StatusPaused
 		}

@@ -22,6 +22,7 @@ type endpointInput struct {
 	EventTypes  *[]string          `json:"event_types"`
 	Channels    *[]string          `json:"channels"`
 	Filter      *string            `json:"filter"`
+	Ordering    *string            `json:"ordering"` // a PATCH may only repeat it
 	Headers     *map[string]string `json:"headers"`
 	Enabled     *bool              `json:"enabled"`
 	// RetrySchedule: absent keeps, null restores the deployment default,
@@ -75,6 +76,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	u.EventTypes = in.EventTypes
 	u.Channels = in.Channels
 	u.Filter = in.Filter
+	u.Ordering = in.Ordering
 	u.Headers = in.Headers
 	if len(in.RetrySchedule) > 0 {
 		var schedule hookd.Schedule // nil: the deployment default

@@ -85,9 +85,10 @@ type Endpoint struct {
 	Description     string            `json:"description"`
 	URL             string            `json:"url"`
 	EventTypes      []string          `json:"event_types"`
-	Filter          string            `json:"filter,omitempty"` // CEL content filter; "" none
-	Headers         map[string]string `json:"headers"`          // values masked
-	Status          string            `json:"status"`           // "active" or "disabled"
+	Filter          string            `json:"filter,omitempty"`   // CEL content filter; "" none
+	Ordering        string            `json:"ordering,omitempty"` // "fifo"; "" none
+	Headers         map[string]string `json:"headers"`            // values masked
+	Status          string            `json:"status"`             // "active" or "disabled"
 	Enabled         bool              `json:"enabled"`
 	DisabledReason  string            `json:"disabled_reason,omitempty"`
 	RetrySchedule   []string          `json:"retry_schedule"`
@@ -109,6 +110,7 @@ type EndpointCreate struct {
 	URL             string            `json:"url"`
 	EventTypes      []string          `json:"event_types,omitempty"` // default ["*"]
 	Filter          string            `json:"filter,omitempty"`      // a CEL expression; default none
+	Ordering        string            `json:"ordering,omitempty"`    // "fifo", at create only
 	Headers         map[string]string `json:"headers,omitempty"`
 	Enabled         *bool             `json:"enabled,omitempty"`       // default true
 	RetrySchedule   []string          `json:"retry_schedule,omitzero"` // nil: the default; empty: one attempt
@@ -182,6 +184,7 @@ type Delivery struct {
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
 	LastDurationMS int64      `json:"last_duration_ms,omitempty"`
+	WaitingFor     string     `json:"waiting_for,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 }

@@ -33,6 +33,7 @@ type endpointForm struct {
 	Scheme        string
 	MaxInFlight   string
 	RateLimit     string
+	Ordering      string            // hookd.OrderingFIFO or ""; chosen when adding only
 	Errors        map[string]string // field → message ("form": the whole form)
 	// Deployment defaults, shown as placeholders.
 	DefaultSchedule string
@@ -159,6 +160,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		f.Timeout = strconv.Itoa(int(e.Timeout / time.Second))
 	}
 	f.MaxInFlight, f.RateLimit = strconv.Itoa(e.MaxInFlight), strconv.Itoa(e.RateLimit)
+	f.Ordering = e.Ordering
 	return f, nil
 }
 
@@ -271,6 +273,10 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 
 	f.Scheme = r.PostFormValue("signature_scheme")
 	u.SignatureScheme = &f.Scheme
+	if f.Endpoint == nil { // an endpoint keeps the ordering it was added with
+		f.Ordering = r.PostFormValue("ordering")
+		u.Ordering = &f.Ordering
+	}
 	service.CheckEndpoint(&v, &u, h.cfg.API.EndpointRules())
 	return u, v.Err()
 }

@@ -163,6 +163,7 @@ type endpoint struct {
 	EventTypes     []string          `json:"event_types"`
 	Name           string            `json:"name"`
 	Filter         string            `json:"filter"`
+	Ordering       string            `json:"ordering"`
 }
 
 type publishResult struct {
@@ -180,6 +181,7 @@ type delivery struct {
 	Test         bool      `json:"test"`
 	AttemptCount int       `json:"attempt_count"`
 	Attempts     []attempt `json:"attempts"`
+	WaitingFor   string    `json:"waiting_for"`
 }
 
 type attempt struct {

@@ -353,6 +353,21 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	wantKind(t, "a result reported twice", err, 409, client.ErrConflict)
 	stream.Close()
 
+	// Ordering: a fifo endpoint's second delivery waits for its head,
+	// which the receiver fails (retried in an hour).
+	mustReturn[*client.Tenant](t, "fifo tenant")(c.CreateTenant(ctx, client.TenantCreate{ID: "line", Name: "Line"}))
+	failing := newReceiver(t, 503)
+	fifo := mustReturn[*client.CreatedEndpoint](t, "create fifo endpoint")(c.CreateEndpoint(ctx, "line", client.EndpointCreate{
+		Name: "in order", URL: failing.URL, Ordering: "fifo", RetrySchedule: []string{"1h"}})).Endpoint
+	if fifo.Ordering != "fifo" {
+		t.Errorf("created endpoint has ordering %q, want fifo", fifo.Ordering)
+	}
+	head := mustReturn[*client.PublishResult](t, "publish the head")(c.Publish(ctx, "line", client.EventInput{Type: "order.paid", Data: map[string]string{"order": "o_8"}}))
+	behind := mustReturn[*client.PublishResult](t, "publish behind it")(c.Publish(ctx, "line", client.EventInput{Type: "order.paid", Data: map[string]string{"order": "o_9"}}))
+	if d, h := deliveryOfEvent(t, c, "line", behind.ID, "pending"), deliveryOfEvent(t, c, "line", head.ID, "retrying"); d.WaitingFor != h.ID {
+		t.Errorf("the second delivery waits for %q, want the head %s", d.WaitingFor, h.ID)
+	}
+
 	// Deletes.
 	if err := c.DeleteEndpoint(ctx, "shop", ep.ID); err != nil {
 		t.Fatal(err)

@@ -12,17 +12,23 @@ import (
 
 const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, status, test, attempts, lease_token IS NOT NULL,
 	next_attempt_at, last_attempt_at, COALESCE(last_status_code, 0), COALESCE(last_error, ''), COALESCE(last_duration_ms, 0),
-	created_at, updated_at`
+	created_at, updated_at, ` + headColumn
+
+// headColumn is a waiting FIFO delivery's head (hookd.Delivery.Behind), empty for others.
+const headColumn = `coalesce(CASE WHEN seq IS NOT NULL AND status IN ('pending', 'retrying') THEN (SELECT h.id FROM deliveries h
+	WHERE h.endpoint_id = deliveries.endpoint_id AND h.seq IS NOT NULL AND h.status IN ('pending', 'retrying') ORDER BY h.seq LIMIT 1) END, '')`
 
 func scanDelivery(row pgx.Row) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var leased bool
 	var next *time.Time
 	var durationMs int64
+	var head string
 	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.Status, &d.Test, &d.Attempts,
-		&leased, &next, &d.LastAttemptAt, &d.LastStatusCode, &d.LastError, &durationMs, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		&leased, &next, &d.LastAttemptAt, &d.LastStatusCode, &d.LastError, &durationMs, &d.CreatedAt, &d.UpdatedAt, &head); err != nil {
 		return nil, err
 	}
+	d.Behind(head)
 	// While leased, next_attempt_at is the lease's end, not a scheduled attempt.
 	if !leased {
 		d.NextAttemptAt = next

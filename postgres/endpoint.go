@@ -32,11 +32,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''), $18)`,
+			created_at, updated_at, channels, uid, filter, ordering)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''), $18, $19)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, e.EventTypes, headers,
 			e.Enabled, e.DisabledReason, scheduleMs(e.RetrySchedule), e.Timeout.Milliseconds(),
-			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now, list(e.Channels), e.UID, e.Filter); err != nil {
+			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now, list(e.Channels), e.UID, e.Filter,
+			e.Ordering); err != nil {
 			return uidTaken(err, e.UID)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`,
@@ -97,7 +98,7 @@ func list(s []string) []string {
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at,
-	created_at, updated_at, channels, coalesce(uid, ''), filter`
+	created_at, updated_at, channels, coalesce(uid, ''), filter, ordering`
 
 func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -106,7 +107,7 @@ func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var timeoutMs int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &e.EventTypes, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount,
-		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID, &e.Filter); err != nil {
+		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID, &e.Filter, &e.Ordering); err != nil {
 		return nil, err
 	}
 	var err error
@@ -160,6 +161,9 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 			return err
 		}
 		kept := e.EventTypes
+		if err := hookd.CheckOrderingKept(e, u); err != nil {
+			return err
+		}
 		e.Apply(u)
 		if u.EventTypes != nil {
 			if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes, kept); err != nil {

@@ -220,7 +220,8 @@ func (r *publishRead) addTenant(tenantID string) {
 	}
 	t := &tenantRead{}
 	r.tenants[tenantID] = t
-	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}'), coalesce(e.filter, '')
+	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}'), coalesce(e.filter, ''),
+			coalesce(e.ordering = 'fifo', false)
 		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id AND e.deleted_at IS NULL
 		WHERE t.id = $1`, tenantID).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
@@ -228,7 +229,7 @@ func (r *publishRead) addTenant(tenantID string) {
 			var id *string
 			var s hookd.Subscriber
 			var src string
-			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels, &src); err != nil || id == nil {
+			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels, &src, &s.FIFO); err != nil || id == nil {
 				return struct{}{}, err
 			}
 			if src != "" {
@@ -358,6 +359,7 @@ type publishWrite struct {
 		test                                     []bool
 		next                                     []pgtype.Timestamptz
 		token                                    []pgtype.Text // the hand-off's lease, or NULL
+		fifo                                     []bool        // numbered from deliveries_seq
 	}
 }
 
@@ -394,7 +396,7 @@ func (w *publishWrite) addEvent(tenantID, id, key string, test bool, ev *hookd.N
 		if t, end, ok := h.leaseOf(nd.ID); ok {
 			next, token = pgtype.Timestamptz{Time: end, Valid: true}, pgtype.Text{String: t, Valid: true}
 		}
-		d.next, d.token = append(d.next, next), append(d.token, token)
+		d.next, d.token, d.fifo = append(d.next, next), append(d.token, token), append(d.fifo, nd.FIFO)
 	}
 }
 
@@ -412,10 +414,15 @@ func (w *publishWrite) send(ctx context.Context, q batchSender) error {
 			$10::text[], $11::text[]) AS e(t, i, ty, pl, k, h, te, d, c, ch, tp)`,
 		e.tenant, e.id, e.typ, e.payload, e.key, e.hash, e.test, e.deliveries, e.created, e.channels, e.traceparent)
 	if d := &w.dl; len(d.id) > 0 {
-		b.Queue(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, lease_token, created_at, updated_at)
-			SELECT d.*, $10, $10 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::timestamptz[],
-				$9::text[]) AS d`,
-			d.id, d.tenant, d.event, d.endpoint, d.typ, d.status, d.test, d.next, d.token, w.now)
+		// FIFO deliveries are numbered in the order of the arrays: the
+		// order of the plans, so of the events in the publish.
+		b.Queue(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, test, next_attempt_at, lease_token, created_at, updated_at,
+				seq)
+			SELECT d.id, d.tenant, d.event, d.endpoint, d.typ, d.status, d.test, d.next, d.token, $10, $10,
+				CASE WHEN d.fifo THEN nextval('deliveries_seq') END
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::timestamptz[],
+				$9::text[], $11::bool[]) AS d(id, tenant, event, endpoint, typ, status, test, next, token, fifo)`,
+			d.id, d.tenant, d.event, d.endpoint, d.typ, d.status, d.test, d.next, d.token, w.now, d.fifo)
 	}
 	if err := q.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("write events: %w", err)

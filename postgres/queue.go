@@ -41,9 +41,9 @@ const (
 	// are counted.
 	qDueEndpoints = qWaiting + `,
 		c AS (
-			SELECT e.id, e.tenant_id, e.max_in_flight, o.oldest FROM waiting w JOIN endpoints e ON e.id = w.endpoint_id AND e.deleted_at IS NULL
-			CROSS JOIN LATERAL (SELECT min(d.next_attempt_at) AS oldest FROM deliveries d
-				WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying')) o
+			SELECT e.id, e.tenant_id, ` + qInFlightCap + ` AS max_in_flight, o.oldest FROM waiting w
+			JOIN endpoints e ON e.id = w.endpoint_id AND e.deleted_at IS NULL
+			CROSS JOIN LATERAL (SELECT ` + qDueAt + ` AS oldest) o
 			WHERE o.oldest <= $1),
 		held AS MATERIALIZED (
 			SELECT t.id AS tenant_id, coalesce(t.max_in_flight, $3) AS cap,
@@ -63,17 +63,31 @@ const (
 			+ (SELECT count(*) FROM orphaned_leases o WHERE o.tenant_id = t.id AND o.lease_end > $2)
 		FROM tenants t WHERE t.id = ANY($1)`
 	qLockEndpoints = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
-	qCandidates    = `SELECT e.id, e.tenant_id, e.max_in_flight - (SELECT count(*) FROM deliveries l
+	qCandidates    = `SELECT e.id, e.tenant_id, ` + qInFlightCap + ` - (SELECT count(*) FROM deliveries l
 			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2),
-		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme
+		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme,
+		e.ordering = 'fifo'
 		FROM endpoints e WHERE e.id = ANY($1)`
+	// qQueued is which of the endpoints have FIFO deliveries waiting, at a
+	// hand-off (hookd.EndpointLoad.Queued).
+	qQueued = `SELECT e FROM unnest($1::text[]) e WHERE EXISTS (SELECT 1 FROM deliveries q
+		WHERE q.endpoint_id = e AND q.seq IS NOT NULL AND q.status IN ('pending', 'retrying'))`
+	// qLease's second branch leases a FIFO endpoint's head, if due: only
+	// it (hookd.OrderingFIFO), so it waits for a lock where the others
+	// skip one, which would pass the head.
 	qLease = `WITH alloc AS (
-			SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS a(endpoint_id, take, lease_end)),
+			SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $6::bool[]) AS a(endpoint_id, take, lease_end, fifo)),
 		picked AS (
 			SELECT p.id, a.lease_end FROM alloc a CROSS JOIN LATERAL (
 				SELECT d.id FROM deliveries d
-				WHERE d.endpoint_id = a.endpoint_id AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $4
-				ORDER BY d.next_attempt_at LIMIT a.take FOR UPDATE SKIP LOCKED) p),
+				WHERE NOT a.fifo AND d.endpoint_id = a.endpoint_id AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $4
+				ORDER BY d.next_attempt_at LIMIT a.take FOR UPDATE SKIP LOCKED) p
+			UNION ALL
+			SELECT h.id, a.lease_end FROM alloc a CROSS JOIN LATERAL (
+				SELECT d.id, d.next_attempt_at FROM deliveries d
+				WHERE a.fifo AND d.endpoint_id = a.endpoint_id AND d.seq IS NOT NULL AND d.status IN ('pending', 'retrying')
+				ORDER BY d.seq LIMIT 1 FOR UPDATE) h
+			WHERE h.next_attempt_at <= $4),
 		leased AS (
 			UPDATE deliveries d SET lease_token = $5, next_attempt_at = picked.lease_end FROM picked WHERE d.id = picked.id
 			RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, d.test, d.attempts, d.run_attempts)
@@ -91,6 +105,7 @@ type candidate struct {
 	room     int                // load.Room()
 	tokens   float64            // its bucket now, to spend from
 	settings hookd.Job          // URL, headers, secrets, schedule, timeout, scheme
+	fifo     bool               // only its head may go (hookd.OrderingFIFO)
 }
 
 // ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint
@@ -199,7 +214,7 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 			var timeoutMs int64
 			var updated time.Time
 			if err := row.Scan(&id, &c.load.TenantID, &c.load.Free, &timeoutMs, &c.load.RateLimit, &c.load.Tokens, &updated,
-				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme); err != nil {
+				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme, &c.fifo); err != nil {
 				return struct{}{}, err
 			}
 			var err error
@@ -216,6 +231,19 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 		})
 		return err
 	})
+	if handOff {
+		b.Queue(qQueued, due).Query(func(rows pgx.Rows) error {
+			_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
+				var id string
+				err := row.Scan(&id)
+				if c := r.cands[id]; c != nil {
+					c.load.Queued = true
+				}
+				return struct{}{}, err
+			})
+			return err
+		})
+	}
 	b.Queue(qValidSecrets, due, ts(db.now())).Query(func(rows pgx.Rows) error {
 		secrets, err := db.openSecrets(rows, nil)
 		for id, s := range secrets {
@@ -240,6 +268,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 	var endpointIDs []string
 	var take []int32
 	var leaseEnd []time.Time
+	var fifo []bool
 	for i, id := range due {
 		if takes[i] == 0 {
 			continue
@@ -247,12 +276,13 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 		endpointIDs = append(endpointIDs, id)
 		take = append(take, int32(takes[i]))
 		leaseEnd = append(leaseEnd, hookd.LeaseEnd(now, cands[id].settings.Timeout, leaseGrace))
+		fifo = append(fifo, cands[id].fifo)
 	}
 	if len(endpointIDs) == 0 {
 		return nil
 	}
 	token := newLeaseToken()
-	rows, err := tx.Query(ctx, qLease, endpointIDs, take, leaseEnd, now, token)
+	rows, err := tx.Query(ctx, qLease, endpointIDs, take, leaseEnd, now, token, fifo)
 	*jobs, err = collect(rows, err, func(r pgx.Rows) (*hookd.Job, error) {
 		j := &hookd.Job{LeaseToken: token}
 		err := r.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.EventType, &j.EndpointID, &j.Test, &j.Attempt, &j.RunAttempt,
@@ -318,6 +348,17 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 	return nil
 }
 
+// qDueAt is when an endpoint of waiting (w) has work due: its earliest
+// waiting delivery's time; a FIFO endpoint's is its head's, unless the head
+// is leased: then the others are due and wait for room, as behind any
+// endpoint's in-flight cap (hookd.OrderingFIFO).
+const qDueAt = `coalesce((SELECT CASE WHEN h.lease_token IS NULL THEN h.next_attempt_at END FROM deliveries h
+		WHERE h.endpoint_id = w.endpoint_id AND h.seq IS NOT NULL AND h.status IN ('pending', 'retrying') ORDER BY h.seq LIMIT 1),
+	(SELECT min(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying')))`
+
+// qInFlightCap is an endpoint's (e) in-flight cap: one for a FIFO one.
+const qInFlightCap = `CASE WHEN e.ordering = 'fifo' THEN 1 ELSE e.max_in_flight END`
+
 // qWaiting lists each endpoint with deliveries waiting by walking
 // deliveries_due one endpoint at a time (a skip scan: one index descent per
 // endpoint).
@@ -330,11 +371,10 @@ const qWaiting = `WITH RECURSIVE waiting AS (
 		FROM waiting w WHERE w.endpoint_id IS NOT NULL)`
 
 // NextDueAt returns when the earliest waiting delivery becomes claimable:
-// the earliest of each waiting endpoint's, from deliveries_due.
+// the earliest of each waiting endpoint's (qDueAt), from deliveries_due.
 func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
 	var next *time.Time
-	err := db.pool.QueryRow(ctx, qWaiting+` SELECT min((SELECT min(d.next_attempt_at) FROM deliveries d
-		WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying'))) FROM waiting w`).Scan(&next)
+	err := db.pool.QueryRow(ctx, qWaiting+` SELECT min(`+qDueAt+`) FROM waiting w`).Scan(&next)
 	if err != nil || next == nil {
 		return time.Time{}, false, db.fail("next due", err)
 	}

@@ -56,6 +56,9 @@ func CheckEndpoint(v *hookd.Validation, u *hookd.EndpointUpdate, rules EndpointR
 	if u.Filter != nil {
 		filter.Check(v, "filter", *u.Filter)
 	}
+	if u.Ordering != nil {
+		hookd.CheckOrdering(v, "ordering", *u.Ordering)
+	}
 	if u.Headers != nil {
 		hookd.CheckHeaders(v, "headers", *u.Headers, rules.ReservedHeaderPrefixes)
 	}

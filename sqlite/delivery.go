@@ -13,17 +13,23 @@ import (
 
 const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, status, test, attempts, lease_token IS NOT NULL,
 	next_attempt_at, last_attempt_at, COALESCE(last_status_code, 0), COALESCE(last_error, ''), COALESCE(last_duration_ms, 0),
-	created_at, updated_at`
+	created_at, updated_at, ` + headColumn
+
+// headColumn is a waiting FIFO delivery's head (hookd.Delivery.Behind), empty for others.
+const headColumn = `COALESCE(CASE WHEN seq IS NOT NULL AND status IN ('pending', 'retrying') THEN (SELECT h.id FROM deliveries h
+	WHERE h.endpoint_id = deliveries.endpoint_id AND h.seq IS NOT NULL AND h.status IN ('pending', 'retrying') ORDER BY h.seq LIMIT 1) END, '')`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var leased bool
 	var next, last sql.NullInt64
 	var durationMs, created, updated int64
+	var head string
 	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.Status, &d.Test, &d.Attempts,
-		&leased, &next, &last, &d.LastStatusCode, &d.LastError, &durationMs, &created, &updated); err != nil {
+		&leased, &next, &last, &d.LastStatusCode, &d.LastError, &durationMs, &created, &updated, &head); err != nil {
 		return nil, err
 	}
+	d.Behind(head)
 	// While leased, next_attempt_at is the lease's end, not a scheduled attempt.
 	if !leased {
 		d.NextAttemptAt = nullTime(next)

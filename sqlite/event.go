@@ -166,7 +166,7 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
 		var types, channels, src string
-		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels, &src); err != nil {
+		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels, &src, &s.FIFO); err != nil {
 			return s, err
 		}
 		if src != "" {
@@ -218,7 +218,7 @@ func (p *publishTx) insertDeliveries(eventID, eventType string, test bool, ds []
 			next, token = l.end, l.token
 		}
 		if err := p.exec(qInsertDelivery, d.ID, p.tenantID, eventID, d.EndpointID, eventType,
-			d.Status, test, next, p.now, p.now, token); err != nil {
+			d.Status, test, next, p.now, p.now, token, d.FIFO); err != nil {
 			return fmt.Errorf("insert delivery: %w", err)
 		}
 	}

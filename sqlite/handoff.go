@@ -45,7 +45,7 @@ func (p *publishTx) handOff(offer *hookd.HandOff, plans []hookd.PlannedEvent) (m
 		var l hookd.EndpointLoad
 		var timeoutMs, updated int64
 		if err := p.db.queryRow(p.ctx, p.tx, qEndpointLoad, d.EndpointID, now).
-			Scan(&l.TenantID, &l.Free, &timeoutMs, &l.RateLimit, &l.Tokens, &updated); err != nil {
+			Scan(&l.TenantID, &l.Free, &timeoutMs, &l.RateLimit, &l.Tokens, &updated, &l.Queued); err != nil {
 			return nil, nil, fmt.Errorf("read endpoint load: %w", err)
 		}
 		l.SinceSpent = time.Duration(now-updated) * time.Millisecond

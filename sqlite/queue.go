@@ -23,6 +23,7 @@ type candidate struct {
 	// holds now.
 	rateLimit int
 	tokens    float64
+	fifo      bool // only its head may go (hookd.OrderingFIFO)
 }
 
 // ClaimDeliveries leases due deliveries, at most MaxInFlight per endpoint
@@ -50,7 +51,11 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 				continue
 			}
 			leaseEnd := ms(hookd.LeaseEnd(now, time.Duration(c.timeoutMs)*time.Millisecond, leaseGrace))
-			rows, err := db.query(ctx, tx, qLease, token, leaseEnd, c.id, ms(now), c.take)
+			lease := qLease
+			if c.fifo {
+				lease = qLeaseHead
+			}
+			rows, err := db.query(ctx, tx, lease, token, leaseEnd, c.id, ms(now), c.take)
 			if err != nil {
 				return fmt.Errorf("lease: %w", err)
 			}
@@ -107,7 +112,7 @@ func (db *DB) dueEndpoints(ctx context.Context, tx *sql.Tx, now int64) ([]*candi
 	cands, err := collect(rows, func(row interface{ Scan(...any) error }) (*candidate, error) {
 		var c candidate
 		var updated int64
-		if err := row.Scan(&c.id, &c.tenantID, &c.room, &c.timeoutMs, &c.rateLimit, &c.tokens, &updated); err != nil {
+		if err := row.Scan(&c.id, &c.tenantID, &c.room, &c.timeoutMs, &c.rateLimit, &c.tokens, &updated, &c.fifo); err != nil {
 			return nil, err
 		}
 		c.room, c.tokens = hookd.EndpointLoad{Free: c.room, RateLimit: c.rateLimit, Tokens: c.tokens,
@@ -214,11 +219,10 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 }
 
 // NextDueAt returns when the earliest waiting delivery becomes claimable:
-// the earliest of each waiting endpoint's, from deliveries_due.
+// the earliest of each waiting endpoint's (qDueAt), from deliveries_due.
 func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	if err := db.read.QueryRowContext(ctx, qWaiting+` SELECT MIN((SELECT MIN(d.next_attempt_at) FROM deliveries d
-		WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying'))) FROM waiting w
+	if err := db.read.QueryRowContext(ctx, qWaiting+` SELECT MIN(`+qDueAt+`) FROM waiting w
 		WHERE w.endpoint_id IS NOT NULL`).Scan(&next); err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}

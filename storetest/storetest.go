@@ -58,6 +58,7 @@ func groups() []group {
 		{"Replay", replayTests},
 		{"Queue", queueTests},
 		{"HandOff", handOffTests},
+		{"FIFO", fifoTests},
 		{"Fairness", fairnessTests},
 		{"RecordAttempts", recordTests},
 		{"AutoDisable", autoDisableTests},
