@@ -7,7 +7,6 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/service"
-	"github.com/hookd/hookd/signature"
 )
 
 // maskedValue stands for a custom header value in every answer. Sent back
@@ -125,8 +124,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := s.check(&in, &u); err != nil {
 		return err
 	}
-	e := &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
-		Headers: map[string]string{}, Channels: []string{}}
+	e := service.NewEndpoint(tenantID, s.cfg.EndpointRules())
 	e.Apply(u)
 	if in.Enabled != nil && !*in.Enabled {
 		e.Enabled, e.DisabledReason = false, hookd.DisabledManual
@@ -134,14 +132,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	if err := service.CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
-		return err
-	}
-	secret, err := signature.NewSecret()
+	secret, err := service.CreateEndpoint(r.Context(), s.store, e, "", s.cfg.MaxEndpointsPerTenant)
 	if err != nil {
-		return err
-	}
-	if err := s.store.CreateEndpoint(r.Context(), e, secret); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, createdEndpoint{Endpoint: s.view(e), SigningSecret: secret})

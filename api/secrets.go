@@ -1,18 +1,11 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/signature"
-)
-
-// Rotation overlap bounds: the old secret may keep signing for up to a week.
-const (
-	defaultOverlap = 24 * time.Hour
-	maxOverlap     = 7 * 24 * time.Hour
+	"github.com/hookd/hookd/service"
 )
 
 type rotateInput struct {
@@ -34,21 +27,15 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	overlap := defaultOverlap
-	if in.OverlapSeconds != nil {
-		if *in.OverlapSeconds < 0 || *in.OverlapSeconds > int64(maxOverlap/time.Second) {
-			return hookd.Invalid("overlap_seconds", "must be between 0 and %d (7 days)", int64(maxOverlap/time.Second))
-		}
-		overlap = time.Duration(*in.OverlapSeconds) * time.Second
+	var v hookd.Validation
+	overlap := service.RotationOverlap(&v, "overlap_seconds", in.OverlapSeconds)
+	if err := v.Err(); err != nil {
+		return err
 	}
-	secret, err := signature.NewSecret()
+	secret, expires, err := service.RotateSecret(r.Context(), s.store, r.PathValue("tenant"), r.PathValue("id"), "", overlap)
 	if err != nil {
 		return err
 	}
-	if err := s.store.RotateSecret(r.Context(), r.PathValue("tenant"), r.PathValue("id"), secret, overlap); err != nil {
-		return err
-	}
-	expires := time.Now().Add(overlap).UTC().Truncate(time.Second)
 	writeJSON(w, http.StatusOK, secretAnswer{SigningSecret: secret, OldSecretExpiresAt: &expires})
 	return nil
 }
@@ -57,26 +44,10 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 // allows it (--allow-secret-reveal); otherwise the secret is shown only
 // when it is created or rotated.
 func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request) error {
-	secret, err := s.RevealSecret(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	secret, err := service.RevealSecret(r.Context(), s.store, s.cfg.AllowSecretReveal, r.PathValue("tenant"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, secretAnswer{SigningSecret: secret})
 	return nil
-}
-
-// RevealSecret returns the endpoint's current signing secret where the
-// deployment allows it (EFORBIDDEN otherwise). Callers check the role.
-func (s *Server) RevealSecret(ctx context.Context, tenantID, endpointID string) (string, error) {
-	if !s.cfg.AllowSecretReveal {
-		return "", hookd.Errorf(hookd.EFORBIDDEN, "this deployment does not reveal secrets (--allow-secret-reveal is off); rotate the secret to get a new one")
-	}
-	secrets, err := s.store.Secrets(ctx, tenantID, endpointID)
-	if err != nil {
-		return "", err
-	}
-	if len(secrets) == 0 {
-		return "", hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
-	}
-	return secrets[0], nil
 }

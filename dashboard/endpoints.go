@@ -9,7 +9,6 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/token"
 	"github.com/hookd/hookd/service"
-	"github.com/hookd/hookd/signature"
 )
 
 // card is one endpoint on the tenant page.
@@ -153,20 +152,11 @@ func (h *Handler) createEndpoint(c *call) error {
 		return err
 	}
 	u, err := h.readForm(c, f)
-	if err == nil {
-		var n int
-		if n, err = h.store.CountEndpoints(ctx, c.tenant.ID); err == nil && n >= h.cfg.API.MaxEndpointsPerTenant {
-			err = hookd.Errorf(hookd.ECONFLICT, "this account already has %d endpoints, the most allowed", n)
-		}
-	}
+	e := service.NewEndpoint(c.tenant.ID, h.cfg.API.EndpointRules())
 	var secret string
 	if err == nil {
-		secret, err = signature.NewSecret()
-	}
-	e := &hookd.Endpoint{TenantID: c.tenant.ID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(h.cfg.API.MaxEndpointInFlight)}
-	if err == nil {
 		e.Apply(u)
-		err = h.store.CreateEndpoint(ctx, e, secret)
+		secret, err = service.CreateEndpoint(ctx, h.store, e, "", h.cfg.API.MaxEndpointsPerTenant)
 	}
 	if err != nil {
 		if h.formError(c, f, err) {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/service"
 )
 
 // shownSecret is a signing secret shown once, after a create, rotation or
@@ -105,31 +105,20 @@ func (h *Handler) rotateSecret(c *call) error {
 	if !valid {
 		return hookd.Invalid("overlap_seconds", "choose how long the old secret keeps working")
 	}
-	secret, err := signature.NewSecret()
+	secret, until, err := service.RotateSecret(c.r.Context(), h.store, c.tenant.ID, id, "", time.Duration(seconds)*time.Second)
 	if err != nil {
 		return err
 	}
-	overlap := time.Duration(seconds) * time.Second
-	if err := h.store.RotateSecret(c.r.Context(), c.tenant.ID, id, secret, overlap); err != nil {
-		return err
-	}
-	until := time.Now().Add(overlap).UTC().Truncate(time.Second)
 	h.showSecretOnce(c, shownSecret{For: id, Kind: "rotated", Secret: secret, OldUntil: &until})
 	return c.redirect(endpointURL(c.tenant.ID, id))
 }
 
 func (h *Handler) revealSecret(c *call) error {
-	if !h.cfg.API.AllowSecretReveal {
-		return hookd.Errorf(hookd.EFORBIDDEN, "this server does not reveal secrets; rotate the secret to get a new one")
-	}
 	id := c.r.PathValue("id")
-	secrets, err := h.store.Secrets(c.r.Context(), c.tenant.ID, id)
+	secret, err := service.RevealSecret(c.r.Context(), h.store, h.cfg.API.AllowSecretReveal, c.tenant.ID, id)
 	if err != nil {
 		return err
 	}
-	if len(secrets) == 0 {
-		return hookd.Errorf(hookd.ENOTFOUND, "the endpoint has no valid secret; rotate it")
-	}
-	h.showSecretOnce(c, shownSecret{For: id, Kind: "revealed", Secret: secrets[0]})
+	h.showSecretOnce(c, shownSecret{For: id, Kind: "revealed", Secret: secret})
 	return c.redirect(endpointURL(c.tenant.ID, id))
 }

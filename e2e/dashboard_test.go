@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -733,7 +738,8 @@ func TestDashboardOperator(t *testing.T) {
 //
 //	HOOKD_SCREENSHOTS=docs/img go test ./e2e -run TestDashboardScreenshots
 //
-// Without it the test skips, so CI never rewrites them.
+// Without it the test skips, so CI never rewrites them. The portal's pages
+// are taken twice: as hookd, and branded (--brand-*, names "branded-...").
 func TestDashboardScreenshots(t *testing.T) {
 	dir := os.Getenv("HOOKD_SCREENSHOTS")
 	if dir == "" {
@@ -745,7 +751,59 @@ func TestDashboardScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, config{})
+	t.Run("default", func(t *testing.T) { takeScreenshots(t, dir, "", nil) })
+	t.Run("branded", func(t *testing.T) {
+		logo := filepath.Join(t.TempDir(), "logo.png")
+		if err := os.WriteFile(logo, brandLogo(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		takeScreenshots(t, dir, "branded-", []string{"--brand-name", "Acme Dental Connect", "--brand-logo-file", logo,
+			"--brand-color", "#0f766e", "--header-prefix", "X-Acme"})
+	})
+}
+
+// brandLogo is a sample logo: a teal disc with a white tooth-like notch.
+func brandLogo() []byte {
+	const n = 64
+	img := image.NewRGBA(image.Rect(0, 0, n, n))
+	for y := range n {
+		for x := range n {
+			dx, dy := float64(x)-31.5, float64(y)-31.5
+			switch r := math.Hypot(dx, dy); {
+			case r < 12 && dy < 6:
+				img.Set(x, y, color.White)
+			case r < 31:
+				img.Set(x, y, color.RGBA{15, 118, 110, 255})
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// smallPNG re-encodes a screenshot at the best compression (Chromium's is
+// fast, not small); on any error it keeps the original.
+func smallPNG(shot []byte) []byte {
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		return shot
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, img); err != nil || b.Len() >= len(shot) {
+		return shot
+	}
+	return b.Bytes()
+}
+
+// takeScreenshots starts a deployment with extraArgs, fills it with a
+// tenant's endpoints and deliveries, and saves its pages into dir, each
+// name with prefix. With a prefix (branded) it saves only the portal's
+// main pages: branding is for customers.
+func takeScreenshots(t *testing.T, dir, prefix string, extraArgs []string) {
+	f := newFixture(t, config{extraArgs: extraArgs})
 	for _, et := range []struct{ name, desc, example string }{
 		{"contact.updated", "A contact's details changed.", `{"id":"c_1","email":"ada@example.com","changed":["email"]}`},
 		{"message.delivered", "An SMS reminder reached the phone.", `{"message_id":"m_7","to":"+15550100"}`},
@@ -755,6 +813,9 @@ func TestDashboardScreenshots(t *testing.T) {
 	}
 	const ten = "acme"
 	f.admin.must(t, 201, "POST", "/v1/tenants", map[string]any{"id": ten, "name": "Acme Dental"}, nil)
+	f.admin.must(t, 201, "POST", "/v1/tenants", map[string]any{"id": "globex", "name": "Globex Clinics"}, nil)
+	f.admin.must(t, 201, "POST", "/v1/api-keys", map[string]any{"name": "billing-service", "role": "publisher", "tenant": ten}, nil)
+	f.admin.must(t, 201, "POST", "/v1/api-keys", map[string]any{"name": "support-dashboard", "role": "viewer"}, nil)
 
 	// A healthy endpoint, a flaky one, and one hookd switched off.
 	ok := newReceiver(t, 200)
@@ -793,15 +854,20 @@ func TestDashboardScreenshots(t *testing.T) {
 	})
 
 	b := newBrowser(t)
+	// Branded, the customer's main pages are enough to show the brand.
+	branded := map[string]bool{"tenant": true, "endpoint": true, "phone": true}
 	shot := func(name string, full bool) {
 		t.Helper()
-		var png []byte
-		capture := chromedp.CaptureScreenshot(&png)
+		if prefix != "" && !branded[name] {
+			return
+		}
+		var pic []byte
+		capture := chromedp.CaptureScreenshot(&pic)
 		if full {
-			capture = chromedp.FullScreenshot(&png, 100)
+			capture = chromedp.FullScreenshot(&pic, 100)
 		}
 		b.run(chromedp.Sleep(300*time.Millisecond), capture)
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, prefix+name+".png"), smallPNG(pic), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -818,9 +884,18 @@ func TestDashboardScreenshots(t *testing.T) {
 	b.click("#attempt-2 details summary")
 	shot("delivery", true)
 
+	b.open(f.h.url + "/dashboard/t/" + ten + "/events")
+	b.waitFor(".events", 5*time.Second)
+	shot("events", true)
+
+	b.open(f.h.url + "/dashboard/t/" + ten + "/events/" + failed.ID)
+	b.waitFor(".deliveries", 5*time.Second)
+	shot("event", true)
+
 	b.open(f.h.url + "/dashboard/t/" + ten + "/endpoints/new")
 	b.fill("#f-name", "Billing (Make scenario)")
 	b.fill("#f-url", "http://127.0.0.1:9/make/hook")
+	b.click(`input[name="subscribe"][value="chosen"]`)
 	b.click(`input[name="event_types"][value="contact.created"]`)
 	b.click(`input[name="event_types"][value="contact.updated"]`)
 	b.fill(`input[name="header_name"]`, "Authorization")
@@ -831,11 +906,15 @@ func TestDashboardScreenshots(t *testing.T) {
 	b.clickAndWait("form.form button.primary", "#secret-dialog")
 	shot("secret", true)
 
+	// The portal on a phone, 390 px wide.
 	b.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 	b.open(f.h.url + "/dashboard/t/" + ten)
 	b.waitFor(`[data-endpoint]`, 5*time.Second)
 	shot("phone", false)
 	b.run(chromedp.EmulateViewport(1280, 900))
+	if prefix != "" {
+		return
+	}
 
 	b.open(f.h.url + "/dashboard/login")
 	b.fill("#api-key", f.h.key)
@@ -843,4 +922,12 @@ func TestDashboardScreenshots(t *testing.T) {
 	b.open(f.h.url + "/dashboard/event-types")
 	b.click(`[id="type-contact.created"] details summary`)
 	shot("catalogue", true)
+
+	b.open(f.h.url + "/dashboard/tenants")
+	b.waitFor("main", 5*time.Second)
+	shot("tenants", true)
+
+	b.open(f.h.url + "/dashboard/keys")
+	b.waitFor("main", 5*time.Second)
+	shot("keys", true)
 }

@@ -91,3 +91,27 @@ func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID 
 	}
 	return nil
 }
+
+// NewEndpoint is a new endpoint of the tenant before its fields are
+// applied: enabled, with the deployment's default concurrency, no headers
+// and no channels.
+func NewEndpoint(tenantID string, rules EndpointRules) *hookd.Endpoint {
+	return &hookd.Endpoint{TenantID: tenantID, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(rules.MaxInFlight),
+		Headers: map[string]string{}, Channels: []string{}}
+}
+
+// CreateEndpoint stores e (checked by CheckEndpoint) with secret, a new one
+// when "", if its tenant has room for one more of at most most endpoints,
+// and returns the secret.
+func CreateEndpoint(ctx context.Context, store hookd.EndpointStore, e *hookd.Endpoint, secret string, most int) (string, error) {
+	if err := CheckEndpointRoom(ctx, store, e.TenantID, most); err != nil {
+		return "", err
+	}
+	if secret == "" {
+		var err error
+		if secret, err = signature.NewSecret(); err != nil {
+			return "", err
+		}
+	}
+	return secret, store.CreateEndpoint(ctx, e, secret)
+}

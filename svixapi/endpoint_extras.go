@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	secret, err := s.native.RevealSecret(r.Context(), e.TenantID, e.ID)
+	secret, err := service.RevealSecret(r.Context(), s.store, s.cfg.AllowSecretReveal, e.TenantID, e.ID)
 	if err != nil {
 		return err
 	}
@@ -125,12 +126,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if secret == "" {
-		if secret, err = signature.NewSecret(); err != nil {
-			return err
-		}
-	}
-	if err := s.store.RotateSecret(r.Context(), e.TenantID, e.ID, secret, rotationOverlap); err != nil {
+	if _, _, err := service.RotateSecret(r.Context(), s.store, e.TenantID, e.ID, secret, rotationOverlap); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -154,30 +150,13 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, 4<<10); err != nil {
 		return err
 	}
-	var v hookd.Validation
-	if in.Since == nil {
-		v.Add("since", "is required")
-	}
-	if in.Until == nil {
-		now := time.Now()
-		in.Until = &now
-	}
-	if in.Since != nil && !in.Since.Before(*in.Until) {
-		v.Add("until", "must be after since")
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
 	e, err := s.endpoint(r.Context(), r)
 	if err != nil {
 		return err
 	}
-	job, err := s.store.CreateRecoverJob(r.Context(), e.TenantID, e.ID, *in.Since, *in.Until)
+	job, err := service.StartRecover(r.Context(), s.store, s.cfg.Maintenance, e.TenantID, e.ID, in.Since, in.Until)
 	if err != nil {
 		return err
-	}
-	if s.cfg.Maintenance != nil {
-		s.cfg.Maintenance.Kick()
 	}
 	status := "running"
 	if job.Status == hookd.RecoverDone {

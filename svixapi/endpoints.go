@@ -139,13 +139,10 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := service.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
-		return err
-	}
 	// Svix's receivers verify Standard Webhooks signatures, whatever the
 	// deployment's default scheme.
-	e := &hookd.Endpoint{TenantID: t.ID, Name: endpointName, Enabled: true, Headers: map[string]string{},
-		MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight), SignatureScheme: string(signature.Standard)}
+	e := service.NewEndpoint(t.ID, s.cfg.EndpointRules())
+	e.Name, e.SignatureScheme = endpointName, string(signature.Standard)
 	e.Apply(u)
 	if e.UID != "" && len(e.UID) <= hookd.MaxNameLength { // uids are ASCII
 		e.Name = e.UID
@@ -156,10 +153,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	secret := ""
 	if in.Secret != nil {
 		secret = *in.Secret
-	} else if secret, err = signature.NewSecret(); err != nil {
-		return err
 	}
-	if err := s.store.CreateEndpoint(r.Context(), e, secret); err != nil {
+	if _, err := service.CreateEndpoint(r.Context(), s.store, e, secret, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return svixNames(err)
 	}
 	writeJSON(w, http.StatusCreated, viewEndpoint(e))
