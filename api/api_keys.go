@@ -55,8 +55,8 @@ type KeyRequest struct {
 func CreateKey(ctx context.Context, store hookd.Store, scope string, in KeyRequest) (*hookd.APIKey, string, error) {
 	var v hookd.Validation
 	hookd.CheckName(&v, "name", in.Name)
-	if _, ok := allowed[in.Role]; !ok {
-		v.Add("role", "must be admin, publisher or viewer")
+	if _, ok := allowed[in.Role]; !ok || in.Role == hookd.RoleDeveloper {
+		v.Add("role", "must be admin, publisher or viewer (developer keys are CLI tokens: POST /v1/tenants/{tenant}/cli-tokens)")
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // ListenInput opens a listen stream (what `hookd listen` runs on): a
@@ -17,6 +18,9 @@ type ListenInput struct {
 	EventTypes []string `json:"event_types,omitempty"` // default: every type
 	Secret     string   `json:"secret,omitempty"`      // whsec_...; generated when empty
 	Name       string   `json:"name,omitempty"`
+	// Live asks for the tenant's published events too; without it only
+	// Trigger and test events reach the session.
+	Live bool `json:"live,omitempty"`
 }
 
 // ListenReady is a stream's first event.
@@ -25,6 +29,7 @@ type ListenReady struct {
 	EndpointID    string   `json:"endpoint_id"`
 	SigningSecret string   `json:"signing_secret"`
 	EventTypes    []string `json:"event_types"`
+	Live          bool     `json:"live"`
 }
 
 // ListenDelivery is one request to forward; answer it with ListenResult.
@@ -129,4 +134,40 @@ func (c *Client) ReportListenResult(ctx context.Context, tenant, session string,
 		return err
 	}
 	return c.do(ctx, call{method: "POST", path: path("v1", "tenants", tenant, "listen", session, "results"), body: body, idempotent: true}, nil)
+}
+
+// LocalSession is a connected hookd listen session of a tenant.
+type LocalSession struct {
+	ID         string    `json:"id"` // its endpoint's id (ListenReady.EndpointID)
+	Name       string    `json:"name"`
+	EventTypes []string  `json:"event_types"`
+	Live       bool      `json:"live"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// LocalSessions lists the tenant's connected hookd listen sessions, newest first.
+func (c *Client) LocalSessions(ctx context.Context, tenant string) ([]LocalSession, error) {
+	out, err := list[LocalSession](ctx, c, path("v1", "tenants", tenant, "local-sessions"), nil)
+	if err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// TriggerInput is a test event for one local session: Data as given (checked
+// as a publish's), or the type's example when nil.
+type TriggerInput struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Trigger sends a test event to one local session only (hookd trigger).
+func (c *Client) Trigger(ctx context.Context, tenant, session string, in TriggerInput) (*DeliveryDetail, error) {
+	return send[DeliveryDetail](ctx, c, "POST", path("v1", "tenants", tenant, "local-sessions", session, "trigger"), in, false)
+}
+
+// ReplayLocal sends a delivery of a local session again now (409 while one
+// is in flight).
+func (c *Client) ReplayLocal(ctx context.Context, tenant, session, delivery string) (*DeliveryDetail, error) {
+	return send[DeliveryDetail](ctx, c, "POST", path("v1", "tenants", tenant, "local-sessions", session, "deliveries", delivery, "replay"), nil, false)
 }
