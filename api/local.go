@@ -100,6 +100,11 @@ func ListenCommand(server, tenantID, token string) string {
 	return fmt.Sprintf("hookd listen --server %s --tenant %s --key %s --forward-to http://localhost:3000/webhooks", server, tenantID, token)
 }
 
+// TriggerCommand is the command line that sends a session an event.
+func TriggerCommand(server, tenantID, token, eventType string) string {
+	return fmt.Sprintf("hookd trigger %s --server %s --tenant %s --key %s", eventType, server, tenantID, token)
+}
+
 // LocalSession is a hookd listen session as the API and dashboard show it.
 type LocalSession struct {
 	ID         string    `json:"id"` // its endpoint's id

@@ -34,11 +34,12 @@ type ListenReady struct {
 
 // ListenDelivery is one request to forward; answer it with ListenResult.
 type ListenDelivery struct {
-	Session string            `json:"session"`
-	Token   string            `json:"token"`
-	Method  string            `json:"method"`
-	Headers map[string]string `json:"headers"`
-	Body    string            `json:"body"`
+	Session  string            `json:"session"`
+	Token    string            `json:"token"`
+	Delivery string            `json:"delivery,omitempty"` // the delivery's id
+	Method   string            `json:"method"`
+	Headers  map[string]string `json:"headers"`
+	Body     string            `json:"body"`
 }
 
 // ListenResult is the local receiver's answer to a ListenDelivery.
