@@ -172,3 +172,31 @@ func (c *Client) Trigger(ctx context.Context, tenant, session string, in Trigger
 func (c *Client) ReplayLocal(ctx context.Context, tenant, session, delivery string) (*DeliveryDetail, error) {
 	return send[DeliveryDetail](ctx, c, "POST", path("v1", "tenants", tenant, "local-sessions", session, "deliveries", delivery, "replay"), nil, false)
 }
+
+// CreatedCLIToken is a new CLI token: its record, the token itself (shown
+// this once) and the hookd listen command line that uses it.
+type CreatedCLIToken struct {
+	CLIToken APIKey `json:"cli_token"`
+	Token    string `json:"token"`
+	Command  string `json:"command"`
+}
+
+// CreateCLIToken mints a CLI token for the tenant: hookd listen and hookd
+// trigger there only, for 24 hours. name "" is "CLI token".
+func (c *Client) CreateCLIToken(ctx context.Context, tenant, name string) (*CreatedCLIToken, error) {
+	return create[CreatedCLIToken](ctx, c, path("v1", "tenants", tenant, "cli-tokens"), map[string]string{"name": name})
+}
+
+// CLITokens lists the tenant's CLI tokens, newest first, expired ones too.
+func (c *Client) CLITokens(ctx context.Context, tenant string) ([]APIKey, error) {
+	out, err := list[APIKey](ctx, c, path("v1", "tenants", tenant, "cli-tokens"), nil)
+	if err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// RevokeCLIToken revokes one of the tenant's CLI tokens.
+func (c *Client) RevokeCLIToken(ctx context.Context, tenant, id string) error {
+	return c.do(ctx, call{method: "DELETE", path: path("v1", "tenants", tenant, "cli-tokens", id), idempotent: true}, nil)
+}
