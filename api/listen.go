@@ -79,7 +79,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 		TenantID: tenantID, Name: in.Name, URL: listen.URL(session.ID), EventTypes: in.EventTypes,
 		Description: "Temporary endpoint of a hookd listen session; removed when it disconnects.",
 		Headers:     map[string]string{}, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
-		Kind:        hookd.KindLocal, Live: in.Live,
+		Kind: hookd.KindLocal, Live: in.Live,
 	}
 	if err := s.store.CreateEndpoint(r.Context(), e, in.Secret); err != nil {
 		return err
