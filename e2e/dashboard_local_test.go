@@ -73,16 +73,7 @@ func TestDashboardDevelopLocally(t *testing.T) {
 	if len(targs) < 3 || targs[1] != "trigger" || targs[2] != typeCreated {
 		t.Fatalf("the page shows %q, want a hookd trigger command of %s", triggerCommand, typeCreated)
 	}
-	run := func(args []string) (int, string) {
-		cmd := exec.Command(hookdBin, args...)
-		cmd.Env = cleanEnv()
-		b, err := cmd.CombinedOutput()
-		if exit, ok := err.(*exec.ExitError); ok {
-			return exit.ExitCode(), string(b)
-		}
-		return 0, string(b)
-	}
-	if code, got := run(targs[1:]); code != 0 {
+	if code, got := runCLI(t, targs[1:]...); code != 0 {
 		t.Fatalf("%s: exit %d\n%s", triggerCommand, code, got)
 	}
 	eventually(t, 20*time.Second, func() (bool, string) {
@@ -101,7 +92,7 @@ func TestDashboardDevelopLocally(t *testing.T) {
 	if b.has(`form[action*="/local/tokens/"]`) {
 		t.Errorf("the revoked token is still listed:\n%s", b.bodyText())
 	}
-	if code, got := run(targs[1:]); code == 0 || !strings.Contains(got, "401") {
+	if code, got := runCLI(t, targs[1:]...); code == 0 || !strings.Contains(got, "401") {
 		t.Errorf("hookd trigger with the revoked token: exit %d\n%s", code, got)
 	}
 }

@@ -85,7 +85,13 @@ func (s *localSession) stop(t testing.TB) {
 // trigger runs hookd trigger and returns its exit code and output.
 func trigger(t testing.TB, server string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(hookdBin, append([]string{"trigger", "--server", server}, args...)...)
+	return runCLI(t, append([]string{"trigger", "--server", server}, args...)...)
+}
+
+// runCLI runs hookd with args to its end: its exit code and output.
+func runCLI(t testing.TB, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(hookdBin, args...)
 	cmd.Env = cleanEnv()
 	out, err := cmd.CombinedOutput()
 	if exit, ok := err.(*exec.ExitError); ok {
