@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -70,7 +71,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	// Local sessions have their own bound, not the endpoint limit.
-	if err := checkSessionRoom(r.Context(), s.store, tenantID); err != nil {
+	if err := service.CheckSessionRoom(r.Context(), s.store, tenantID); err != nil {
 		return err
 	}
 	session := s.cfg.ListenHub.Open(tenantID)

@@ -1,144 +1,13 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
 )
-
-// Local development: CLI tokens (short-lived developer keys of one tenant)
-// and the hookd listen sessions they open, listed apart from endpoints.
-
-// CLITokenTTL is how long a CLI token works.
-const CLITokenTTL = 24 * time.Hour
-
-// MaxCLITokens bounds a tenant's unexpired CLI tokens.
-const MaxCLITokens = 20
-
-// maxTenantKeys bounds how many of a tenant's keys CLITokens reads.
-const maxTenantKeys = 5000
-
-// MintCLIToken makes a CLI token for the tenant: an API key of role
-// developer that expires after CLITokenTTL. The key is returned this once.
-// The API and the dashboard's "Develop locally" page mint through it.
-func MintCLIToken(ctx context.Context, store hookd.Store, tenantID, name string, now time.Time) (*hookd.APIKey, string, error) {
-	if name == "" {
-		name = "CLI token"
-	}
-	var v hookd.Validation
-	hookd.CheckName(&v, "name", name)
-	if err := v.Err(); err != nil {
-		return nil, "", err
-	}
-	tokens, err := CLITokens(ctx, store, tenantID)
-	if err != nil {
-		return nil, "", err
-	}
-	live := 0
-	for _, k := range tokens {
-		if !k.Expired(now) {
-			live++
-		}
-	}
-	if live >= MaxCLITokens {
-		return nil, "", hookd.Errorf(hookd.ECONFLICT, "this tenant has %d CLI tokens that still work, the most it may have; revoke one first", live)
-	}
-	key, hash := NewKey()
-	expires := now.Add(CLITokenTTL)
-	k := &hookd.APIKey{Name: name, Role: hookd.RoleDeveloper, TenantID: tenantID, Prefix: DisplayPrefix(key), Hash: hash, ExpiresAt: &expires}
-	if err := store.CreateAPIKey(ctx, k); err != nil {
-		return nil, "", err
-	}
-	return k, key, nil
-}
-
-// CLITokens lists the tenant's CLI tokens, newest first, expired ones too
-// (until revoked).
-func CLITokens(ctx context.Context, store hookd.Store, tenantID string) ([]*hookd.APIKey, error) {
-	if _, err := store.Tenant(ctx, tenantID); err != nil {
-		return nil, err
-	}
-	var out []*hookd.APIKey
-	p := hookd.Page{Limit: hookd.MaxPageSize}
-	for read := 0; read < maxTenantKeys; read += p.Limit {
-		keys, err := store.APIKeys(ctx, tenantID, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys {
-			if k.Role == hookd.RoleDeveloper {
-				out = append(out, k)
-			}
-		}
-		if len(keys) < p.Limit {
-			break
-		}
-		p.Cursor = keys[len(keys)-1].ID
-	}
-	return out, nil
-}
-
-// RevokeCLIToken deletes one of the tenant's CLI tokens; any other key,
-// or another tenant's token, is ENOTFOUND.
-func RevokeCLIToken(ctx context.Context, store hookd.Store, tenantID, id string) error {
-	k, err := store.APIKey(ctx, id)
-	if err == nil && (k.TenantID != tenantID || k.Role != hookd.RoleDeveloper) {
-		err = hookd.Errorf(hookd.ENOTFOUND, "cli token %q not found", id)
-	}
-	if err != nil {
-		return err
-	}
-	return store.DeleteAPIKey(ctx, k.ID)
-}
-
-// ListenCommand is the command line a CLI token is shown with.
-func ListenCommand(server, tenantID, token string) string {
-	return fmt.Sprintf("hookd listen --server %s --tenant %s --key %s --forward-to http://localhost:3000/webhooks", server, tenantID, token)
-}
-
-// TriggerCommand is the command line that sends a session an event.
-func TriggerCommand(server, tenantID, token, eventType string) string {
-	return fmt.Sprintf("hookd trigger %s --server %s --tenant %s --key %s", eventType, server, tenantID, token)
-}
-
-// LocalSession is a hookd listen session as the API and dashboard show it.
-type LocalSession struct {
-	ID         string    `json:"id"` // its endpoint's id
-	Name       string    `json:"name"`
-	EventTypes []string  `json:"event_types"`
-	Live       bool      `json:"live"`
-	CreatedAt  time.Time `json:"created_at"`
-}
-
-// LocalSessions lists the tenant's connected hookd listen sessions.
-func LocalSessions(ctx context.Context, store hookd.Store, tenantID string) ([]LocalSession, error) {
-	if _, err := store.Tenant(ctx, tenantID); err != nil {
-		return nil, err
-	}
-	eps, err := store.LocalSessions(ctx, tenantID, hookd.MaxLocalSessions)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]LocalSession, 0, len(eps))
-	for _, e := range eps {
-		out = append(out, LocalSession{ID: e.ID, Name: e.Name, EventTypes: e.EventTypes, Live: e.Live, CreatedAt: e.CreatedAt})
-	}
-	return out, nil
-}
-
-// localSession reads an endpoint that must be one of the tenant's local
-// sessions: a webhook endpoint is ENOTFOUND here.
-func localSession(ctx context.Context, store hookd.Store, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := store.Endpoint(ctx, tenantID, id)
-	if err == nil && e.Kind != hookd.KindLocal {
-		err = hookd.Errorf(hookd.ENOTFOUND, "local session %q not found", id)
-	}
-	return e, err
-}
 
 type cliTokenInput struct {
 	Name string `json:"name"`
@@ -160,16 +29,16 @@ func (s *Server) createCLIToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	tenantID := r.PathValue("tenant")
-	k, key, err := MintCLIToken(r.Context(), s.store, tenantID, in.Name, time.Now())
+	k, key, err := service.MintCLIToken(r.Context(), s.store, tenantID, in.Name, time.Now())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, createdCLIToken{CLIToken: k, Token: key, Command: ListenCommand(s.cfg.PublicBase(r), tenantID, key)})
+	writeJSON(w, http.StatusCreated, createdCLIToken{CLIToken: k, Token: key, Command: service.ListenCommand(s.cfg.PublicBase(r), tenantID, key)})
 	return nil
 }
 
 func (s *Server) listCLITokens(w http.ResponseWriter, r *http.Request) error {
-	tokens, err := CLITokens(r.Context(), s.store, r.PathValue("tenant"))
+	tokens, err := service.CLITokens(r.Context(), s.store, r.PathValue("tenant"))
 	if err != nil {
 		return err
 	}
@@ -178,7 +47,7 @@ func (s *Server) listCLITokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteCLIToken(w http.ResponseWriter, r *http.Request) error {
-	if err := RevokeCLIToken(r.Context(), s.store, r.PathValue("tenant"), r.PathValue("id")); err != nil {
+	if err := service.RevokeCLIToken(r.Context(), s.store, r.PathValue("tenant"), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -186,11 +55,11 @@ func (s *Server) deleteCLIToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listLocalSessions(w http.ResponseWriter, r *http.Request) error {
-	sessions, err := LocalSessions(r.Context(), s.store, r.PathValue("tenant"))
+	sessions, err := service.LocalSessions(r.Context(), s.store, r.PathValue("tenant"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[LocalSession]{Data: sessions})
+	writeJSON(w, http.StatusOK, list[service.LocalSession]{Data: sessions})
 	return nil
 }
 
@@ -207,7 +76,7 @@ func (s *Server) triggerEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	tenantID := r.PathValue("tenant")
-	e, err := localSession(r.Context(), s.store, tenantID, r.PathValue("id"))
+	e, err := service.SessionEndpoint(r.Context(), s.store, tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -233,7 +102,7 @@ func (s *Server) triggerEvent(w http.ResponseWriter, r *http.Request) error {
 // --retry-failed); deliveries to other endpoints are ENOTFOUND here.
 func (s *Server) replayLocal(w http.ResponseWriter, r *http.Request) error {
 	tenantID := r.PathValue("tenant")
-	e, err := localSession(r.Context(), s.store, tenantID, r.PathValue("id"))
+	e, err := service.SessionEndpoint(r.Context(), s.store, tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -249,18 +118,5 @@ func (s *Server) replayLocal(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.notify()
 	writeJSON(w, http.StatusAccepted, detail(d))
-	return nil
-}
-
-// checkSessionRoom refuses a new listen session past MaxLocalSessions
-// (local sessions do not count toward the endpoint limit).
-func checkSessionRoom(ctx context.Context, store hookd.Store, tenantID string) error {
-	eps, err := store.LocalSessions(ctx, tenantID, hookd.MaxLocalSessions)
-	if err != nil {
-		return err
-	}
-	if len(eps) >= hookd.MaxLocalSessions {
-		return hookd.Errorf(hookd.ECONFLICT, "tenant %s has %d hookd listen sessions open, the most it may have", tenantID, len(eps))
-	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/postgres"
+	"github.com/hookd/hookd/service"
 )
 
 // TestCLITokenExpiry holds a CLI token to its 24 hours on both stores: a
@@ -44,14 +45,14 @@ func TestCLITokenExpiry(t *testing.T) {
 				s.ServeHTTP(w, r)
 				return w.Code
 			}
-			old, oldKey, err := MintCLIToken(ctx, store, "acme", "yesterday", time.Now().Add(-25*time.Hour))
+			old, oldKey, err := service.MintCLIToken(ctx, store, "acme", "yesterday", time.Now().Add(-25*time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if old.ExpiresAt == nil || old.ExpiresAt.After(time.Now()) {
 				t.Fatalf("a token minted 25 h ago expires at %v", old.ExpiresAt)
 			}
-			fresh, freshKey, err := MintCLIToken(ctx, store, "acme", "", time.Now())
+			fresh, freshKey, err := service.MintCLIToken(ctx, store, "acme", "", time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,17 +72,17 @@ func TestCLITokenExpiry(t *testing.T) {
 			if got := call(freshKey, "GET", "/v1/tenants/acme/local-sessions"); got != http.StatusOK {
 				t.Errorf("a fresh token listing sessions: %d, want 200", got)
 			}
-			tokens, err := CLITokens(ctx, store, "acme")
+			tokens, err := service.CLITokens(ctx, store, "acme")
 			if err != nil || len(tokens) != 2 || !tokens[1].Expired(time.Now()) || tokens[0].Expired(time.Now()) {
 				t.Errorf("CLITokens: %v, %v; want the fresh one, then the expired one", tokens, err)
 			}
-			if err := RevokeCLIToken(ctx, store, "acme", fresh.ID); err != nil {
+			if err := service.RevokeCLIToken(ctx, store, "acme", fresh.ID); err != nil {
 				t.Fatal(err)
 			}
 			if got := call(freshKey, "GET", "/v1/tenants/acme/local-sessions"); got != http.StatusUnauthorized {
 				t.Errorf("a revoked token: %d, want 401", got)
 			}
-			if err := RevokeCLIToken(ctx, store, "acme", fresh.ID); hookd.ErrorCode(err) != hookd.ENOTFOUND {
+			if err := service.RevokeCLIToken(ctx, store, "acme", fresh.ID); hookd.ErrorCode(err) != hookd.ENOTFOUND {
 				t.Errorf("revoking it again: %v, want not found", err)
 			}
 		})

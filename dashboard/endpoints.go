@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -259,7 +259,7 @@ func (h *Handler) sendTestEvent(c *call, endpointID, name string) error {
 	if err != nil {
 		return err
 	}
-	ev, err := api.TestEvent(et, time.Now())
+	ev, err := service.TestEvent(et, time.Now())
 	if err != nil {
 		return err
 	}

@@ -7,18 +7,18 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // "Develop locally": an endpoint owner mints a CLI token for hookd listen
 // (shown once, with the command line), lists and revokes tokens, and sees
 // the tenant's local sessions apart from its endpoints, each with "Send
-// test event". The rules are the API's (api.MintCLIToken and the rest).
+// test event". The rules are the API's (service.MintCLIToken and the rest).
 
 type localView struct {
 	base
 	Tokens   []*hookd.APIKey
-	Sessions []api.LocalSession
+	Sessions []service.LocalSession
 	Types    []string // what "Send test event" offers
 	Created  *shownSecret
 	Command  string // the created token's command lines
@@ -39,10 +39,10 @@ func (h *Handler) localPage(c *call) error {
 func (h *Handler) renderLocal(c *call, status int, v *localView) error {
 	ctx := c.r.Context()
 	var err error
-	if v.Tokens, err = api.CLITokens(ctx, h.store, c.tenant.ID); err != nil {
+	if v.Tokens, err = service.CLITokens(ctx, h.store, c.tenant.ID); err != nil {
 		return err
 	}
-	if v.Sessions, err = api.LocalSessions(ctx, h.store, c.tenant.ID); err != nil {
+	if v.Sessions, err = service.LocalSessions(ctx, h.store, c.tenant.ID); err != nil {
 		return err
 	}
 	types, err := h.store.EventTypes(ctx)
@@ -59,8 +59,8 @@ func (h *Handler) renderLocal(c *call, status int, v *localView) error {
 		if len(v.Types) > 0 {
 			example = v.Types[0]
 		}
-		v.Command = api.ListenCommand(server, c.tenant.ID, v.Created.Secret)
-		v.Trigger = api.TriggerCommand(server, c.tenant.ID, v.Created.Secret, example)
+		v.Command = service.ListenCommand(server, c.tenant.ID, v.Created.Secret)
+		v.Trigger = service.TriggerCommand(server, c.tenant.ID, v.Created.Secret, example)
 	}
 	v.Now, v.Title, v.Nav, v.Tenant = time.Now(), "Develop locally", "local", c.tenant
 	h.render(c.w, c.r, c.who, status, "local", v)
@@ -69,7 +69,7 @@ func (h *Handler) renderLocal(c *call, status int, v *localView) error {
 
 func (h *Handler) mintCLIToken(c *call) error {
 	name := strings.TrimSpace(c.r.PostFormValue("name"))
-	k, secret, err := api.MintCLIToken(c.r.Context(), h.store, c.tenant.ID, name, time.Now())
+	k, secret, err := service.MintCLIToken(c.r.Context(), h.store, c.tenant.ID, name, time.Now())
 	if v := (&localView{Errors: map[string]string{}, Name: name}); fieldErrors(err, v.Errors, "name") {
 		return h.renderLocal(c, http.StatusUnprocessableEntity, v)
 	}
@@ -81,7 +81,7 @@ func (h *Handler) mintCLIToken(c *call) error {
 }
 
 func (h *Handler) revokeCLIToken(c *call) error {
-	if err := api.RevokeCLIToken(c.r.Context(), h.store, c.tenant.ID, c.r.PathValue("id")); err != nil {
+	if err := service.RevokeCLIToken(c.r.Context(), h.store, c.tenant.ID, c.r.PathValue("id")); err != nil {
 		return err
 	}
 	return h.redirectDone(c, localURL(c.tenant.ID), "token-revoked", "")
@@ -90,16 +90,8 @@ func (h *Handler) revokeCLIToken(c *call) error {
 // testSession sends "Send test event" to a local session.
 func (h *Handler) testSession(c *call) error {
 	id := c.r.PathValue("id")
-	sessions, err := api.LocalSessions(c.r.Context(), h.store, c.tenant.ID)
-	if err != nil {
+	if _, err := service.SessionEndpoint(c.r.Context(), h.store, c.tenant.ID, id); err != nil {
 		return err
-	}
-	found := false
-	for _, s := range sessions {
-		found = found || s.ID == id
-	}
-	if !found {
-		return hookd.Errorf(hookd.ENOTFOUND, "no local session %q", id)
 	}
 	name := c.r.PostFormValue("event_type")
 	if err := h.sendTestEvent(c, id, name); err != nil {

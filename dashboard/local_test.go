@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -28,7 +28,7 @@ func TestDevelopLocally(t *testing.T) {
 		return ep
 	}
 	sessA, sessB := session("a"), session("b")
-	tokB, tokBKey, err := api.MintCLIToken(ctx, e.store, "b", "B laptop", time.Now())
+	tokB, tokBKey, err := service.MintCLIToken(ctx, e.store, "b", "B laptop", time.Now())
 	must(t, err)
 
 	u := e.user().signedIn("a", hookd.RoleAdmin)
