@@ -21,7 +21,8 @@ const MaxCLITokens = 20
 const maxTenantKeys = 5000
 
 // MintCLIToken makes a CLI token for the tenant: an API key of role
-// developer that expires after CLITokenTTL. The key is returned this once.
+// developer that expires after CLITokenTTL, and removes the tenant's
+// expired ones. The key is returned this once.
 // The API and the dashboard's "Develop locally" page mint through it.
 func MintCLIToken(ctx context.Context, store hookd.Store, tenantID, name string, now time.Time) (*hookd.APIKey, string, error) {
 	if name == "" {
@@ -36,10 +37,13 @@ func MintCLIToken(ctx context.Context, store hookd.Store, tenantID, name string,
 	if err != nil {
 		return nil, "", err
 	}
+	// Expired tokens are removed here, so they cannot pile up.
 	live := 0
 	for _, k := range tokens {
 		if !k.Expired(now) {
 			live++
+		} else if err := store.DeleteAPIKey(ctx, k.ID); err != nil && hookd.ErrorCode(err) != hookd.ENOTFOUND {
+			return nil, "", err
 		}
 	}
 	if live >= MaxCLITokens {
@@ -55,7 +59,7 @@ func MintCLIToken(ctx context.Context, store hookd.Store, tenantID, name string,
 }
 
 // CLITokens lists the tenant's CLI tokens, newest first, expired ones too
-// (until revoked).
+// (until revoked, or the next mint).
 func CLITokens(ctx context.Context, store hookd.Store, tenantID string) ([]*hookd.APIKey, error) {
 	if _, err := store.Tenant(ctx, tenantID); err != nil {
 		return nil, err
