@@ -164,6 +164,10 @@ func (b *bounded) Endpoints(ctx context.Context, tenantID string, p Page) ([]*En
 	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Endpoint, error) { return b.s.Endpoints(ctx, tenantID, p) })
 }
 
+func (b *bounded) LocalSessions(ctx context.Context, tenantID string, limit int) ([]*Endpoint, error) {
+	return within(b, ctx, normalCall, func(ctx context.Context) ([]*Endpoint, error) { return b.s.LocalSessions(ctx, tenantID, limit) })
+}
+
 func (b *bounded) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
 	return within(b, ctx, normalCall, func(ctx context.Context) (int, error) { return b.s.CountEndpoints(ctx, tenantID) })
 }

@@ -96,7 +96,29 @@ type Endpoint struct {
 	LastFailureAt *time.Time `json:"last_failure_at"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+	// Kind is KindWebhook, or KindLocal for a hookd listen session's
+	// endpoint ("" on create: KindWebhook). Live lets a local session have
+	// the tenant's real events too (TestOnly).
+	Kind string `json:"-"`
+	Live bool   `json:"-"`
 }
+
+// Kinds of endpoint.
+const (
+	KindWebhook = "webhook" // a receiver on the network, or a broker destination
+	// KindLocal is a hookd listen session's endpoint: listed apart (local
+	// sessions), not counted toward the tenant's endpoint limit.
+	KindLocal = "local"
+)
+
+// MaxLocalSessions bounds a tenant's hookd listen sessions at once; they do
+// not count toward its endpoint limit, so they have their own.
+const MaxLocalSessions = 20
+
+// TestOnly reports whether an endpoint of that kind takes test events only
+// (triggered ones, "Send test event"), never the tenant's published events:
+// a local session that did not ask for them (--live).
+func TestOnly(kind string, live bool) bool { return kind == KindLocal && !live }
 
 // Subscribes reports whether the endpoint wants events of the given type.
 func (e *Endpoint) Subscribes(eventType string) bool {
@@ -267,6 +289,9 @@ const (
 	RoleAdmin     = "admin"     // everything, including keys
 	RolePublisher = "publisher" // publish events only
 	RoleViewer    = "viewer"    // read only
+	// RoleDeveloper is a CLI token's (a short-lived key for one tenant):
+	// hookd listen, hookd trigger and retries of its local sessions, nothing else.
+	RoleDeveloper = "developer"
 )
 
 // APIKey is a credential. Only its hash is stored; the key itself is shown
@@ -280,7 +305,12 @@ type APIKey struct {
 	Hash       []byte     `json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// ExpiresAt, when set, is when the key stops working (CLI tokens).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
+
+// Expired reports whether the key no longer works at now.
+func (k *APIKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
 
 // Page asks for one page of a list, newest first.
 type Page struct {

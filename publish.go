@@ -24,6 +24,8 @@ type Subscriber struct {
 	Filter Filterer
 	// FIFO: the endpoint's Ordering is OrderingFIFO.
 	FIFO bool
+	// TestOnly leaves it out of published events' fan-out (hookd.TestOnly).
+	TestOnly bool
 }
 
 // Subscribed reports whether a subscription list wants eventType: it names
@@ -38,7 +40,7 @@ func Subscribed(types []string, eventType string) bool {
 func Matching(subs []Subscriber, eventType string, channels []string) []Subscriber {
 	var out []Subscriber
 	for _, s := range subs {
-		if Subscribed(s.EventTypes, eventType) && (len(s.Channels) == 0 || shareOne(s.Channels, channels)) {
+		if !s.TestOnly && Subscribed(s.EventTypes, eventType) && (len(s.Channels) == 0 || shareOne(s.Channels, channels)) {
 			out = append(out, s)
 		}
 	}

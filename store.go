@@ -54,8 +54,11 @@ type EndpointStore interface {
 	// EndpointByUID finds the tenant's endpoint with that uid. CreateEndpoint
 	// and UpdateEndpoint are ECONFLICT for a uid another endpoint has.
 	EndpointByUID(ctx context.Context, tenantID, uid string) (*Endpoint, error)
+	// Endpoints and CountEndpoints leave out KindLocal ones: those are
+	// LocalSessions, newest first, at most limit.
 	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
 	CountEndpoints(ctx context.Context, tenantID string) (int, error)
+	LocalSessions(ctx context.Context, tenantID string, limit int) ([]*Endpoint, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, u EndpointUpdate) (*Endpoint, error)
 	// DeleteEndpoint takes an endpoint out of every list, count, fan-out
 	// and action (ENOTFOUND from then on) but keeps it, marked, with its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/service"
@@ -34,6 +35,9 @@ func Authenticate(r *http.Request, keys hookd.APIKeyStore) (*hookd.APIKey, error
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "invalid API key")
 	}
+	if err == nil && key.Expired(time.Now()) {
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "this CLI token expired at %s; mint a new one on the dashboard's Develop locally page", key.ExpiresAt.Format(time.RFC3339))
+	}
 	return key, err
 }
 
@@ -50,13 +54,25 @@ const (
 	Publish        // publish events
 	Manage         // change a tenant's objects (endpoints, deliveries, its keys)
 	Operate        // change the deployment: tenants, the event catalogue
+	// Local development (local.go):
+	Develop      // hookd listen, hookd trigger, retries of a local session's deliveries
+	ReadSessions // list local sessions
+	IssueTokens  // mint and revoke CLI tokens
+	ReadTokens   // list CLI tokens
 )
 
 var allowed = map[string]map[Action]bool{
-	hookd.RoleAdmin:     {Read: true, Publish: true, Manage: true, Operate: true},
+	hookd.RoleAdmin: {Read: true, Publish: true, Manage: true, Operate: true,
+		Develop: true, ReadSessions: true, IssueTokens: true, ReadTokens: true},
 	hookd.RolePublisher: {Publish: true},
-	hookd.RoleViewer:    {Read: true},
+	hookd.RoleViewer:    {Read: true, ReadSessions: true, ReadTokens: true},
+	hookd.RoleDeveloper: {Develop: true, ReadSessions: true},
 }
+
+// hiddenAcross are the actions whose routes answer a key scoped to another
+// tenant as if that tenant did not exist: local development's sessions and
+// tokens came with that rule (the older routes answer 403).
+var hiddenAcross = map[Action]bool{Develop: true, ReadSessions: true, IssueTokens: true, ReadTokens: true}
 
 // Authorize checks that the caller's role allows act and that its tenant
 // scope covers the route: a scoped key works only under its own
@@ -74,6 +90,9 @@ func Authorize(k *hookd.APIKey, act Action, tenantID string) error {
 		return hookd.Errorf(hookd.EFORBIDDEN, "a key scoped to one tenant cannot change tenants or the event catalogue")
 	}
 	if tenantID != "" && tenantID != k.TenantID {
+		if hiddenAcross[act] || k.Role == hookd.RoleDeveloper {
+			return hookd.Errorf(hookd.ENOTFOUND, "no tenant %q", tenantID)
+		}
 		return hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")
 	}
 	return nil

@@ -253,25 +253,31 @@ type testInput struct {
 
 // testEndpoint sends a sample event of a type to one endpoint now, with the
 // type's example as data. It goes even to a disabled endpoint.
+// exampleEvent is the test event of the named type (field names it in
+// errors): its example as data.
+func (s *Server) exampleEvent(ctx context.Context, field, name string) (hookd.NewEvent, error) {
+	if name == "" {
+		return hookd.NewEvent{}, hookd.Invalid(field, "is required")
+	}
+	if !hookd.ValidID(name) { // no such type can exist; the store is not asked
+		return hookd.NewEvent{}, hookd.NotInCatalogue(field, name)
+	}
+	et, err := s.store.EventType(ctx, name)
+	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
+		return hookd.NewEvent{}, hookd.NotInCatalogue(field, name)
+	}
+	if err != nil {
+		return hookd.NewEvent{}, err
+	}
+	return service.TestEvent(et, time.Now())
+}
+
 func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in testInput
 	if err := decode(w, r, &in, 4<<10); err != nil {
 		return err
 	}
-	if in.EventType == "" {
-		return hookd.Invalid("event_type", "is required")
-	}
-	if !hookd.ValidID(in.EventType) { // no such type can exist; the store is not asked
-		return hookd.NotInCatalogue("event_type", in.EventType)
-	}
-	et, err := s.store.EventType(r.Context(), in.EventType)
-	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
-		return hookd.NotInCatalogue("event_type", in.EventType)
-	}
-	if err != nil {
-		return err
-	}
-	ev, err := service.TestEvent(et, time.Now())
+	ev, err := s.exampleEvent(r.Context(), "event_type", in.EventType)
 	if err != nil {
 		return err
 	}

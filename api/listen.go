@@ -21,6 +21,9 @@ type listenInput struct {
 	EventTypes []string `json:"event_types"`
 	Secret     string   `json:"secret"`
 	Name       string   `json:"name"`
+	// Live asks for the tenant's published events too; without it the
+	// session gets only triggered and test events.
+	Live bool `json:"live"`
 }
 
 // listenReady is the first event of a listen stream.
@@ -29,11 +32,12 @@ type listenReady struct {
 	EndpointID    string   `json:"endpoint_id"`
 	SigningSecret string   `json:"signing_secret"`
 	EventTypes    []string `json:"event_types"`
+	Live          bool     `json:"live"`
 }
 
-// listen registers a temporary endpoint whose deliveries stream to this
-// response (server-sent events) until the client disconnects, when the
-// endpoint and its deliveries are removed.
+// listen registers a temporary endpoint (a local session: KindLocal) whose
+// deliveries stream to this response (server-sent events) until the client
+// disconnects, when the endpoint and its deliveries are removed.
 func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.ListenHub == nil {
 		return hookd.Errorf(hookd.ENOTFOUND, "this node does not run delivery workers, so it cannot serve hookd listen")
@@ -66,8 +70,8 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	// Listen endpoints count toward the tenant's limit like any other.
-	if err := service.CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	// Local sessions have their own bound, not the endpoint limit.
+	if err := service.CheckSessionRoom(r.Context(), s.store, tenantID); err != nil {
 		return err
 	}
 	session := s.cfg.ListenHub.Open(tenantID)
@@ -76,6 +80,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 		TenantID: tenantID, Name: in.Name, URL: listen.URL(session.ID), EventTypes: in.EventTypes,
 		Description: "Temporary endpoint of a hookd listen session; removed when it disconnects.",
 		Headers:     map[string]string{}, Enabled: true, MaxInFlight: hookd.NewEndpointMaxInFlight(s.cfg.MaxEndpointInFlight),
+		Kind: hookd.KindLocal, Live: in.Live,
 	}
 	if err := s.store.CreateEndpoint(r.Context(), e, in.Secret); err != nil {
 		return err
@@ -105,7 +110,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 		}
 		return rc.Flush()
 	}
-	if err := send("ready", listenReady{Session: session.ID, EndpointID: e.ID, SigningSecret: in.Secret, EventTypes: e.EventTypes}); err != nil {
+	if err := send("ready", listenReady{Session: session.ID, EndpointID: e.ID, SigningSecret: in.Secret, EventTypes: e.EventTypes, Live: e.Live}); err != nil {
 		return nil
 	}
 	s.logger.Info("listen session connected", "tenant", tenantID, "endpoint", e.ID)

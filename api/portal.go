@@ -97,14 +97,14 @@ func (s *Server) PortalLink(r *http.Request, p token.Portal, ttl time.Duration) 
 	if tok, expires, err = service.SignPortalLink(r.Context(), s.store, s.cfg.PortalKey, p, ttl); err != nil {
 		return "", "", time.Time{}, err
 	}
-	return s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
+	return s.cfg.PublicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
 }
 
-// publicBase is the URL users reach this server at: the configured public
+// PublicBase is the URL users reach this server at: the configured public
 // URL, or else the scheme and host this request came in on.
-func (s *Server) publicBase(r *http.Request) string {
-	if s.cfg.PublicURL != "" {
-		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+func (c Config) PublicBase(r *http.Request) string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
 	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {

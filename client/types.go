@@ -267,6 +267,7 @@ type APIKey struct {
 	Prefix     string     `json:"prefix"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"` // CLI tokens
 }
 
 // APIKeyCreate creates a key; TenantID scopes it to one tenant.

@@ -232,8 +232,16 @@ func (h *Handler) disableEndpoint(c *call) error {
 }
 
 func (h *Handler) testEndpoint(c *call) error {
+	id, name := c.r.PathValue("id"), c.r.PostFormValue("event_type")
+	if err := h.sendTestEvent(c, id, name); err != nil {
+		return err
+	}
+	return h.redirectDone(c, endpointURL(c.tenant.ID, id)+"#deliveries", "test", name)
+}
+
+// sendTestEvent sends a test event of the named type to one endpoint.
+func (h *Handler) sendTestEvent(c *call, endpointID, name string) error {
 	ctx := c.r.Context()
-	name := c.r.PostFormValue("event_type")
 	et, err := h.store.EventType(ctx, name)
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 		return hookd.NotInCatalogue("event_type", name)
@@ -245,12 +253,11 @@ func (h *Handler) testEndpoint(c *call) error {
 	if err != nil {
 		return err
 	}
-	id := c.r.PathValue("id")
-	if _, err := h.store.PublishTestEvent(ctx, c.tenant.ID, id, ev); err != nil {
+	if _, err := h.store.PublishTestEvent(ctx, c.tenant.ID, endpointID, ev); err != nil {
 		return err
 	}
 	h.notify()
-	return h.redirectDone(c, endpointURL(c.tenant.ID, id)+"#deliveries", "test", name)
+	return nil
 }
 
 func (h *Handler) deleteEndpoint(c *call) error {

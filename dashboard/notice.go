@@ -28,6 +28,8 @@ var notices = map[string]string{
 	"tenant-deleted":  "Tenant deleted, with its endpoints and history.",
 	"recover-started": "Recovery started: the window's failed deliveries are being replayed.",
 	"key-revoked":     "API key revoked. Programs using it are refused from now on.",
+	"token-revoked":   "CLI token revoked. hookd listen and hookd trigger with it are refused from now on.",
+	"session-test":    "Test event sent to the local session.",
 }
 
 // notice is what the page after a redirect learns: the message, and a

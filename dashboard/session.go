@@ -94,7 +94,7 @@ func (h *Handler) session(r *http.Request) (*principal, error) {
 	switch s.Via {
 	case viaKey:
 		k, err := h.store.APIKey(r.Context(), s.KeyID)
-		if err != nil || k.Role == hookd.RolePublisher {
+		if err != nil || k.Role == hookd.RolePublisher || k.Role == hookd.RoleDeveloper {
 			return nil, errNoSession
 		}
 		return &principal{Via: viaKey, Name: k.Name, Role: k.Role, Tenant: k.TenantID, CSRF: s.CSRF}, nil
@@ -200,6 +200,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	case k.Role == hookd.RolePublisher:
 		h.renderLogin(w, r, http.StatusForbidden, "A publisher key can only publish events; sign in with an admin or viewer key.")
+		return
+	case k.Role == hookd.RoleDeveloper:
+		h.renderLogin(w, r, http.StatusForbidden, "A CLI token works only with hookd listen and hookd trigger; sign in with an admin or viewer key.")
 		return
 	}
 	if err := h.startSession(w, r, sessionClaims{Via: viaKey, KeyID: k.ID}); err != nil {

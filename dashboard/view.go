@@ -64,6 +64,7 @@ func (h *Handler) loadTemplates() error {
 		"deliveryURL": deliveryURL,
 		"eventsURL":   eventsURL,
 		"eventURL":    eventURL,
+		"localURL":    localURL,
 		"reason":      disabledReason,
 		"banner":      func(page any, e *hookd.Endpoint, back string) bannerArgs { return bannerArgs{page, e, back} },
 		"fieldName":   fieldName,

@@ -194,7 +194,7 @@ func sendStorable(t *testing.T, d *Dispatcher, url string) hookd.Attempt {
 // TestSendKeepsListenAnswersBounded: what a hookd listen client reports
 // goes through the same rule as a receiver's answer.
 func TestSendKeepsListenAnswersBounded(t *testing.T) {
-	hub := listen.NewHub()
+	hub := listen.NewHub("X-Hookd-Delivery")
 	s := hub.Open("t")
 	defer hub.Close(s)
 	d := New(nil, Config{AllowPrivate: true, Schedule: hookd.Schedule{}, Protocols: map[string]http.RoundTripper{listen.Scheme: hub}})

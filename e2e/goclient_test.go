@@ -336,7 +336,7 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	// Listen: a stream with its ready event; a delivery forwarded, its result reported.
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream := mustReturn[*client.ListenStream](t, "listen")(c.Listen(lctx, "shop", client.ListenInput{EventTypes: []string{"order.refunded"}, Name: "walk"}))
+	stream := mustReturn[*client.ListenStream](t, "listen")(c.Listen(lctx, "shop", client.ListenInput{EventTypes: []string{"order.refunded"}, Name: "walk", Live: true}))
 	ready := mustReturn[client.ListenEvent](t, "ready")(stream.Next())
 	if ready.Ready == nil || ready.Ready.EndpointID == "" {
 		t.Fatalf("first listen event %+v", ready)
@@ -351,6 +351,7 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	}
 	err = c.ReportListenResult(ctx, "shop", dl.Delivery.Session, client.ListenResult{Token: dl.Delivery.Token, StatusCode: 204})
 	wantKind(t, "a result reported twice", err, 409, client.ErrConflict)
+	localDevelopmentWalk(t, ctx, c, stream, ready.Ready.EndpointID)
 	stream.Close()
 
 	// Ordering: a fifo endpoint's second delivery waits for its head,
@@ -418,4 +419,58 @@ func TestGoClient(t *testing.T) {
 	t.Parallel()
 	h := startHookd(t, config{extraArgs: []string{"--allow-secret-reveal"}})
 	goClientWalk(t, h, &http.Client{})
+}
+
+// localDevelopmentWalk covers local sessions and CLI tokens: a session is
+// listed, triggered and a delivery of it replayed; a token is minted,
+// listed and revoked; and each has its refusal.
+func localDevelopmentWalk(t *testing.T, ctx context.Context, c *client.Client, stream *client.ListenStream, session string) {
+	t.Helper()
+	sessions := mustReturn[[]client.LocalSession](t, "local sessions")(c.LocalSessions(ctx, "shop"))
+	if len(sessions) != 1 || sessions[0].ID != session || !sessions[0].Live {
+		t.Errorf("local sessions %+v, want the live walk session %s", sessions, session)
+	}
+	_, err := c.LocalSessions(ctx, "ghost")
+	wantKind(t, "sessions of no tenant", err, 404, client.ErrNotFound)
+	mustReturn[*client.DeliveryDetail](t, "trigger")(c.Trigger(ctx, "shop", session, client.TriggerInput{Type: "order.refunded", Data: json.RawMessage(`{"n":1}`)}))
+	_, err = c.Trigger(ctx, "shop", "ep_none", client.TriggerInput{Type: "order.refunded"})
+	wantKind(t, "trigger to no session", err, 404, client.ErrNotFound)
+	dl := mustReturn[client.ListenEvent](t, "triggered delivery")(stream.Next())
+	if dl.Delivery == nil || dl.Delivery.Delivery == "" {
+		t.Fatalf("triggered listen event %+v, want a delivery with its id", dl)
+	}
+	if err := c.ReportListenResult(ctx, "shop", dl.Delivery.Session, client.ListenResult{Token: dl.Delivery.Token, StatusCode: 500}); err != nil {
+		t.Fatal(err)
+	}
+	for try := 0; ; try++ {
+		_, err := c.ReplayLocal(ctx, "shop", session, dl.Delivery.Delivery)
+		if err == nil {
+			break
+		}
+		wantKind(t, "a replay while the attempt is recorded", err, 409, client.ErrConflict)
+		if try == 100 {
+			t.Fatal("the failed attempt was never recorded: every replay is 409")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, err = c.ReplayLocal(ctx, "shop", session, "dlv_none")
+	wantKind(t, "replay of no delivery", err, 404, client.ErrNotFound)
+
+	tok := mustReturn[*client.CreatedCLIToken](t, "cli token")(c.CreateCLIToken(ctx, "shop", "walk"))
+	if tok.Token == "" || tok.CLIToken.Role != "developer" || tok.CLIToken.ExpiresAt == nil || !strings.Contains(tok.Command, tok.Token) {
+		t.Errorf("cli token %+v", tok)
+	}
+	_, err = c.CreateCLIToken(ctx, "shop", strings.Repeat("n", 201))
+	wantKind(t, "a token name too long", err, 422, client.ErrInvalid)
+	tokens := mustReturn[[]client.APIKey](t, "cli tokens")(c.CLITokens(ctx, "shop"))
+	if len(tokens) != 1 || tokens[0].ID != tok.CLIToken.ID {
+		t.Errorf("cli tokens %+v, want the walk's", tokens)
+	}
+	_, err = c.CLITokens(ctx, "ghost")
+	wantKind(t, "tokens of no tenant", err, 404, client.ErrNotFound)
+	if err := c.RevokeCLIToken(ctx, "shop", tok.CLIToken.ID); err != nil {
+		t.Fatal(err)
+	}
+	err = c.RevokeCLIToken(ctx, "shop", tok.CLIToken.ID)
+	wantKind(t, "a token revoked twice", err, 404, client.ErrNotFound)
 }

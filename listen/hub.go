@@ -25,11 +25,14 @@ func URL(session string) string { return Scheme + "://" + session }
 
 // Request is one delivery as the CLI receives it on the stream.
 type Request struct {
-	Session string            `json:"session"`
-	Token   string            `json:"token"` // answers the request in a Result
-	Method  string            `json:"method"`
-	Headers map[string]string `json:"headers"`
-	Body    string            `json:"body"`
+	Session string `json:"session"`
+	Token   string `json:"token"` // answers the request in a Result
+	// Delivery is the delivery's id (from the hub's delivery header), so the
+	// CLI can have it replayed.
+	Delivery string            `json:"delivery,omitempty"`
+	Method   string            `json:"method"`
+	Headers  map[string]string `json:"headers"`
+	Body     string            `json:"body"`
 }
 
 // Result is the local receiver's answer, reported by the CLI.
@@ -49,10 +52,15 @@ type Hub struct {
 	sessions map[string]*Session
 	stopping chan struct{} // closed by Shutdown
 	stopOnce sync.Once
+	// deliveryHeader names the header the dispatcher sends the delivery id in.
+	deliveryHeader string
 }
 
-// NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{sessions: map[string]*Session{}, stopping: make(chan struct{})} }
+// NewHub returns an empty hub; deliveryHeader is the dispatcher's name for
+// the delivery id header (dispatch.HeaderNames.Delivery).
+func NewHub(deliveryHeader string) *Hub {
+	return &Hub{sessions: map[string]*Session{}, stopping: make(chan struct{}), deliveryHeader: deliveryHeader}
+}
 
 // Shutdown tells every session's stream to end: they never finish on their
 // own, so http.Server.Shutdown would otherwise wait its whole timeout for
@@ -131,7 +139,8 @@ func (h *Hub) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		req.Body.Close()
 	}
-	lr := &Request{Session: s.ID, Token: token(), Method: req.Method, Headers: make(map[string]string, len(req.Header)), Body: string(body)}
+	lr := &Request{Session: s.ID, Token: token(), Delivery: req.Header.Get(h.deliveryHeader), Method: req.Method,
+		Headers: make(map[string]string, len(req.Header)), Body: string(body)}
 	for k, v := range req.Header {
 		lr.Headers[k] = strings.Join(v, ", ")
 	}

@@ -21,7 +21,7 @@ func post(t *testing.T, ctx context.Context, session string) *http.Request {
 }
 
 func TestRoundTripThroughASession(t *testing.T) {
-	h := NewHub()
+	h := NewHub("X-Hookd-Delivery")
 	s := h.Open("acme")
 	defer h.Close(s)
 	go func() {
@@ -50,7 +50,7 @@ func TestRoundTripThroughASession(t *testing.T) {
 }
 
 func TestRoundTripFailures(t *testing.T) {
-	h := NewHub()
+	h := NewHub("X-Hookd-Delivery")
 	if _, err := h.RoundTrip(post(t, context.Background(), "nobody")); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("no session: %v", err)
 	}

@@ -22,22 +22,26 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
 			}
 		}
 		_, err := tx.Exec(ctx,
-			`INSERT INTO api_keys (id, name, role, tenant_id, prefix, hash, created_at) VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)`,
-			id, k.Name, k.Role, k.TenantID, k.Prefix, k.Hash, now)
+			`INSERT INTO api_keys (id, name, role, tenant_id, prefix, hash, created_at, expires_at) VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8)`,
+			id, k.Name, k.Role, k.TenantID, k.Prefix, k.Hash, now, k.ExpiresAt)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	k.ID, k.CreatedAt = id, now
+	if k.ExpiresAt != nil {
+		t := ts(*k.ExpiresAt).UTC() // as read back
+		k.ExpiresAt = &t
+	}
 	return nil
 }
 
-const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at`
+const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at, expires_at`
 
 func scanAPIKey(row pgx.Row) (*hookd.APIKey, error) {
 	var k hookd.APIKey
-	return &k, row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt)
+	return &k, row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.ExpiresAt)
 }
 
 // usageResolution bounds how often authentication writes last_used_at, so

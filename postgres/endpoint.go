@@ -20,6 +20,9 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
+	if e.Kind == "" {
+		e.Kind = hookd.KindWebhook
+	}
 	err = db.inTx(ctx, "create endpoint", func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
@@ -32,12 +35,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter, ordering)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''), $18, $19)`,
+			created_at, updated_at, channels, uid, filter, ordering, kind, live)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''), $18, $19, $20, $21)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, e.EventTypes, headers,
 			e.Enabled, e.DisabledReason, scheduleMs(e.RetrySchedule), e.Timeout.Milliseconds(),
 			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now, list(e.Channels), e.UID, e.Filter,
-			e.Ordering); err != nil {
+			e.Ordering, e.Kind, e.Live); err != nil {
 			return uidTaken(err, e.UID)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`,
@@ -98,7 +101,7 @@ func list(s []string) []string {
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at,
-	created_at, updated_at, channels, coalesce(uid, ''), filter, ordering`
+	created_at, updated_at, channels, coalesce(uid, ''), filter, ordering, kind, live`
 
 func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -107,7 +110,7 @@ func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var timeoutMs int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &e.EventTypes, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount,
-		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID, &e.Filter, &e.Ordering); err != nil {
+		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live); err != nil {
 		return nil, err
 	}
 	var err error
@@ -136,19 +139,28 @@ func (db *DB) endpoint(ctx context.Context, q interface {
 	return e, err
 }
 
-// Endpoints lists a tenant's endpoints, newest first.
+// Endpoints lists a tenant's endpoints, newest first (local sessions apart).
 func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Endpoint, error) {
 	rows, err := db.pool.Query(ctx,
-		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL AND kind <> 'local' AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`,
 		tenantID, p.Cursor, p.Size())
 	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Endpoint, error) { return db.scanEndpoint(r) })
 	return out, db.fail("list endpoints", err)
 }
 
-// CountEndpoints counts a tenant's endpoints.
+// LocalSessions lists a tenant's hookd listen endpoints, newest first.
+func (db *DB) LocalSessions(ctx context.Context, tenantID string, limit int) ([]*hookd.Endpoint, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL AND kind = 'local' ORDER BY id DESC LIMIT $2`,
+		tenantID, limit)
+	out, err := collect(rows, err, func(r pgx.Rows) (*hookd.Endpoint, error) { return db.scanEndpoint(r) })
+	return out, db.fail("list local sessions", err)
+}
+
+// CountEndpoints counts a tenant's endpoints (local sessions apart).
 func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL`, tenantID).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM endpoints WHERE tenant_id = $1 AND deleted_at IS NULL AND kind <> 'local'`, tenantID).Scan(&n)
 	return n, db.fail("count endpoints", err)
 }
 

@@ -221,17 +221,19 @@ func (r *publishRead) addTenant(tenantID string) {
 	t := &tenantRead{}
 	r.tenants[tenantID] = t
 	r.b.Queue(`SELECT e.id, coalesce(e.enabled, false), coalesce(e.event_types, '{}'), coalesce(e.channels, '{}'), coalesce(e.filter, ''),
-			coalesce(e.ordering = 'fifo', false)
+			coalesce(e.ordering = 'fifo', false), coalesce(e.kind, ''), coalesce(e.live, false)
 		FROM tenants t LEFT JOIN endpoints e ON e.tenant_id = t.id AND e.deleted_at IS NULL
 		WHERE t.id = $1`, tenantID).Query(func(rows pgx.Rows) error {
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			t.exists = true
 			var id *string
 			var s hookd.Subscriber
-			var src string
-			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels, &src, &s.FIFO); err != nil || id == nil {
+			var src, kind string
+			var live bool
+			if err := row.Scan(&id, &s.Enabled, &s.EventTypes, &s.Channels, &src, &s.FIFO, &kind, &live); err != nil || id == nil {
 				return struct{}{}, err
 			}
+			s.TestOnly = hookd.TestOnly(kind, live)
 			if src != "" {
 				s.Filter = filter.Stored(src)
 			}

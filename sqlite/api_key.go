@@ -24,16 +24,20 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
 			}
 		}
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO api_keys (id, name, role, tenant_id, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			id, k.Name, k.Role, nullString(k.TenantID), k.Prefix, k.Hash, ms(now)); err != nil {
+			`INSERT INTO api_keys (id, name, role, tenant_id, prefix, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, k.Name, k.Role, nullString(k.TenantID), k.Prefix, k.Hash, ms(now), nullMs(k.ExpiresAt)); err != nil {
 			return err
 		}
 		k.ID, k.CreatedAt = id, fromMs(ms(now))
+		if k.ExpiresAt != nil {
+			t := fromMs(ms(*k.ExpiresAt)) // as read back
+			k.ExpiresAt = &t
+		}
 		return nil
 	})
 }
 
-const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at`
+const apiKeyColumns = `id, name, role, COALESCE(tenant_id, ''), prefix, hash, created_at, last_used_at, expires_at`
 
 // qKeyByHash authenticates every API request: prepared once (see Open).
 const qKeyByHash = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`
@@ -41,11 +45,11 @@ const qKeyByHash = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`
 func scanAPIKey(row interface{ Scan(...any) error }) (*hookd.APIKey, error) {
 	var k hookd.APIKey
 	var created int64
-	var used sql.NullInt64
-	if err := row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &created, &used); err != nil {
+	var used, expires sql.NullInt64
+	if err := row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &created, &used, &expires); err != nil {
 		return nil, err
 	}
-	k.CreatedAt, k.LastUsedAt = fromMs(created), nullTime(used)
+	k.CreatedAt, k.LastUsedAt, k.ExpiresAt = fromMs(created), nullTime(used), nullTime(expires)
 	return &k, nil
 }
 

@@ -21,6 +21,9 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		return fmt.Errorf("create endpoint: %w", err)
 	}
 	types, _ := json.Marshal(e.EventTypes)
+	if e.Kind == "" {
+		e.Kind = hookd.KindWebhook
+	}
 	err = db.inTx(ctx, "create endpoint", func(ctx context.Context, tx *sql.Tx) error {
 		if err := db.tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
@@ -33,12 +36,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter, ordering)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, channels, uid, filter, ordering, kind, live)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
 			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now), jsonList(e.Channels), nullString(e.UID), e.Filter,
-			e.Ordering); err != nil {
+			e.Ordering, e.Kind, e.Live); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -57,7 +60,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at,
-	channels, COALESCE(uid, ''), filter, ordering`
+	channels, COALESCE(uid, ''), filter, ordering, kind, live`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -68,7 +71,7 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
-		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering); err != nil {
+		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
@@ -137,10 +140,10 @@ func uidFree(ctx context.Context, tx *sql.Tx, tenantID, uid, self string) error 
 	return hookd.Errorf(hookd.ECONFLICT, "endpoint %s already has uid %q", other, uid)
 }
 
-// Endpoints lists a tenant's endpoints, newest first.
+// Endpoints lists a tenant's endpoints, newest first (local sessions apart).
 func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Endpoint, error) {
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL AND kind <> 'local' AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
 		tenantID, p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", err)
@@ -148,10 +151,21 @@ func (db *DB) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([]*
 	return collect(rows, db.scanEndpoint, "list endpoints")
 }
 
-// CountEndpoints counts a tenant's endpoints.
+// LocalSessions lists a tenant's hookd listen endpoints, newest first.
+func (db *DB) LocalSessions(ctx context.Context, tenantID string, limit int) ([]*hookd.Endpoint, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL AND kind = 'local' ORDER BY id DESC LIMIT ?`,
+		tenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list local sessions: %w", err)
+	}
+	return collect(rows, db.scanEndpoint, "list local sessions")
+}
+
+// CountEndpoints counts a tenant's endpoints (local sessions apart).
 func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL`, tenantID).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL AND kind <> 'local'`, tenantID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count endpoints: %w", err)
 	}
 	return n, nil

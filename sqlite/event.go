@@ -165,10 +165,12 @@ func (db *DB) beginPublish(ctx context.Context, tx *sql.Tx, tenantID string) (*p
 	}
 	p.subscribers, err = collect(rows, func(row interface{ Scan(...any) error }) (hookd.Subscriber, error) {
 		var s hookd.Subscriber
-		var types, channels, src string
-		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels, &src, &s.FIFO); err != nil {
+		var types, channels, src, kind string
+		var live bool
+		if err := row.Scan(&s.ID, &s.Enabled, &types, &channels, &src, &s.FIFO, &kind, &live); err != nil {
 			return s, err
 		}
+		s.TestOnly = hookd.TestOnly(kind, live)
 		if src != "" {
 			s.Filter = filter.Stored(src)
 		}

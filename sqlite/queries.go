@@ -23,7 +23,7 @@ const (
 
 	qTenantExists    = `SELECT 1 FROM tenants WHERE id = ?`
 	qEventTypeExists = `SELECT 1 FROM event_types WHERE name = ?`
-	qSubscribers     = `SELECT id, enabled, event_types, channels, filter, ordering = 'fifo' FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL`
+	qSubscribers     = `SELECT id, enabled, event_types, channels, filter, ordering = 'fifo', kind, live FROM endpoints WHERE tenant_id = ? AND deleted_at IS NULL`
 	qEventByKey      = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND idempotency_key = ?`
 	qEventByID       = `SELECT id, deliveries, request_hash FROM events WHERE tenant_id = ? AND id = ?`
 	qInsertEvent     = `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, test, deliveries, created_at, channels,

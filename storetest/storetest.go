@@ -65,6 +65,8 @@ func groups() []group {
 		{"PauseEnable", pauseEnableTests},
 		{"Maintenance", maintenanceTests},
 		{"APIKeys", apiKeyTests},
+		{"LocalSessions", localSessionTests},
+		{"CLITokens", cliTokenTests},
 		{"TenantIsolation", isolationTests},
 		{"Monitoring", monitoringTests},
 	}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,18 +22,29 @@ import (
 
 type listenCmd struct {
 	Server    string        `default:"http://localhost:8080" env:"HOOKD_SERVER" help:"The hookd server to connect to."`
-	Key       string        `required:"" env:"HOOKD_KEY" help:"An admin API key (of the tenant, or deployment-wide)."`
+	Key       string        `required:"" env:"HOOKD_KEY" help:"A CLI token from the dashboard's Develop locally page, or an admin API key (of the tenant, or deployment-wide)."`
 	ForwardTo string        `required:"" help:"Local URL to forward deliveries to, e.g. http://localhost:3000/webhooks."`
 	Tenant    string        `help:"Tenant to listen for (default: the key's own tenant)."`
 	Events    []string      `help:"Event types to receive, comma-separated (default: all)."`
 	Secret    string        `env:"HOOKD_LISTEN_SECRET" help:"Signing secret to sign with (default: one kept in your user config directory, the same on every run)."`
 	Timeout   time.Duration `default:"30s" help:"How long the local receiver may take to answer."`
+	Live      bool          `help:"Also receive the tenant's real (published) events. Without it only hookd trigger and \"Send test event\" reach this session."`
+	// RetryFailed replays a delivery the local receiver failed at once,
+	// rather than at the retry schedule's next step.
+	RetryFailed bool `help:"When the local receiver fails a delivery (an error, or a status other than 2xx), have the server send it again at once, up to 3 times in a row."`
 }
 
+// maxLocalRetries bounds --retry-failed's replays of one delivery, so a
+// receiver that always fails does not loop.
+const maxLocalRetries = 3
+
 func (c *listenCmd) Help() string {
-	return "Registers a temporary endpoint for the tenant on the server, receives its deliveries over this connection " +
-		"(no public URL, no tunnel), forwards each to --forward-to with the real headers and signature, and reports the " +
-		"local answer back to the delivery log. The endpoint is removed when this command exits."
+	return "Opens a local session for the tenant on the server (a temporary endpoint, shown apart from the tenant's endpoints " +
+		"and not counted toward its limit), receives its deliveries over this connection (no public URL, no tunnel), forwards " +
+		"each to --forward-to with the real headers and signature, and reports the local answer back to the delivery log. " +
+		"The session gets only the events sent to it with hookd trigger or \"Send test event\", unless --live. It is " +
+		"removed when this command exits.\n\nThe dashboard's Develop locally page mints a CLI token (24 hours, revocable) " +
+		"and shows the exact command line."
 }
 
 // listener is one running `hookd listen`.
@@ -43,6 +55,9 @@ type listener struct {
 	tenant string
 	secret string
 	out    io.Writer
+
+	mu      sync.Mutex
+	retries map[string]int // --retry-failed: replays so far, by delivery id
 }
 
 func (c *listenCmd) Run() error {
@@ -58,15 +73,16 @@ func (c *listenCmd) Run() error {
 		return &exitCodeError{exitBadInput, fmt.Errorf("--server: %w", err)}
 	}
 	l := &listener{
-		cmd:   c,
-		api:   api,
-		local: &http.Client{Timeout: c.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		out:   os.Stdout,
+		cmd:     c,
+		api:     api,
+		local:   &http.Client{Timeout: c.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		out:     os.Stdout,
+		retries: map[string]int{},
 	}
 	if l.secret, err = c.stableSecret(); err != nil {
 		return err
 	}
-	if l.tenant, err = l.resolveTenant(ctx); err != nil {
+	if l.tenant, err = resolveTenant(ctx, api, c.Tenant); err != nil {
 		return err
 	}
 	return l.run(ctx)
@@ -101,7 +117,7 @@ func (l *listener) run(ctx context.Context) error {
 // stream holds one listen connection until it ends; connected reports
 // whether the server accepted it.
 func (l *listener) stream(ctx context.Context) (connected bool, err error) {
-	s, err := l.api.Listen(ctx, l.tenant, client.ListenInput{EventTypes: l.cmd.Events, Secret: l.secret, Name: "hookd listen (" + hostname() + ")"})
+	s, err := l.api.Listen(ctx, l.tenant, client.ListenInput{EventTypes: l.cmd.Events, Secret: l.secret, Name: "hookd listen (" + hostname() + ")", Live: l.cmd.Live})
 	if err != nil {
 		var refused *client.Error
 		if errors.As(err, &refused) {
@@ -113,6 +129,7 @@ func (l *listener) stream(ctx context.Context) (connected bool, err error) {
 		return false, err // a restart or a proxy in between: try again
 	}
 	defer s.Close()
+	endpoint := ""
 	for {
 		ev, err := s.Next()
 		if err != nil {
@@ -120,16 +137,21 @@ func (l *listener) stream(ctx context.Context) (connected bool, err error) {
 		}
 		switch {
 		case ev.Ready != nil:
-			fmt.Fprintf(l.out, "Ready. Forwarding %s deliveries for tenant %s to %s\nEndpoint: %s\nSigning secret: %s\n(the same on every run; verify with it in your receiver)\n\n",
-				eventsLabel(ev.Ready.EventTypes), l.tenant, l.cmd.ForwardTo, ev.Ready.EndpointID, ev.Ready.SigningSecret)
+			endpoint = ev.Ready.EndpointID
+			fmt.Fprintf(l.out, "Ready. Forwarding %s deliveries for tenant %s to %s\nSession: %s\nSigning secret: %s\n(the same on every run; verify with it in your receiver)\n",
+				eventsLabel(ev.Ready.EventTypes), l.tenant, l.cmd.ForwardTo, endpoint, ev.Ready.SigningSecret)
+			if !ev.Ready.Live {
+				fmt.Fprintln(l.out, "Only events sent to this session reach it (--live for the tenant's real events too):")
+			}
+			fmt.Fprintf(l.out, "  hookd trigger <event-type> --tenant %s --session %s\n\n", l.tenant, endpoint)
 		case ev.Delivery != nil:
-			go l.forward(ctx, ev.Delivery)
+			go l.forward(ctx, endpoint, ev.Delivery)
 		}
 	}
 }
 
 // forward sends one delivery to the local receiver and reports its answer.
-func (l *listener) forward(ctx context.Context, dr *client.ListenDelivery) {
+func (l *listener) forward(ctx context.Context, endpoint string, dr *client.ListenDelivery) {
 	res := client.ListenResult{Token: dr.Token}
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.cmd.ForwardTo, strings.NewReader(dr.Body))
@@ -158,6 +180,53 @@ func (l *listener) forward(ctx context.Context, dr *client.ListenDelivery) {
 	reportCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	_ = l.api.ReportListenResult(reportCtx, l.tenant, dr.Session, res) // a lost report: the attempt times out server-side
+	if l.cmd.RetryFailed && dr.Delivery != "" {
+		l.retryFailed(reportCtx, endpoint, dr.Delivery, err == nil && res.StatusCode/100 == 2)
+	}
+}
+
+// retryFailed has a delivery the local receiver failed sent again at once,
+// at most maxLocalRetries times in a row; a success resets its count.
+func (l *listener) retryFailed(ctx context.Context, endpoint, delivery string, ok bool) {
+	l.mu.Lock()
+	n := l.retries[delivery]
+	if ok || n >= maxLocalRetries {
+		delete(l.retries, delivery)
+	} else {
+		l.retries[delivery] = n + 1
+	}
+	l.mu.Unlock()
+	if ok {
+		return
+	}
+	if n >= maxLocalRetries {
+		fmt.Fprintf(l.out, "%s failed %d times in a row here; left to the retry schedule\n", delivery, n+1)
+		return
+	}
+	// The server records the failed attempt just after our report; until
+	// then the delivery is in flight and a replay is refused with 409.
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		_, err := l.api.ReplayLocal(ctx, l.tenant, endpoint, delivery)
+		var refused *client.Error
+		switch {
+		case err == nil:
+			fmt.Fprintf(l.out, "retrying %s now (%d of %d)\n", delivery, n+1, maxLocalRetries)
+			return
+		case errors.As(err, &refused) && refused.Status == http.StatusConflict:
+		case errors.As(err, &refused):
+			fmt.Fprintf(l.out, "could not retry %s: %s\n", delivery, problemText(refused))
+			return
+		default:
+			fmt.Fprintf(l.out, "could not retry %s: %v\n", delivery, err)
+			return
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			fmt.Fprintf(l.out, "could not retry %s: it stayed in flight\n", delivery)
+			return
+		}
+	}
 }
 
 func header(h map[string]string, name string) string {
@@ -170,13 +239,15 @@ func header(h map[string]string, name string) string {
 }
 
 // resolveTenant uses --tenant, or the only tenant the key can see.
-func (l *listener) resolveTenant(ctx context.Context) (string, error) {
-	if l.cmd.Tenant != "" {
-		return l.cmd.Tenant, nil
+func resolveTenant(ctx context.Context, api *client.Client, tenant string) (string, error) {
+	if tenant != "" {
+		return tenant, nil
 	}
-	page, err := l.api.ListTenants(ctx, client.ListOptions{Limit: 2})
+	page, err := api.ListTenants(ctx, client.ListOptions{Limit: 2})
 	var refused *client.Error
 	switch {
+	case errors.As(err, &refused) && refused.Status == http.StatusForbidden:
+		return "", &exitCodeError{exitBadInput, errors.New("this key cannot list tenants (a CLI token): pass --tenant")}
 	case errors.As(err, &refused):
 		return "", fmt.Errorf("list tenants: %s", problemText(refused))
 	case err != nil:

@@ -109,8 +109,8 @@ func eventually(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// TestListenEndToEnd runs hookd serve, a local receiver and hookd listen:
-// a published event reaches the local receiver with a signature that the
+// TestListenEndToEnd runs hookd serve, a local receiver and hookd listen
+// --live: a published event reaches the local receiver with a signature that the
 // official Standard Webhooks library verifies with the secret listen uses,
 // the receiver's answer shows in the delivery log, and the temporary
 // endpoint is gone after listen exits.
@@ -141,7 +141,7 @@ func TestListenEndToEnd(t *testing.T) {
 
 	var out syncBuffer
 	listen := exec.Command(hookdBin, "listen", "--server", srv.url, "--key", testAdminKey, "--tenant", "acme",
-		"--events", "contact.created", "--secret", secret, "--forward-to", local.URL+"/hook")
+		"--events", "contact.created", "--secret", secret, "--forward-to", local.URL+"/hook", "--live")
 	listen.Stdout, listen.Stderr = &out, &out
 	if err := listen.Start(); err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestListenEndToEnd(t *testing.T) {
 		t.Fatal("listen did not exit on SIGINT")
 	}
 	eventually(t, "the temporary endpoint to be removed", func() bool {
-		_, list := srv.do(t, "GET", "/v1/tenants/acme/endpoints", nil)
+		_, list := srv.do(t, "GET", "/v1/tenants/acme/local-sessions", nil)
 		return len(list["data"].([]any)) == 0
 	})
 }

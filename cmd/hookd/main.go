@@ -20,6 +20,7 @@ type cli struct {
 	Verify         verifyCmd      `cmd:"" help:"Check a received delivery's signature (exit 0 valid, 1 invalid)."`
 	Sign           signCmd        `cmd:"" help:"Sign a body as hookd would, printing the headers."`
 	Listen         listenCmd      `cmd:"" help:"Receive a tenant's deliveries on this machine and forward them to a local URL."`
+	Trigger        triggerCmd     `cmd:"" help:"Send a test event to one hookd listen session only."`
 	Worker         workerCmd      `cmd:"" help:"Run delivery workers only (PostgreSQL): no API, only /healthz, /readyz and /metrics on --addr."`
 	Migrate        migrateCmd     `cmd:"" help:"Bring the database schema up to this version, then exit (nodes also migrate when they start)."`
 	Bench          benchCmd       `cmd:"" help:"Measure throughput and latency end to end against the machine's ceiling (starts its own hookd, or --server)."`

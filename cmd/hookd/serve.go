@@ -199,7 +199,7 @@ func (c *serveCmd) Run() error {
 		return fmt.Errorf("operational webhook: %w", err)
 	}
 
-	hub := listen.NewHub()
+	hub := listen.NewHub(names.Delivery)
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
 		TenantInFlight:  tenantInFlight,
