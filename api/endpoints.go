@@ -9,6 +9,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/transform"
 )
 
 // maskedValue stands for a custom header value in every answer. Sent back
@@ -33,6 +34,8 @@ type endpointInput struct {
 	RateLimit      *int            `json:"rate_limit_per_second"`
 	// SignatureScheme "" (or absent on create) means the deployment's.
 	SignatureScheme *string `json:"signature_scheme"`
+	// Transformation "" removes it.
+	Transformation *string `json:"transformation"`
 }
 
 // endpointView is an endpoint as the API shows it.
@@ -92,6 +95,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	if in.Filter != nil {
 		filter.Check(&v, "filter", *in.Filter)
 		u.Filter = in.Filter
+	}
+	if in.Transformation != nil {
+		transform.Check(&v, "transformation", *in.Transformation)
+		u.Transformation = in.Transformation
 	}
 	if in.Headers != nil {
 		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
