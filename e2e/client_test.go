@@ -163,6 +163,7 @@ type endpoint struct {
 	EventTypes     []string          `json:"event_types"`
 	Name           string            `json:"name"`
 	Filter         string            `json:"filter"`
+	Transformation string            `json:"transformation"`
 }
 
 type publishResult struct {
