@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd/client"
 )
 
 // renameScript renames data.user to data.customer, adds a header, moves the
@@ -135,14 +137,7 @@ func TestTransformation(t *testing.T) {
 		}
 
 		// The test route: the stored script on a payload, a given one on the type's example, a failure.
-		type result struct {
-			Body      json.RawMessage   `json:"body"`
-			Headers   map[string]string `json:"headers"`
-			URL       string            `json:"url"`
-			Cancelled bool              `json:"cancelled"`
-			Error     string            `json:"error"`
-		}
-		test := func(body map[string]any) (out result) {
+		test := func(body map[string]any) (out client.TransformationResult) {
 			f.admin.must(t, 200, "POST", "/v1/tenants/"+ten+"/endpoints/"+ep.ID+"/transformation/test", body, &out)
 			return out
 		}
