@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	svix "github.com/svix/svix-webhooks/go"
+
 	"github.com/hookd/hookd/client"
 )
 
@@ -161,4 +163,37 @@ func TestTransformation(t *testing.T) {
 			t.Errorf("test of a bad script: problem names %v, want transformation", p.fields())
 		}
 	})
+}
+
+// svixTransformation: the Svix SDK's transformation calls set, read and
+// remove an endpoint's transformation; a message is sent as it made it; a
+// script that does not compile is a validation error on code.
+func svixTransformation(t *testing.T, sx *svix.Svix, payload map[string]any) {
+	ctx := t.Context()
+	rcv := newReceiver(t, 200)
+	ep := must(sx.Endpoint.Create(ctx, "acme", &svix.EndpointIn{Url: rcv.URL, FilterTypes: []string{typePaid}})).get(t)
+	code := `function handler(webhook) { webhook.headers["X-Svix-Transformed"] = "yes"; return webhook }`
+	if err := sx.Endpoint.TransformationPartialUpdate(ctx, "acme", ep.Id, &svix.EndpointTransformationIn{Code: &code, Enabled: ptr(true)}); err != nil {
+		t.Fatalf("TransformationPartialUpdate: %v", err)
+	}
+	got := must(sx.Endpoint.TransformationGet(ctx, "acme", ep.Id)).get(t)
+	if got.Code == nil || *got.Code != code || got.Enabled == nil || !*got.Enabled {
+		t.Fatalf("transformation read back as %+v", got)
+	}
+	must(sx.Message.Create(ctx, "acme", &svix.MessageIn{EventType: typePaid, Payload: payload})).get(t)
+	if q := rcv.waitRequests(t, 1)[0]; q.header.Get("X-Svix-Transformed") != "yes" {
+		t.Errorf("the message arrived without the transformation's header: %v", q.header)
+	}
+	bad := "function handler(w) {"
+	err := sx.Endpoint.TransformationPartialUpdate(ctx, "acme", ep.Id, &svix.EndpointTransformationIn{Code: &bad})
+	wantSvixValidation(t, err, "body", "code")
+	if err := sx.Endpoint.TransformationPartialUpdate(ctx, "acme", ep.Id, &svix.EndpointTransformationIn{Enabled: ptr(false)}); err != nil {
+		t.Fatalf("disabling the transformation: %v", err)
+	}
+	if got := must(sx.Endpoint.TransformationGet(ctx, "acme", ep.Id)).get(t); got.Code != nil || got.Enabled == nil || *got.Enabled {
+		t.Errorf("after disabling, the transformation reads %+v", got)
+	}
+	if err := sx.Endpoint.Delete(ctx, "acme", ep.Id); err != nil {
+		t.Fatal(err)
+	}
 }
