@@ -20,7 +20,11 @@ func TestDashboardTransformation(t *testing.T) {
 	b := newBrowser(t)
 	b.open(f.portalLink(ten, "admin"))
 	page := f.h.url + "/dashboard/t/" + ten + "/endpoints/" + ep.ID
-	b.open(page + "/edit")
+	b.open(page)
+	if got := b.text(".transformation pre"); got != renameScript {
+		t.Errorf("the endpoint page shows the transformation as %q", got)
+	}
+	b.clickAndWait(`.transformation a[href$="/edit#transformation-test"]`, "#f-transformation")
 	var shown string
 	if b.eval(`document.querySelector("#f-transformation").value`, &shown); shown != renameScript {
 		t.Fatalf("the form shows the transformation as %q", shown)
