@@ -9,8 +9,9 @@ import (
 // tenant and source: a new version of a transformation is a new key, an
 // unchanged one is compiled once. The tenant is part of the key because a
 // script's runtimes are reused and keep its globals: two tenants with the
-// same source never share one.
-const maxCached = 1000
+// same source never share one. At most maxCached scripts of up to
+// MaxScriptBytes, each with up to poolSize idle runtimes of about 60 KB.
+const maxCached = 500
 
 type key struct{ tenant, src string }
 

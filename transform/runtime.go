@@ -29,7 +29,7 @@ const MaxAllocBytes = 64 << 20
 var slots = make(chan struct{}, 2*goruntime.GOMAXPROCS(0))
 
 // poolSize is how many idle runtimes a script keeps for its next runs.
-const poolSize = 4
+const poolSize = 2
 
 // prelude runs in every runtime before the script. It caps the builtins
 // whose one call builds a string or an array from a length the script

@@ -89,12 +89,14 @@ func compile(v *hookd.Validation, field, src string) *Script {
 		return nil
 	}
 	s := &Script{prg: prg, pool: make(chan *runtime, poolSize)}
+	slots <- struct{}{} // its top level runs, under the bounds and in a slot like any run
 	r, err := s.newRuntime(context.Background())
+	release()
 	if err != nil {
 		v.Add(field, "%v", err)
 		return nil
 	}
-	s.pool <- r // the first run's, made without a slot
+	s.pool <- r // kept for the first run
 	return s
 }
 
