@@ -1,15 +1,13 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/filter"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
-	"github.com/hookd/hookd/transform"
 )
 
 // maskedValue stands for a custom header value in every answer. Sent back
@@ -69,41 +67,18 @@ func (s *Server) view(e *hookd.Endpoint) endpointView {
 	return v
 }
 
-// check validates the fields present in the input and fills u.
+// check reads the fields present in the input into u and checks them with
+// the one endpoint rule (service.CheckEndpoint).
 func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	var v hookd.Validation
-	if in.Name != nil {
-		hookd.CheckName(&v, "name", *in.Name)
-		u.Name = in.Name
-	}
-	if in.Description != nil {
-		hookd.CheckDescription(&v, "description", *in.Description)
-		u.Description = in.Description
-	}
-	if in.URL != nil {
-		hookd.CheckEndpointURL(&v, "url", *in.URL, s.cfg.AllowPrivateTargets)
-		u.URL = in.URL
-	}
-	if in.EventTypes != nil {
-		hookd.CheckEventTypes(&v, "event_types", *in.EventTypes)
-		u.EventTypes = in.EventTypes
-	}
-	if in.Channels != nil {
-		hookd.CheckChannels(&v, "channels", *in.Channels)
-		u.Channels = in.Channels
-	}
-	if in.Filter != nil {
-		filter.Check(&v, "filter", *in.Filter)
-		u.Filter = in.Filter
-	}
-	if in.Transformation != nil {
-		transform.Check(&v, "transformation", *in.Transformation)
-		u.Transformation = in.Transformation
-	}
-	if in.Headers != nil {
-		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
-		u.Headers = in.Headers
-	}
+	u.Name = in.Name
+	u.Description = in.Description
+	u.URL = in.URL
+	u.EventTypes = in.EventTypes
+	u.Channels = in.Channels
+	u.Filter = in.Filter
+	u.Transformation = in.Transformation
+	u.Headers = in.Headers
 	if len(in.RetrySchedule) > 0 {
 		var schedule hookd.Schedule // nil: the deployment default
 		if !isJSONNull(in.RetrySchedule) {
@@ -120,25 +95,10 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		d := hookd.CheckTimeout(&v, "timeout_seconds", int64(*in.TimeoutSeconds))
 		u.Timeout = &d
 	}
-	if in.MaxInFlight != nil {
-		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight, s.cfg.MaxEndpointInFlight)
-		u.MaxInFlight = in.MaxInFlight
-	}
-	if in.RateLimit != nil {
-		hookd.CheckRateLimit(&v, "rate_limit_per_second", *in.RateLimit)
-		u.RateLimit = in.RateLimit
-	}
-	if in.SignatureScheme != nil {
-		scheme := ""
-		if *in.SignatureScheme != "" {
-			parsed, err := signature.ParseScheme(*in.SignatureScheme)
-			if err != nil {
-				v.Add("signature_scheme", "must be standard, timestamped or body (or empty for the deployment's default)")
-			}
-			scheme = string(parsed)
-		}
-		u.SignatureScheme = &scheme
-	}
+	u.MaxInFlight = in.MaxInFlight
+	u.RateLimit = in.RateLimit
+	u.SignatureScheme = in.SignatureScheme
+	service.CheckEndpoint(&v, u, s.cfg.EndpointRules())
 	return v.Err()
 }
 
@@ -175,7 +135,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	if err := service.CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	secret, err := signature.NewSecret()
@@ -282,19 +242,5 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.notify() // its operational event, written with it, is due
 	writeJSON(w, http.StatusOK, s.view(e))
-	return nil
-}
-
-// CheckEndpointRoom refuses a new endpoint when the tenant has the most
-// allowed. (Checked before the insert, not in its transaction: concurrent
-// creates can pass it together, which the limit tolerates.)
-func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID string, most int) error {
-	n, err := store.CountEndpoints(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	if n >= most {
-		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
-	}
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // filterOutcome is what the form's Test button found; nil until pressed.
@@ -39,7 +39,7 @@ func (h *Handler) testFilter(c *call) error {
 		if err := checkSample("filter_sample", f.FilterSample, f.FilterType); err != nil {
 			return err
 		}
-		res, err := api.TestFilter(c.r.Context(), h.store, f.Filter, f.FilterType, nil, json.RawMessage(f.FilterSample))
+		res, err := service.TestFilter(c.r.Context(), h.store, f.Filter, f.FilterType, nil, json.RawMessage(f.FilterSample))
 		f.FilterOutcome.Matches, f.FilterOutcome.Error = res.Matches, res.Error
 		return err
 	}, func(f *endpointForm, msg string) { f.FilterOutcome.Error = msg })

@@ -5,13 +5,13 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // transformOutcome is what the transformation's Test button found; nil
 // until pressed.
 type transformOutcome struct {
-	api.TransformTestResult
+	service.TransformTestResult
 }
 
 // TransformTestAction is where the transformation's Test button posts the form.
@@ -34,7 +34,7 @@ func (h *Handler) testTransformation(c *call) error {
 		if e == nil {
 			e = &hookd.Endpoint{URL: f.URL}
 		}
-		res, err := api.TestTransformation(c.r.Context(), h.store, e, f.Transformation, f.TransformType, json.RawMessage(f.TransformSample))
+		res, err := service.TestTransformation(c.r.Context(), h.store, e, f.Transformation, f.TransformType, json.RawMessage(f.TransformSample))
 		f.TransformOutcome.TransformTestResult = res
 		return err
 	}, func(f *endpointForm, msg string) { f.TransformOutcome.Error = msg })
