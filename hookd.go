@@ -75,6 +75,9 @@ type Endpoint struct {
 	Filter string `json:"filter,omitempty"`
 	// Ordering is OrderingFIFO or "" (none); chosen at create.
 	Ordering string `json:"ordering,omitempty"`
+	// Transformation, when not empty, is JavaScript (package transform)
+	// run on each delivery before it is signed and sent.
+	Transformation string `json:"transformation,omitempty"`
 	// Headers are sent with every request; their values are secrets to the
 	// API (masked when read back) and encrypted at rest.
 	Headers        map[string]string `json:"headers"`
@@ -150,6 +153,8 @@ type EndpointUpdate struct {
 	RateLimit     *int
 	// SignatureScheme "" restores the deployment default.
 	SignatureScheme *string
+	// Transformation "" removes it.
+	Transformation *string
 }
 
 // Apply sets the fields u holds.
@@ -162,6 +167,7 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.Channels, u.Channels)
 	set(&e.Filter, u.Filter)
 	set(&e.Ordering, u.Ordering)
+	set(&e.Transformation, u.Transformation)
 	set(&e.Headers, u.Headers)
 	set(&e.RetrySchedule, u.RetrySchedule)
 	set(&e.Timeout, u.Timeout)
@@ -224,12 +230,13 @@ const (
 	StatusDelivered = "delivered" // a 2xx answer was received
 	StatusFailed    = "failed"    // every attempt failed; permanent
 	StatusPaused    = "paused"    // its endpoint is disabled; resumes on enable
+	StatusCancelled = "cancelled" // its endpoint's transformation cancelled it: no request; final
 )
 
 // ValidStatus reports whether s is a delivery status.
 func ValidStatus(s string) bool {
 	switch s {
-	case StatusPending, StatusRetrying, StatusDelivered, StatusFailed, StatusPaused:
+	case StatusPending, StatusRetrying, StatusDelivered, StatusFailed, StatusPaused, StatusCancelled:
 		return true
 	}
 	return false

@@ -67,7 +67,7 @@ func StreakReads(results []AttemptResult, precision time.Duration) map[string]St
 	var out map[string]StreakRead
 	for i := range results {
 		r := &results[i]
-		if r.Job.Test || !r.Outcome.Success && !r.NextAttemptAt.IsZero() {
+		if r.Job.Test || r.Outcome.Cancelled || !r.Outcome.Success && !r.NextAttemptAt.IsZero() {
 			continue
 		}
 		if out == nil {
@@ -179,7 +179,8 @@ var ErrStreakNotRead = errors.New("record: failure streak needed but not read")
 //   - an attempt whose delivery is gone is dropped; any other is logged;
 //   - a stale result (the claim's lease token no longer the delivery's)
 //     changes nothing else;
-//   - a success delivers; a 410 Gone of a non-test delivery to an enabled
+//   - a success delivers; a cancel (the endpoint's transformation's)
+//     cancels, without touching the endpoint's health; a 410 Gone of a non-test delivery to an enabled
 //     endpoint, or a retry of a non-test delivery to a disabled endpoint,
 //     pauses; a failure without a next attempt fails for good; any other
 //     failure retries at NextAttemptAt;
@@ -222,6 +223,8 @@ func PlanRecord(results []AttemptResult, st RecordState) (*RecordPlan, error) {
 		u := DeliveryUpdate{Result: i, Status: StatusDelivered, FinishedAt: at}
 		switch {
 		case r.Outcome.Success:
+		case r.Outcome.Cancelled:
+			u.Status = StatusCancelled
 		case gone || !h.Enabled && !j.Test && !r.NextAttemptAt.IsZero():
 			u.Status, u.FinishedAt = StatusPaused, time.Time{}
 		case r.NextAttemptAt.IsZero():
@@ -237,8 +240,8 @@ func PlanRecord(results []AttemptResult, st RecordState) (*RecordPlan, error) {
 		if u.Status == StatusFailed {
 			p.Failed = append(p.Failed, i)
 		}
-		if j.Test {
-			continue
+		if j.Test || u.Status == StatusCancelled {
+			continue // neither touches the endpoint's health
 		}
 		if !h.touched {
 			h.touched = true

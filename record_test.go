@@ -28,6 +28,9 @@ func TestPlanRecord(t *testing.T) {
 		return r
 	}
 	test := func(j *Job) *Job { j.Test = true; return j }
+	cancelled := func(j *Job, s int) AttemptResult {
+		return AttemptResult{Job: j, Attempt: Attempt{At: at(s)}, Outcome: Outcome{Cancelled: true}}
+	}
 	leases := func(ds ...string) map[string]string {
 		m := map[string]string{}
 		for _, d := range ds {
@@ -72,6 +75,10 @@ func TestPlanRecord(t *testing.T) {
 			RecordState{Leases: leases("d1", "d2"), Endpoints: map[string]*EndpointHealth{"e": healthy()}},
 			want{attempts: []int{0, 1}, statuses: []string{StatusPaused, StatusFailed}, failed: []int{1}, disabled: []string{"e:gone"},
 				health: []HealthUpdate{{EndpointID: "e", FailuresSince: at(0), LastFailureAt: at(1), DisabledReason: DisabledGone, DisabledAt: at(1)}}}},
+		{"a cancel ends the delivery and leaves health alone, even at the auto-disable streak",
+			[]AttemptResult{cancelled(job("d1", "e", "v1"), 1), cancelled(test(job("d2", "e", "v2")), 2)},
+			RecordState{Leases: leases("d1", "d2"), Endpoints: map[string]*EndpointHealth{"e": {Enabled: true, FailuresSince: at(0), FailureCount: AutoDisableAfter - 1}}},
+			want{attempts: []int{0, 1}, statuses: []string{StatusCancelled, StatusCancelled}}},
 		{"a test 410 leaves the endpoint alone", []AttemptResult{gone(test(job("d1", "e", "v1")), 1)},
 			RecordState{Leases: leases("d1"), Endpoints: map[string]*EndpointHealth{"e": healthy()}},
 			want{attempts: []int{0}, statuses: []string{StatusFailed}, failed: []int{0}}},

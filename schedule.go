@@ -107,6 +107,9 @@ type Outcome struct {
 	Gone bool
 	// RetryAfter is the receiver's requested minimum wait (429 or 503), or 0.
 	RetryAfter time.Duration
+	// Cancelled is set when the endpoint's transformation cancelled the
+	// delivery: no request was sent, and it is neither a success nor a failure.
+	Cancelled bool
 }
 
 // NextAttemptAfter returns how long to wait before the next attempt of a
@@ -116,7 +119,7 @@ type Outcome struct {
 // deliveries that failed together; Retry-After then pushes the attempt
 // later, never earlier.
 func (s Schedule) NextAttemptAfter(runAttempts int, o Outcome, jitter float64) (time.Duration, bool) {
-	if o.Success || runAttempts < 1 || runAttempts > len(s) {
+	if o.Success || o.Cancelled || runAttempts < 1 || runAttempts > len(s) {
 		return 0, false
 	}
 	wait := time.Duration(float64(s[runAttempts-1]) * (1 + jitter))

@@ -143,6 +143,8 @@ type Job struct {
 	SignatureScheme string
 	// Destination is the endpoint's broker; nil for a webhook (URL).
 	Destination *Destination
+	// Transformation is the endpoint's script ("" for none).
+	Transformation string
 	// LeaseToken identifies this claim; a result is applied only while the
 	// claim is still this one.
 	LeaseToken string

@@ -194,6 +194,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/disable", Manage, s.disableEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/test", Manage, s.testEndpoint)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/filter/test", Manage, s.testFilter)
+	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/transformation/test", Manage, s.testTransformation)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", Manage, s.rotateSecret)
 	s.handle("GET /v1/tenants/{tenant}/endpoints/{id}/stats", Read, s.endpointStats)
 	s.handle("POST /v1/tenants/{tenant}/endpoints/{id}/recover", Manage, s.recoverEndpoint)

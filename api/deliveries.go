@@ -14,7 +14,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := hookd.DeliveryFilter{TenantID: r.PathValue("tenant"), EndpointID: q.Get("endpoint"), EventID: q.Get("event"), Status: q.Get("status")}
 	if f.Status != "" && !hookd.ValidStatus(f.Status) {
-		return hookd.Invalid("status", "must be one of pending, retrying, delivered, failed, paused")
+		return hookd.Invalid("status", "must be one of pending, retrying, delivered, failed, paused, cancelled")
 	}
 	if _, err := s.store.Tenant(r.Context(), f.TenantID); err != nil {
 		return err

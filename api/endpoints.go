@@ -32,6 +32,8 @@ type endpointInput struct {
 	RateLimit      *int            `json:"rate_limit_per_second"`
 	// SignatureScheme "" (or absent on create) means the deployment's.
 	SignatureScheme *string `json:"signature_scheme"`
+	// Transformation "" removes it.
+	Transformation *string `json:"transformation"`
 }
 
 // endpointView is an endpoint as the API shows it.
@@ -76,6 +78,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	u.Channels = in.Channels
 	u.Filter = in.Filter
 	u.Ordering = in.Ordering
+	u.Transformation = in.Transformation
 	u.Headers = in.Headers
 	if len(in.RetrySchedule) > 0 {
 		var schedule hookd.Schedule // nil: the deployment default

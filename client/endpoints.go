@@ -79,6 +79,32 @@ func (c *Client) TestFilter(ctx context.Context, tenant, id string, in FilterTes
 	return send[FilterResult](ctx, c, "POST", endpointPath(tenant, id)+"/filter/test", in, false)
 }
 
+// TransformationTest is a sample for TestTransformation: Payload is the
+// request body; without one the envelope of EventType's example is used.
+// Transformation "" tests the endpoint's own.
+type TransformationTest struct {
+	Transformation string          `json:"transformation,omitempty"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
+	EventType      string          `json:"event_type,omitempty"`
+}
+
+// TransformationResult is the request a transformation would send for a
+// sample, that it cancels it, or Error, why it failed (in a delivery: the
+// attempt fails).
+type TransformationResult struct {
+	Body      json.RawMessage   `json:"body,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	URL       string            `json:"url,omitempty"`
+	Cancelled bool              `json:"cancelled"`
+	Error     string            `json:"error,omitempty"`
+}
+
+// TestTransformation runs a transformation on a sample; a script that does
+// not compile is an ErrInvalid naming field transformation.
+func (c *Client) TestTransformation(ctx context.Context, tenant, id string, in TransformationTest) (*TransformationResult, error) {
+	return send[TransformationResult](ctx, c, "POST", endpointPath(tenant, id)+"/transformation/test", in, false)
+}
+
 // RotateSecret gives the endpoint a new secret; the old ones keep signing
 // beside it for overlap (negative: the server's default, 24 h; 0: stop now).
 func (c *Client) RotateSecret(ctx context.Context, tenant, id string, overlap time.Duration) (*RotatedSecret, error) {

@@ -101,6 +101,8 @@ type Endpoint struct {
 	LastFailureAt   *time.Time        `json:"last_failure_at"`
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`
+	// Transformation is JavaScript run on each delivery; "" none.
+	Transformation string `json:"transformation,omitempty"`
 }
 
 // EndpointCreate creates an endpoint; zero values take the server's defaults.
@@ -118,6 +120,8 @@ type EndpointCreate struct {
 	MaxInFlight     int               `json:"max_in_flight,omitempty"`
 	RateLimit       int               `json:"rate_limit_per_second,omitempty"`
 	SignatureScheme string            `json:"signature_scheme,omitempty"`
+	// Transformation is JavaScript run on each delivery; default none.
+	Transformation string `json:"transformation,omitempty"`
 }
 
 // EndpointUpdate changes the fields given (nil: unchanged).
@@ -135,6 +139,8 @@ type EndpointUpdate struct {
 	MaxInFlight          *int               `json:"max_in_flight,omitempty"`
 	RateLimit            *int               `json:"rate_limit_per_second,omitempty"`
 	SignatureScheme      *string            `json:"signature_scheme,omitempty"`
+	// Transformation "" removes it.
+	Transformation *string `json:"transformation,omitempty"`
 }
 
 // CreatedEndpoint is a new endpoint with its signing secret, shown only here.

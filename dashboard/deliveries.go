@@ -31,7 +31,7 @@ type deliveryLog struct {
 // Live reports whether the log refreshes itself (only its first page does).
 func (l *deliveryLog) Live() bool { return l.Cursor == "" }
 
-var logStatuses = []string{hookd.StatusDelivered, hookd.StatusRetrying, hookd.StatusFailed, hookd.StatusPaused, hookd.StatusPending}
+var logStatuses = []string{hookd.StatusDelivered, hookd.StatusRetrying, hookd.StatusFailed, hookd.StatusPaused, hookd.StatusPending, hookd.StatusCancelled}
 
 // readLog reads one page of an endpoint's deliveries, newest first, as the
 // request's ?status=, ?type= and ?cursor= ask.
@@ -139,7 +139,7 @@ func (h *Handler) deliveryPage(c *call) error {
 	if err != nil {
 		return err
 	}
-	v := &deliveryView{D: d, Final: d.Status == hookd.StatusDelivered || d.Status == hookd.StatusFailed}
+	v := &deliveryView{D: d, Final: d.Status == hookd.StatusDelivered || d.Status == hookd.StatusFailed || d.Status == hookd.StatusCancelled}
 	if v.Endpoint, err = h.store.Endpoint(ctx, c.tenant.ID, d.EndpointID); err != nil && hookd.ErrorCode(err) != hookd.ENOTFOUND {
 		return err
 	}

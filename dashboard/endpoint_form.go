@@ -42,6 +42,11 @@ type endpointForm struct {
 	Schemes         []string
 	// MaxInFlightLimit is the deployment's bound on max_in_flight.
 	MaxInFlightLimit int
+	// Transformation and its Test button: sample, type, what it made.
+	Transformation   string
+	TransformSample  string
+	TransformType    string
+	TransformOutcome *transformOutcome
 }
 
 // The form's two explicit subscriptions: every type (including later ones),
@@ -134,6 +139,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 	}
 	f.Title = "Edit " + e.Name
 	f.Name, f.URL, f.Description, f.Scheme, f.Filter = e.Name, e.URL, e.Description, e.SignatureScheme, e.Filter
+	f.Transformation = e.Transformation
 	f.Subscribe = subscribeChosen
 	if contains(e.EventTypes, hookd.AllEventTypes) {
 		f.Subscribe = subscribeAll
@@ -208,6 +214,9 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 
 	f.Filter = strings.TrimSpace(r.PostFormValue("filter"))
 	u.Filter = &f.Filter
+
+	f.Transformation = strings.TrimSpace(r.PostFormValue("transformation"))
+	u.Transformation = &f.Transformation
 
 	headers := map[string]string{}
 	names, values := r.PostForm["header_name"], r.PostForm["header_value"]

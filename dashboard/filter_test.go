@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -24,14 +23,8 @@ func TestEndpointFormFilter(t *testing.T) {
 	if n, _ := e.store.CountEndpoints(t.Context(), "a"); n != 1 {
 		t.Errorf("a refused form created an endpoint: %d endpoints", n)
 	}
-	ok := u.post("/dashboard/t/a/endpoints", form(`event.data.amount > 1000`))
-	if ok.status != http.StatusSeeOther {
-		t.Fatalf("good form: %d\n%s", ok.status, ok.body)
-	}
-	loc := ok.header.Get("Location")
-	id := loc[strings.LastIndex(loc, "/")+1:]
-	ep, err := e.store.Endpoint(t.Context(), "a", id)
-	must(t, err)
+	loc, ep := e.created(t, "a", u.post("/dashboard/t/a/endpoints", form(`event.data.amount > 1000`)))
+	id := ep.ID
 	if ep.Filter != `event.data.amount > 1000` {
 		t.Errorf("saved filter %q", ep.Filter)
 	}

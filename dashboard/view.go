@@ -155,6 +155,8 @@ func statusWord(status string) string {
 		return "Failed permanently"
 	case hookd.StatusPaused:
 		return "Paused"
+	case hookd.StatusCancelled:
+		return "Cancelled by the transformation"
 	}
 	return status
 }

@@ -79,6 +79,13 @@ func (d *Dispatcher) exchange(ctx context.Context, job *hookd.Job) (hookd.Attemp
 	res := hookd.AttemptResult{Job: job, Attempt: hookd.Attempt{
 		DeliveryID: job.DeliveryID, Number: job.Attempt, At: start, URL: job.URL,
 	}}
+	if job.Transformation != "" {
+		sent, r, done := d.transform(reqCtx, job, res)
+		if done {
+			return r, ctx.Err() == nil
+		}
+		job, res = sent, r
+	}
 	if job.Destination != nil {
 		return d.publish(ctx, reqCtx, res, timeout)
 	}

@@ -164,6 +164,7 @@ type endpoint struct {
 	Name           string            `json:"name"`
 	Filter         string            `json:"filter"`
 	Ordering       string            `json:"ordering"`
+	Transformation string            `json:"transformation"`
 }
 
 type publishResult struct {

@@ -162,6 +162,7 @@ type received struct {
 	at     time.Time
 	header http.Header
 	body   []byte
+	uri    string // the request's path and query
 }
 
 // receiver is a webhook receiver on 127.0.0.1 that records every request
@@ -193,7 +194,7 @@ func newReceiver(t testing.TB, status int) *receiver {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	r.reqs = append(r.reqs, received{at: time.Now(), header: req.Header.Clone(), body: body})
+	r.reqs = append(r.reqs, received{at: time.Now(), header: req.Header.Clone(), body: body, uri: req.URL.RequestURI()})
 	r.mu.Unlock()
 	select {
 	case r.arrived <- struct{}{}:

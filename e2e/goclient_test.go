@@ -284,6 +284,13 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	}
 	_, err = c.TestFilter(ctx, "shop", ep.ID, client.FilterTest{Filter: `event.data.total >`, EventType: "order.paid"})
 	wantKind(t, "filter that does not compile", err, 422, client.ErrInvalid)
+	made := mustReturn[*client.TransformationResult](t, "test transformation")(c.TestTransformation(ctx, "shop", ep.ID,
+		client.TransformationTest{Transformation: `function handler(w) { w.payload.total += 1; return w }`, Payload: json.RawMessage(`{"total":12}`)}))
+	if string(made.Body) != `{"total":13}` || made.Cancelled || made.Error != "" {
+		t.Errorf("transformation test %+v", made)
+	}
+	_, err = c.TestTransformation(ctx, "shop", ep.ID, client.TransformationTest{Transformation: `function (`, EventType: "order.paid"})
+	wantKind(t, "transformation that does not compile", err, 422, client.ErrInvalid)
 	if st := mustReturn[*client.EndpointStats](t, "stats")(c.EndpointStats(ctx, "shop", ep.ID)); st.Attempts == 0 || len(st.Hours) == 0 {
 		t.Errorf("stats %+v", st)
 	}

@@ -296,6 +296,7 @@ func svixTour(t *testing.T, f *fixture, hc *http.Client) {
 
 	t.Run("channels", func(t *testing.T) { svixChannels(t, sx, payload) })
 	t.Run("endpoint settings", func(t *testing.T) { svixEndpointSettings(t, sx, payload) })
+	t.Run("transformation", func(t *testing.T) { svixTransformation(t, sx, payload) })
 	t.Run("application updates", func(t *testing.T) { svixAppUpdates(t, sx) })
 	t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, hc, ep.Id, m2.Id) })
 	t.Run("bad input", func(t *testing.T) { svixBadInput(t, f, sx, ep.Id) })

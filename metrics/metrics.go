@@ -34,12 +34,13 @@ type Metrics struct {
 }
 
 // Outcomes of an attempt, the values of hookd_attempts_total's label;
-// delivered and failed also end the delivery (hookd_deliveries_finished_total).
+// delivered, failed and cancelled also end the delivery (hookd_deliveries_finished_total).
 const (
 	OutcomeDelivered = "delivered" // 2xx
 	OutcomeRetrying  = "retrying"  // failed, another attempt scheduled
 	OutcomeFailed    = "failed"    // failed for good
 	OutcomeGone      = "gone"      // 410: the endpoint is disabled, the delivery paused
+	OutcomeCancelled = "cancelled" // the endpoint's transformation cancelled it: no request
 )
 
 // dbOps are the store operations whose failures are counted, listed so
@@ -98,10 +99,10 @@ func New(store hookd.Store) *Metrics {
 	m.reg.MustRegister(m.published, m.attempts, m.finished, m.latency, m.claimBatch, m.recordBatch, m.handedOff, m.dbErrors,
 		m.requests, m.reqLatency, build, undecided,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, o := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeGone} {
+	for _, o := range []string{OutcomeDelivered, OutcomeRetrying, OutcomeFailed, OutcomeGone, OutcomeCancelled} {
 		m.attempts.WithLabelValues(o) // present at 0 from the start
 	}
-	for _, o := range []string{OutcomeDelivered, OutcomeFailed} {
+	for _, o := range []string{OutcomeDelivered, OutcomeFailed, OutcomeCancelled} {
 		m.finished.WithLabelValues(o)
 	}
 	for _, op := range dbOps {
@@ -135,6 +136,8 @@ func Outcome(r *hookd.AttemptResult) string {
 		return OutcomeDelivered
 	case r.Outcome.Gone:
 		return OutcomeGone
+	case r.Outcome.Cancelled:
+		return OutcomeCancelled
 	case r.NextAttemptAt.IsZero():
 		return OutcomeFailed
 	}

@@ -56,7 +56,7 @@ func (s *observed) RecordAttempts(ctx context.Context, results []hookd.AttemptRe
 	for i := range results {
 		o := Outcome(&results[i])
 		s.m.attempts.WithLabelValues(o).Inc()
-		if o == OutcomeDelivered || o == OutcomeFailed {
+		if o == OutcomeDelivered || o == OutcomeFailed || o == OutcomeCancelled {
 			s.m.finished.WithLabelValues(o).Inc()
 		}
 		s.m.latency.Observe(time.Duration(results[i].Attempt.Duration).Seconds())

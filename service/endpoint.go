@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/transform"
 )
 
 // EndpointRules are the deployment's settings an endpoint is checked against.
@@ -58,6 +59,9 @@ func CheckEndpoint(v *hookd.Validation, u *hookd.EndpointUpdate, rules EndpointR
 	}
 	if u.Ordering != nil {
 		hookd.CheckOrdering(v, "ordering", *u.Ordering)
+	}
+	if u.Transformation != nil {
+		transform.Check(v, "transformation", *u.Transformation)
 	}
 	if u.Headers != nil {
 		hookd.CheckHeaders(v, "headers", *u.Headers, rules.ReservedHeaderPrefixes)

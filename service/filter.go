@@ -35,12 +35,8 @@ func TestFilter(ctx context.Context, store hookd.EventTypeStore, src, eventType 
 		return FilterTestResult{}, err
 	}
 	if len(data) == 0 {
-		et, err := store.EventType(ctx, eventType)
-		if err != nil {
+		if data, err = example(ctx, store, eventType); err != nil {
 			return FilterTestResult{}, err
-		}
-		if data = et.Example; len(data) == 0 {
-			data = json.RawMessage(`{}`)
 		}
 	}
 	ok, err := p.Eval(hookd.NewFilterEvent(&hookd.NewEvent{Type: eventType, Channels: channels, Data: data}))
@@ -48,4 +44,17 @@ func TestFilter(ctx context.Context, store hookd.EventTypeStore, src, eventType 
 		return FilterTestResult{Error: err.Error()}, nil
 	}
 	return FilterTestResult{Matches: ok}, nil
+}
+
+// example is eventType's example data from the catalogue, {} when it has
+// none: the sample of a test route given no payload.
+func example(ctx context.Context, store hookd.EventTypeStore, eventType string) (json.RawMessage, error) {
+	et, err := store.EventType(ctx, eventType)
+	if err != nil {
+		return nil, err
+	}
+	if len(et.Example) == 0 {
+		return json.RawMessage(`{}`), nil
+	}
+	return et.Example, nil
 }

@@ -36,12 +36,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter, ordering, kind, live)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
 			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now), jsonList(e.Channels), nullString(e.UID), e.Filter,
-			e.Ordering, e.Kind, e.Live); err != nil {
+			e.Ordering, e.Kind, e.Live, e.Transformation); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -60,7 +60,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at,
-	channels, COALESCE(uid, ''), filter, ordering, kind, live`
+	channels, COALESCE(uid, ''), filter, ordering, kind, live, transformation`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
@@ -71,7 +71,7 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
-		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live); err != nil {
+		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
@@ -200,10 +200,10 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
 			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ?, channels = ?,
-			uid = ?, filter = ? WHERE id = ?`,
+			uid = ?, filter = ?, transformation = ? WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
 			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), jsonList(e.Channels),
-			nullString(e.UID), e.Filter, id); err != nil {
+			nullString(e.UID), e.Filter, e.Transformation, id); err != nil {
 			return err
 		}
 		out = e

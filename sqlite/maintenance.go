@@ -199,6 +199,8 @@ func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Pur
 		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
 			SELECT id FROM deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?1
 			UNION ALL
+			SELECT id FROM deliveries WHERE status = 'cancelled' AND finished_at < ?1
+			UNION ALL
 			SELECT id FROM deliveries WHERE status = 'paused' AND id < ?2
 			LIMIT ?3)`, ms(cutoff), ids.Floor(ids.Delivery, cutoff), limit)
 		if err != nil {

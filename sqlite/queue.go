@@ -163,7 +163,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 		var schedule sql.NullString
 		var timeoutMs int64
 		if err := db.queryRow(ctx, tx, qJobEndpoint, j.EndpointID).
-			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme); err != nil {
+			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme, &ep.Transformation); err != nil {
 			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
 		}
 		var err error
@@ -181,6 +181,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 	}
 	j.URL, j.Headers, j.RetrySchedule, j.Timeout, j.Secrets = ep.URL, ep.Headers, ep.RetrySchedule, ep.Timeout, ep.Secrets
 	j.SignatureScheme = ep.SignatureScheme
+	j.Transformation = ep.Transformation
 	return nil
 }
 

@@ -8,23 +8,32 @@ import (
 
 func withFilter(src string) epOpt { return func(e *hookd.Endpoint) { e.Filter = src } }
 
+// storesText checks an endpoint's text field: stored, kept by an update
+// that does not name it, cleared by one setting "".
+func (f *fixture) storesText(field, value string, with func(string) epOpt, get func(*hookd.Endpoint) string,
+	set func(string) hookd.EndpointUpdate) {
+	f.Helper()
+	ten := f.tenant()
+	ep := f.endpoint(ten.ID, with(value))
+	if got := get(f.getEndpoint(ten.ID, ep.ID)); got != value {
+		f.Errorf("stored %s = %q", field, got)
+	}
+	_, err := f.s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, hookd.EndpointUpdate{Name: new("renamed")})
+	f.must(err, "UpdateEndpoint without "+field)
+	if got := get(f.getEndpoint(ten.ID, ep.ID)); got != value {
+		f.Errorf("%s after an update not naming it = %q, want it kept", field, got)
+	}
+	_, err = f.s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, set(""))
+	f.must(err, "UpdateEndpoint clearing the "+field)
+	if got := get(f.getEndpoint(ten.ID, ep.ID)); got != "" {
+		f.Errorf("cleared %s = %q", field, got)
+	}
+}
+
 var filterTests = []testCase{
 	{"StoresTheFilter", func(f *fixture) {
-		ten := f.tenant()
-		ep := f.endpoint(ten.ID, withFilter(`event.data.amount > 1000`))
-		if got := f.getEndpoint(ten.ID, ep.ID).Filter; got != `event.data.amount > 1000` {
-			f.Errorf("stored filter = %q", got)
-		}
-		_, err := f.s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, hookd.EndpointUpdate{Name: new("renamed")})
-		f.must(err, "UpdateEndpoint without filter")
-		if got := f.getEndpoint(ten.ID, ep.ID).Filter; got != `event.data.amount > 1000` {
-			f.Errorf("filter after an update not naming it = %q, want it kept", got)
-		}
-		_, err = f.s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, hookd.EndpointUpdate{Filter: new("")})
-		f.must(err, "UpdateEndpoint clearing the filter")
-		if got := f.getEndpoint(ten.ID, ep.ID).Filter; got != "" {
-			f.Errorf("cleared filter = %q", got)
-		}
+		f.storesText("filter", `event.data.amount > 1000`, withFilter, func(e *hookd.Endpoint) string { return e.Filter },
+			func(s string) hookd.EndpointUpdate { return hookd.EndpointUpdate{Filter: &s} })
 	}},
 	{"FanOutDeliversOnlyWhatTheFilterPasses", func(f *fixture) {
 		ten := f.tenant()

@@ -53,6 +53,7 @@ func groups() []group {
 		{"DeletedEndpoints", deletedEndpointTests},
 		{"Publish", publishTests},
 		{"Filter", filterTests},
+		{"Transform", transformTests},
 		{"Idempotency", idempotencyTests},
 		{"Deliveries", deliveryTests},
 		{"Replay", replayTests},

@@ -83,6 +83,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate", api.Manage, s.rotateSecret)
 	s.handle("POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover", api.Manage, s.recoverEndpoint)
 	s.handle("GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats", api.Read, s.endpointStats)
+	s.handle("GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation", api.Read, s.getTransformation)
+	s.handle("PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation", api.Manage, s.patchTransformation)
 
 	s.handle("GET /api/v1/app/{app_id}/msg", api.Read, s.listMessages)
 	s.handle("POST /api/v1/app/{app_id}/msg", api.Publish, s.createMessage)

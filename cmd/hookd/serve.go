@@ -29,6 +29,7 @@ import (
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/svixapi"
 	"github.com/hookd/hookd/tracing"
+	"github.com/hookd/hookd/transform"
 )
 
 type serveCmd struct {
@@ -39,6 +40,7 @@ type serveCmd struct {
 	RetrySchedule            string        `default:"1m,5m,30m,2h,6h,12h,24h" env:"HOOKD_RETRY_SCHEDULE" help:"Waits before each retry, for endpoints without their own."`
 	RetryJitter              float64       `default:"0.1" env:"HOOKD_RETRY_JITTER" help:"Spread of each retry wait as a fraction, 0-0.5 (0.1: ±10%), so deliveries that failed together do not retry together. 0 for exact schedules."`
 	Timeout                  time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
+	TransformationTimeout    time.Duration `default:"50ms" env:"HOOKD_TRANSFORMATION_TIMEOUT" help:"Longest one run of an endpoint's transformation may take (1ms-1s); past it the run is stopped and the attempt fails."`
 	AllowPrivateTargets      bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
 	SignatureScheme          string        `default:"standard" enum:"standard,timestamped,body" env:"HOOKD_SIGNATURE_SCHEME" help:"Default signature scheme: standard (Standard Webhooks), timestamped (Stripe style) or body. Endpoints may override it."`
 	HeaderPrefix             string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (<prefix>-Event, -Delivery, -Attempt, -Signature)."`
@@ -113,6 +115,9 @@ func (c *serveCmd) settings() (settings, error) {
 	}
 	if c.Timeout < hookd.MinTimeout || c.Timeout > hookd.MaxTimeout {
 		return s, fmt.Errorf("--timeout must be between 1s and 60s, got %s", c.Timeout)
+	}
+	if c.TransformationTimeout < time.Millisecond || c.TransformationTimeout > time.Second {
+		return s, fmt.Errorf("--transformation-timeout must be between 1ms and 1s, got %s", c.TransformationTimeout)
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		return s, errors.New("--admin-key must be at least 16 characters")
@@ -200,6 +205,7 @@ func (c *serveCmd) Run() error {
 	}
 
 	hub := listen.NewHub(names.Delivery)
+	transform.Timeout = c.TransformationTimeout
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
 		TenantInFlight:  tenantInFlight,
