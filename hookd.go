@@ -94,6 +94,9 @@ type Endpoint struct {
 	LastFailureAt *time.Time `json:"last_failure_at"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+
+	// Egress holds auth, client certificate and proxy (shown masked).
+	Egress Egress `json:"-"`
 }
 
 // Subscribes reports whether the endpoint wants events of the given type.
@@ -125,6 +128,10 @@ type EndpointUpdate struct {
 	RateLimit     *int
 	// SignatureScheme "" restores the deployment default.
 	SignatureScheme *string
+	// Egress settings: a zero value removes one.
+	Auth                 *EndpointAuth
+	TLSClientCertificate *TLSClientCertificate
+	ProxyURL             *string
 }
 
 // Apply sets the fields u holds.
@@ -142,6 +149,9 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.MaxInFlight, u.MaxInFlight)
 	set(&e.RateLimit, u.RateLimit)
 	set(&e.SignatureScheme, u.SignatureScheme)
+	set(&e.Egress.Auth, u.Auth)
+	set(&e.Egress.TLSClientCertificate, u.TLSClientCertificate)
+	set(&e.Egress.ProxyURL, u.ProxyURL)
 }
 
 func set[T any](dst *T, v *T) {

@@ -123,10 +123,16 @@ func CheckEndpointURL(v *Validation, field, raw string, allowPrivate bool) {
 		v.Add(field, "must use https, not %q", u.Scheme)
 		return
 	}
-	if allowPrivate {
-		return
+	if !allowPrivate {
+		checkPublicHost(v, field, u.Hostname())
 	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+}
+
+// checkPublicHost refuses a URL's host that names localhost or a
+// non-public address. Names are resolved only when dialed (the dialer
+// checks the addresses then).
+func checkPublicHost(v *Validation, field, host string) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		v.Add(field, "must not target localhost")
 		return

@@ -65,7 +65,7 @@ const (
 	qLockEndpoints = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 	qCandidates    = `SELECT e.id, e.tenant_id, e.max_in_flight - (SELECT count(*) FROM deliveries l
 			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2),
-		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme
+		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme, e.egress
 		FROM endpoints e WHERE e.id = ANY($1)`
 	qLease = `WITH alloc AS (
 			SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS a(endpoint_id, take, lease_end)),
@@ -194,17 +194,20 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
 			var c candidate
-			var headers []byte
+			var headers, egress []byte
 			var schedule []int64
 			var timeoutMs int64
 			var updated time.Time
 			if err := row.Scan(&id, &c.load.TenantID, &c.load.Free, &timeoutMs, &c.load.RateLimit, &c.load.Tokens, &updated,
-				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme); err != nil {
+				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme, &egress); err != nil {
 				return struct{}{}, err
 			}
 			var err error
 			if c.settings.Headers, err = db.box.OpenHeaders(headers); err != nil {
 				r.err = err
+			}
+			if err := db.box.OpenJSON(egress, &c.settings.Egress); err != nil {
+				r.err = fmt.Errorf("endpoint %s egress: %w", id, err)
 			}
 			c.settings.RetrySchedule = scheduleFromMs(schedule)
 			c.settings.Timeout = time.Duration(timeoutMs) * time.Millisecond
@@ -262,6 +265,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 		s := &cands[j.EndpointID].settings
 		j.URL, j.Headers, j.Secrets, j.RetrySchedule, j.Timeout, j.SignatureScheme =
 			s.URL, s.Headers, s.Secrets, s.RetrySchedule, s.Timeout, s.SignatureScheme
+		j.Egress = s.Egress
 		return j, err
 	})
 	if err != nil {

@@ -53,6 +53,7 @@ func groups() []group {
 		{"DeletedEndpoints", deletedEndpointTests},
 		{"Publish", publishTests},
 		{"Filter", filterTests},
+		{"Egress", egressTests},
 		{"Idempotency", idempotencyTests},
 		{"Deliveries", deliveryTests},
 		{"Replay", replayTests},
