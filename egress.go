@@ -199,17 +199,9 @@ func CheckProxyURL(v *Validation, field, raw string, allowPrivate bool) {
 	if raw == "" {
 		return
 	}
-	if len(raw) > MaxURLLength {
-		v.Add(field, "must be at most %d characters", MaxURLLength)
-		return
-	}
-	if !CheckText(v, field, raw) {
-		return
-	}
-	u, err := url.Parse(raw)
+	u := absoluteURL(v, field, raw, "http://proxy.example.com:3128")
 	switch {
-	case err != nil || u.Opaque != "" || u.Hostname() == "":
-		v.Add(field, "must be an absolute URL like http://proxy.example.com:3128")
+	case u == nil:
 	case u.Scheme != "http" && u.Scheme != "https":
 		v.Add(field, "must use http or https (an HTTP CONNECT proxy), not %q", u.Scheme)
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":

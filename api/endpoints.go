@@ -33,6 +33,7 @@ type endpointInput struct {
 	RateLimit      *int            `json:"rate_limit_per_second"`
 	// SignatureScheme "" (or absent on create) means the deployment's.
 	SignatureScheme *string `json:"signature_scheme"`
+	egressInput
 }
 
 // endpointView is an endpoint as the API shows it.
@@ -44,6 +45,7 @@ type endpointView struct {
 	TimeoutSeconds  int               `json:"timeout_seconds"`
 	Enabled         bool              `json:"enabled"`
 	SignatureScheme string            `json:"signature_scheme"`
+	egressView
 }
 
 func (s *Server) view(e *hookd.Endpoint) endpointView {
@@ -63,6 +65,7 @@ func (s *Server) view(e *hookd.Endpoint) endpointView {
 	if v.SignatureScheme == "" {
 		v.SignatureScheme = string(s.cfg.SignatureScheme)
 	}
+	v.egressView = viewEgress(e.Egress)
 	return v
 }
 
@@ -132,6 +135,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		}
 		u.SignatureScheme = &scheme
 	}
+	s.checkEgress(&v, &in.egressInput, u)
 	return v.Err()
 }
 
@@ -238,6 +242,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 			(*in.Headers)[k] = old
 		}
 	}
+	in.stored = &current.Egress
 	var u hookd.EndpointUpdate
 	if err := s.check(&in, &u); err != nil {
 		return err

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"testing"
+	"time"
+)
+
+// selfSigned returns a client certificate valid until notAfter and its key, as PEM.
+func selfSigned(t *testing.T, notAfter time.Time) (cert, key string) {
+	t.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hookd-client"},
+		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(k)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+}
+
+// TestEgressRefusals: auth, client certificates and proxies the rules
+// refuse are 422s naming the field, and nothing is stored, on both stores,
+// in a deployment without --allow-private-targets.
+func TestEgressRefusals(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, c config) {
+		t.Parallel()
+		c.strict = true
+		f := newFixture(t, c)
+		ten := f.tenant()
+		ep, _ := f.endpoint(ten, "https://hooks.example.com/in", nil)
+		endpoints := "/v1/tenants/" + ten + "/endpoints"
+		epPath := endpoints + "/" + ep.ID
+		with := func(k string, v any) map[string]any {
+			return map[string]any{"name": "x", "url": "https://hooks.example.com/in", k: v}
+		}
+		oauth2 := func(tokenURL string) map[string]any {
+			return map[string]any{"type": "oauth2_client_credentials", "token_url": tokenURL, "client_id": "id", "client_secret": "s"}
+		}
+		cert, key := selfSigned(t, time.Now().Add(24*time.Hour))
+		_, otherKey := selfSigned(t, time.Now().Add(24*time.Hour))
+		expired, expiredKey := selfSigned(t, time.Now().Add(-time.Hour))
+		cases := []refusal{
+			{name: "http token URL", method: "POST", path: endpoints, body: with("auth", oauth2("http://auth.example.com/token")), field: "auth.token_url"},
+			{name: "private token URL", method: "POST", path: endpoints, body: with("auth", oauth2("https://10.1.2.3/token")), field: "auth.token_url"},
+			{name: "localhost token URL", method: "PATCH", path: epPath, body: map[string]any{"auth": oauth2("https://localhost/token")}, field: "auth.token_url"},
+			{name: "oauth2 without secret", method: "POST", path: endpoints,
+				body: with("auth", map[string]any{"type": "oauth2_client_credentials", "token_url": "https://auth.example.com/token", "client_id": "id"}), field: "auth.client_secret"},
+			{name: "oauth2 reserved param", method: "POST", path: endpoints,
+				body: with("auth", map[string]any{"type": "oauth2_client_credentials", "token_url": "https://auth.example.com/token", "client_id": "id",
+					"client_secret": "s", "params": map[string]string{"grant_type": "password"}}), field: "auth.params.grant_type"},
+			{name: "unknown auth type", method: "POST", path: endpoints, body: with("auth", map[string]any{"type": "digest"}), field: "auth.type"},
+			{name: "unknown auth field", method: "POST", path: endpoints, body: with("auth", map[string]any{"type": "basic", "username": "u", "realm": "r"}), field: "auth"},
+			{name: "basic username with colon", method: "POST", path: endpoints, body: with("auth", map[string]any{"type": "basic", "username": "a:b"}), field: "auth.username"},
+			{name: "basic with a token URL", method: "PATCH", path: epPath,
+				body: map[string]any{"auth": map[string]any{"type": "basic", "username": "u", "token_url": "https://auth.example.com/token"}}, field: "auth.token_url"},
+			{name: "malformed certificate", method: "POST", path: endpoints,
+				body: with("tls_client_certificate", map[string]string{"certificate": "not PEM", "private_key": key}), field: "tls_client_certificate.certificate"},
+			{name: "mismatched key", method: "POST", path: endpoints,
+				body: with("tls_client_certificate", map[string]string{"certificate": cert, "private_key": otherKey}), field: "tls_client_certificate.private_key"},
+			{name: "malformed key", method: "PATCH", path: epPath,
+				body:  map[string]any{"tls_client_certificate": map[string]string{"certificate": cert, "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}},
+				field: "tls_client_certificate.private_key"},
+			{name: "certificate without key", method: "POST", path: endpoints,
+				body: with("tls_client_certificate", map[string]string{"certificate": cert}), field: "tls_client_certificate.private_key"},
+			{name: "expired certificate", method: "POST", path: endpoints,
+				body: with("tls_client_certificate", map[string]string{"certificate": expired, "private_key": expiredKey}), field: "tls_client_certificate.certificate"},
+			{name: "socks proxy", method: "POST", path: endpoints, body: with("proxy_url", "socks5://proxy.example.com:1080"), field: "proxy_url"},
+			{name: "proxy with a path", method: "PATCH", path: epPath, body: map[string]any{"proxy_url": "http://proxy.example.com/p"}, field: "proxy_url"},
+			{name: "private proxy", method: "POST", path: endpoints, body: with("proxy_url", "http://192.168.1.1:3128"), field: "proxy_url"},
+		}
+		refuseAll(t, f, ten, cases)
+	})
+}
+
+// TestEgressSecretsMaskedAndKept: the API never shows an endpoint's
+// password, client secret, key or certificate, an update that sends the
+// masks back keeps them (the receiver still gets the stored password), and
+// the SQLite file does not hold them in the clear.
+func TestEgressSecretsMaskedAndKept(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, c config) {
+		t.Parallel()
+		f := newFixture(t, c)
+		ten := f.tenant()
+		rcv := newReceiver(t, 200)
+		cert, key := selfSigned(t, time.Now().Add(24*time.Hour))
+		const password = "pa55-w0rd-kept"
+		ep, _ := f.endpoint(ten, rcv.URL, map[string]any{
+			"auth":                   map[string]any{"type": "basic", "username": "hookd", "password": password},
+			"tls_client_certificate": map[string]string{"certificate": cert, "private_key": key},
+			"proxy_url":              "",
+		})
+		path := "/v1/tenants/" + ten + "/endpoints/" + ep.ID
+		body := f.admin.must(t, 200, "GET", path, nil, nil).body
+		for _, secret := range []string{password, "PRIVATE KEY", "BEGIN CERTIFICATE"} {
+			if bytes.Contains(body, []byte(secret)) {
+				t.Errorf("the endpoint as read shows %q: %s", secret, body)
+			}
+		}
+		var shown struct {
+			Auth map[string]any `json:"auth"`
+			TLS  map[string]any `json:"tls_client_certificate"`
+		}
+		_ = json.Unmarshal(body, &shown)
+		if shown.Auth["password"] != "********" || shown.Auth["username"] != "hookd" || shown.TLS["subject"] != "CN=hookd-client" || shown.TLS["private_key"] != "********" {
+			t.Errorf("shown auth %v, certificate %v", shown.Auth, shown.TLS)
+		}
+		// Sent back as read, with a new username: the password and certificate stay.
+		shown.Auth["username"] = "renamed"
+		f.admin.must(t, 200, "PATCH", path, map[string]any{"auth": shown.Auth,
+			"tls_client_certificate": map[string]any{"certificate": "********", "private_key": "********"}}, nil)
+		f.publish(ten, typeCreated, `{}`)
+		got := rcv.waitRequests(t, 1)[0]
+		if want := "Basic " + base64.StdEncoding.EncodeToString([]byte("renamed:"+password)); got.header.Get("Authorization") != want {
+			t.Errorf("the receiver got Authorization %q, want %q", got.header.Get("Authorization"), want)
+		}
+		after := f.admin.must(t, 200, "GET", path, nil, nil).body
+		_ = json.Unmarshal(after, &shown)
+		if shown.TLS["subject"] != "CN=hookd-client" {
+			t.Errorf("the certificate after an update sending the masks: %v", shown.TLS)
+		}
+		if len(c.extraArgs) == 0 { // SQLite: the file and its WAL
+			for _, name := range []string{f.h.db, f.h.db + "-wal"} {
+				raw, _ := os.ReadFile(name)
+				if bytes.Contains(raw, []byte(password)) || bytes.Contains(raw, []byte("PRIVATE KEY")) {
+					t.Errorf("%s holds the secrets in the clear", name)
+				}
+			}
+		}
+	})
+}
