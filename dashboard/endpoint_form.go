@@ -41,6 +41,7 @@ type endpointForm struct {
 	Schemes         []string
 	// MaxInFlightLimit is the deployment's bound on max_in_flight.
 	MaxInFlightLimit int
+	Egress           egressForm
 }
 
 // The form's two explicit subscriptions: every type (including later ones),
@@ -113,6 +114,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		MaxInFlightLimit: h.cfg.API.MaxEndpointInFlight,
 	}
 	f.Tenant, f.Nav = c.tenant, "tenant"
+	f.Egress = newEgressForm(e)
 	types, err := h.store.EventTypes(c.r.Context())
 	if err != nil {
 		return nil, err
@@ -283,6 +285,7 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 		}
 	}
 	u.SignatureScheme = &f.Scheme
+	h.readEgress(r, f, &v, &u)
 	return u, v.Err()
 }
 

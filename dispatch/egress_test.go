@@ -2,18 +2,12 @@ package dispatch
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,17 +21,14 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/testcert"
 	"github.com/hookd/hookd/signature"
 )
 
 // testCA signs the receivers' and clients' certificates of these tests;
 // TestMain makes it the process's trusted root (SSL_CERT_FILE), as an
 // operator's CA bundle would be.
-var testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
+var testCA *testcert.CA
 
 // publicIP is where the proxy tests' endpoints point: a public address
 // nothing connects to, since the test's proxy sends every CONNECT to a
@@ -45,23 +36,16 @@ var testCA struct {
 const publicIP = "93.184.216.34"
 
 func TestMain(m *testing.M) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hookd test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
+	var err error
+	if testCA, err = testcert.NewCA(); err != nil {
 		panic(err)
 	}
-	testCA.cert, _ = x509.ParseCertificate(der)
-	testCA.key = key
-	testCA.pem = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	dir, err := os.MkdirTemp("", "hookd-dispatch-ca")
 	if err != nil {
 		panic(err)
 	}
 	path := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(path, testCA.pem, 0o600); err != nil {
+	if err := os.WriteFile(path, testCA.PEM, 0o600); err != nil {
 		panic(err)
 	}
 	os.Setenv("SSL_CERT_FILE", path)
@@ -70,26 +54,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// issue returns a certificate of the test CA, for a server (the IPs) or a
-// client, as PEM.
+// issue returns a certificate of the test CA valid for the next hour.
 func issue(t *testing.T, cn string, usage x509.ExtKeyUsage, ips ...string) hookd.TLSClientCertificate {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-	for _, ip := range ips {
-		tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, testCA.cert, &key.PublicKey, testCA.key)
+	cert, key, err := testCA.Issue(cn, time.Now().Add(time.Hour), usage, ips...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	return hookd.TLSClientCertificate{
-		Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		PrivateKey:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
+	return hookd.TLSClientCertificate{Certificate: cert, PrivateKey: key}
 }
 
 // tlsReceiver is an HTTPS receiver with a certificate of the test CA for
@@ -106,7 +78,7 @@ func tlsReceiver(t *testing.T, requireClientCert bool, h http.HandlerFunc) *http
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
 	if requireClientCert {
 		pool := x509.NewCertPool()
-		pool.AddCert(testCA.cert)
+		pool.AddCert(testCA.Cert)
 		srv.TLS.ClientAuth, srv.TLS.ClientCAs = tls.RequireAndVerifyClientCert, pool
 	}
 	srv.StartTLS()

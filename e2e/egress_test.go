@@ -2,33 +2,27 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd/internal/testcert"
 )
 
-// selfSigned returns a client certificate valid until notAfter and its key, as PEM.
-func selfSigned(t *testing.T, notAfter time.Time) (cert, key string) {
+// clientCert returns a client certificate valid until notAfter and its key, as PEM.
+func clientCert(t *testing.T, notAfter time.Time) (cert, key string) {
 	t.Helper()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hookd-client"},
-		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	ca, err := testcert.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(k)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	if cert, key, err = ca.Issue("hookd-client", notAfter, x509.ExtKeyUsageClientAuth); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
 }
 
 // TestEgressRefusals: auth, client certificates and proxies the rules
@@ -50,9 +44,9 @@ func TestEgressRefusals(t *testing.T) {
 		oauth2 := func(tokenURL string) map[string]any {
 			return map[string]any{"type": "oauth2_client_credentials", "token_url": tokenURL, "client_id": "id", "client_secret": "s"}
 		}
-		cert, key := selfSigned(t, time.Now().Add(24*time.Hour))
-		_, otherKey := selfSigned(t, time.Now().Add(24*time.Hour))
-		expired, expiredKey := selfSigned(t, time.Now().Add(-time.Hour))
+		cert, key := clientCert(t, time.Now().Add(24*time.Hour))
+		_, otherKey := clientCert(t, time.Now().Add(24*time.Hour))
+		expired, expiredKey := clientCert(t, time.Now().Add(-time.Hour))
 		cases := []refusal{
 			{name: "http token URL", method: "POST", path: endpoints, body: with("auth", oauth2("http://auth.example.com/token")), field: "auth.token_url"},
 			{name: "private token URL", method: "POST", path: endpoints, body: with("auth", oauth2("https://10.1.2.3/token")), field: "auth.token_url"},
@@ -97,7 +91,7 @@ func TestEgressSecretsMaskedAndKept(t *testing.T) {
 		f := newFixture(t, c)
 		ten := f.tenant()
 		rcv := newReceiver(t, 200)
-		cert, key := selfSigned(t, time.Now().Add(24*time.Hour))
+		cert, key := clientCert(t, time.Now().Add(24*time.Hour))
 		const password = "pa55-w0rd-kept"
 		ep, _ := f.endpoint(ten, rcv.URL, map[string]any{
 			"auth":                   map[string]any{"type": "basic", "username": "hookd", "password": password},
