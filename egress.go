@@ -241,8 +241,10 @@ func (e Egress) Masked() Egress {
 	e.TLSClientCertificate = TLSClientCertificate{Certificate: mask(e.TLSClientCertificate.Certificate), PrivateKey: mask(e.TLSClientCertificate.PrivateKey)}
 	if u, err := url.Parse(e.ProxyURL); err == nil && u.User != nil {
 		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), MaskedSecret)
-			e.ProxyURL = u.String()
+			// Built by hand: url.URL would escape the mask's asterisks.
+			user := url.User(u.User.Username())
+			u.User = user
+			e.ProxyURL = strings.Replace(u.String(), user.String()+"@", user.String()+":"+MaskedSecret+"@", 1)
 		}
 	}
 	return e
