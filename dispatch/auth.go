@@ -53,7 +53,7 @@ func (d *Dispatcher) do(req *http.Request, job *hookd.Job, timeout time.Duration
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := client.Do(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || req.GetBody == nil {
 		return resp, err
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -136,4 +138,47 @@ func TestEgressSecretsMaskedAndKept(t *testing.T) {
 			}
 		}
 	})
+}
+
+// egressWalk creates, reads and updates an endpoint with every egress
+// field through hc (TestOpenAPIWire validates each request and answer).
+func egressWalk(t *testing.T, h *hookdProc, hc *http.Client) {
+	cert, key := clientCert(t, time.Now().Add(time.Hour))
+	call := func(method, path string, body any, want int) []byte {
+		t.Helper()
+		var r io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			r = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, h.url+path, r)
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
+		}
+		return out
+	}
+	call("POST", "/v1/tenants", map[string]any{"id": "wire-egress", "name": "Egress"}, 201)
+	var created struct {
+		Endpoint struct {
+			ID string `json:"id"`
+		} `json:"endpoint"`
+	}
+	_ = json.Unmarshal(call("POST", "/v1/tenants/wire-egress/endpoints", map[string]any{"name": "e", "url": "https://hooks.example.com/in",
+		"auth": map[string]any{"type": "oauth2_client_credentials", "token_url": "https://auth.example.com/token", "client_id": "id",
+			"client_secret": "s", "scopes": []string{"a"}, "audience": "x", "params": map[string]string{"resource": "r"}},
+		"tls_client_certificate": map[string]string{"certificate": cert, "private_key": key},
+		"proxy_url":              "http://u:p@proxy.example.com:3128"}, 201), &created)
+	path := "/v1/tenants/wire-egress/endpoints/" + created.Endpoint.ID
+	call("GET", path, nil, 200)
+	call("PATCH", path, map[string]any{"auth": map[string]any{"type": "basic", "username": "u", "password": "p"},
+		"tls_client_certificate": nil, "proxy_url": ""}, 200)
+	call("PATCH", path, map[string]any{"proxy_url": "ftp://proxy.example.com"}, 422)
 }
