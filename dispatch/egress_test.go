@@ -8,7 +8,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/tcpproxy"
 	"github.com/hookd/hookd/internal/testcert"
 	"github.com/hookd/hookd/signature"
 )
@@ -284,56 +284,6 @@ func TestMTLSClientCertificate(t *testing.T) {
 	}
 }
 
-// connectProxy is an HTTP CONNECT proxy that records each CONNECT's
-// target and tunnels it to backend; with user set it demands those
-// credentials (Proxy-Authorization).
-type connectProxy struct {
-	*httptest.Server
-	mu      sync.Mutex
-	targets []string
-}
-
-func newConnectProxy(t *testing.T, backend, user, pass string) *connectProxy {
-	p := &connectProxy{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		p.mu.Lock()
-		p.targets = append(p.targets, r.Host)
-		p.mu.Unlock()
-		if user != "" {
-			probe := &http.Request{Header: http.Header{"Authorization": r.Header["Proxy-Authorization"]}}
-			if u, pw, ok := probe.BasicAuth(); !ok || u != user || pw != pass {
-				w.WriteHeader(http.StatusProxyAuthRequired)
-				return
-			}
-		}
-		up, err := net.Dial("tcp", backend)
-		if err != nil {
-			w.WriteHeader(http.StatusBadGateway)
-			return
-		}
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		fmt.Fprint(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
-		go func() { _, _ = io.Copy(up, buf); up.Close() }()
-		go func() { _, _ = io.Copy(conn, up); conn.Close() }()
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *connectProxy) seen() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.targets...)
-}
-
 func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -350,7 +300,7 @@ func TestDeliveriesThroughConnectProxy(t *testing.T) {
 	var got atomic.Int32
 	recv := tlsReceiver(t, false, func(http.ResponseWriter, *http.Request) { got.Add(1) })
 	backend := recv.Listener.Addr().String()
-	deployment := newConnectProxy(t, backend, "", "")
+	deployment := tcpproxy.NewConnect(t, backend, "", "")
 	e := newEngineStore(t)
 	public := e.egressEndpoint(t, "https://"+publicIP+"/hook", hookd.Egress{})
 	private := e.egressEndpoint(t, recv.URL, hookd.Egress{})
@@ -367,7 +317,7 @@ func TestDeliveriesThroughConnectProxy(t *testing.T) {
 			t.Errorf("private destination through the proxy: %q", d.LastError)
 		}
 	}
-	for _, target := range deployment.seen() {
+	for _, target := range deployment.Seen() {
 		if target != publicIP+":443" {
 			t.Errorf("the proxy saw CONNECT %s; only %s:443 may pass", target, publicIP)
 		}
@@ -377,11 +327,11 @@ func TestDeliveriesThroughConnectProxy(t *testing.T) {
 	}
 
 	// An endpoint's own proxy (a development setup: private targets allowed).
-	own := newConnectProxy(t, backend, "hookd", "pr0xy")
+	own := tcpproxy.NewConnect(t, backend, "hookd", "pr0xy")
 	dev := newEngineStore(t)
 	viaOwn := dev.egressEndpoint(t, "https://"+publicIP+"/own", hookd.Egress{ProxyURL: strings.Replace(own.URL, "http://", "http://hookd:pr0xy@", 1)})
 	wrongPass := dev.egressEndpoint(t, "https://"+publicIP+"/wrong", hookd.Egress{ProxyURL: strings.Replace(own.URL, "http://", "http://hookd:nope@", 1)})
-	before := len(deployment.seen())
+	before := len(deployment.Seen())
 	egressDispatcher(t, dev.store, true, mustURL(t, deployment.URL))
 	dev.publish(t, 1)
 	if d := dev.only(t, viaOwn); d.Status != hookd.StatusDelivered {
@@ -390,10 +340,10 @@ func TestDeliveriesThroughConnectProxy(t *testing.T) {
 	if d := dev.only(t, wrongPass); d.Status != hookd.StatusFailed || !strings.Contains(d.LastError, "Proxy Authentication Required") {
 		t.Errorf("wrong proxy credentials: %s %q", d.Status, d.LastError)
 	}
-	if n := len(own.seen()); n != 2 {
+	if n := len(own.Seen()); n != 2 {
 		t.Errorf("the endpoint's proxy saw %d CONNECTs, want 2", n)
 	}
-	if n := len(deployment.seen()); n != before {
+	if n := len(deployment.Seen()); n != before {
 		t.Errorf("the deployment's proxy saw %d more CONNECTs, want none (overridden)", n-before)
 	}
 }

@@ -2,15 +2,23 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/tcpproxy"
 	"github.com/hookd/hookd/internal/testcert"
 )
 
@@ -181,4 +189,84 @@ func egressWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	call("PATCH", path, map[string]any{"auth": map[string]any{"type": "basic", "username": "u", "password": "p"},
 		"tls_client_certificate": nil, "proxy_url": ""}, 200)
 	call("PATCH", path, map[string]any{"proxy_url": "ftp://proxy.example.com"}, 422)
+}
+
+// TestEgressDeliveries runs the binary on both stores with --proxy-url and
+// the test CA as its trusted roots: an endpoint with OAuth2 and a client
+// certificate is delivered to a receiver that demands both, through the
+// proxy (which sees the CONNECTs, the token request's too), fetching one
+// token for three deliveries;
+// the same receiver refuses the endpoint without a certificate with a TLS
+// error on the attempt.
+func TestEgressDeliveries(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, c config) {
+		t.Parallel()
+		ca, err := testcert.NewCA()
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(roots, ca.PEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var tokens, bearer atomic.Int32
+		tokenSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if id, secret, _ := r.BasicAuth(); id != "hookd" || secret != "cs" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			tokens.Add(1)
+			_, _ = io.WriteString(w, `{"access_token":"tok","token_type":"bearer","expires_in":3600}`)
+		}))
+		serverCert, serverKey, err := ca.Issue("receiver", time.Now().Add(time.Hour), x509.ExtKeyUsageServerAuth, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pair, _ := tls.X509KeyPair([]byte(serverCert), []byte(serverKey))
+		tokenSrv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+		tokenSrv.StartTLS()
+		t.Cleanup(tokenSrv.Close)
+		pool := x509.NewCertPool()
+		pool.AddCert(ca.Cert)
+		rcv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "Bearer tok" && r.TLS.PeerCertificates[0].Subject.CommonName == "hookd-client" {
+				bearer.Add(1)
+				return
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		rcv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the test's
+		rcv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+		rcv.StartTLS()
+		t.Cleanup(rcv.Close)
+		proxy := tcpproxy.NewConnect(t, "", "egress", "pr0xy") // the token server's and the receiver's CONNECTs
+
+		c.extraArgs = append(c.extraArgs, "--proxy-url", strings.Replace(proxy.URL, "http://", "http://egress:pr0xy@", 1))
+		c.env = []string{"SSL_CERT_FILE=" + roots}
+		f := newFixture(t, c)
+		ten := f.tenant()
+		cert, key, _ := ca.Issue("hookd-client", time.Now().Add(time.Hour), x509.ExtKeyUsageClientAuth)
+		f.endpoint(ten, rcv.URL, map[string]any{"event_types": []string{typeCreated},
+			"auth":                   map[string]any{"type": "oauth2_client_credentials", "token_url": tokenSrv.URL + "/token", "client_id": "hookd", "client_secret": "cs"},
+			"tls_client_certificate": map[string]string{"certificate": cert, "private_key": key}})
+		f.endpoint(ten, rcv.URL, map[string]any{"event_types": []string{typeFailed}, "retry_schedule": []string{}})
+		var ids []string
+		for range 3 {
+			ids = append(ids, f.publish(ten, typeCreated, `{}`).ID)
+		}
+		for _, id := range ids {
+			f.waitStatus(ten, f.deliveryOf(ten, id).ID, "delivered")
+		}
+		failed := f.waitStatus(ten, f.deliveryOf(ten, f.publish(ten, typeFailed, `{}`).ID).ID, "failed")
+		if len(failed.Attempts) != 1 || !strings.HasPrefix(failed.Attempts[0].Error, "TLS: ") {
+			t.Errorf("without a client certificate: attempts %+v, want one failed with a TLS error", failed.Attempts)
+		}
+		if tokens.Load() != 1 || bearer.Load() != 3 {
+			t.Errorf("%d token requests and %d authorised deliveries, want 1 and 3", tokens.Load(), bearer.Load())
+		}
+		if seen := proxy.Seen(); !slices.Contains(seen, rcv.Listener.Addr().String()) || !slices.Contains(seen, tokenSrv.Listener.Addr().String()) {
+			t.Errorf("the proxy saw CONNECTs to %v, want the receiver %s and the token server %s", seen, rcv.Listener.Addr(), tokenSrv.Listener.Addr())
+		}
+	})
 }
