@@ -347,3 +347,28 @@ func TestDeliveriesThroughConnectProxy(t *testing.T) {
 		t.Errorf("the deployment's proxy saw %d more CONNECTs, want none (overridden)", n-before)
 	}
 }
+
+// TestEgressClientsBounded: each certificate-and-proxy pair gets one
+// client, reused; beyond the bound the least recently used is dropped.
+func TestEgressClientsBounded(t *testing.T) {
+	c := newClients(true, nil, nil)
+	proxy := func(i int) hookd.Egress { return hookd.Egress{ProxyURL: fmt.Sprintf("http://p%d.example.com:3128", i)} }
+	first, _ := c.forEgress(proxy(0))
+	if again, _ := c.forEgress(proxy(0)); again != first {
+		t.Fatal("the same egress got a second client")
+	}
+	if shared, _ := c.forEgress(hookd.Egress{Auth: hookd.EndpointAuth{Type: hookd.AuthBasic, Username: "u"}}); shared != c.shared {
+		t.Error("auth alone got a client of its own")
+	}
+	for i := 1; i <= maxEgressClients; i++ {
+		if _, err := c.forEgress(proxy(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.order.Len() != maxEgressClients || len(c.byKey) != maxEgressClients {
+		t.Errorf("%d clients kept (%d keys), want %d", c.order.Len(), len(c.byKey), maxEgressClients)
+	}
+	if again, _ := c.forEgress(proxy(0)); again == first {
+		t.Error("the least recently used client was not dropped")
+	}
+}
