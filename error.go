@@ -3,6 +3,7 @@ package hookd
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -100,4 +101,18 @@ func NotInCatalogue(field, name string) *Error {
 // ArchivedType is the EINVALID of a new subscription to an archived type.
 func ArchivedType(field, name string) *Error {
 	return Invalid(field, "event type %q is archived: endpoints subscribed to it keep it, none can newly subscribe", name)
+}
+
+// RenameField renames a field of a validation error, and its parts (from[0],
+// from.x): a front-end naming a field otherwise than the rule that checked it.
+func RenameField(err error, from, to string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		for i, f := range e.Fields {
+			if rest, ok := strings.CutPrefix(f.Field, from); ok && (rest == "" || rest[0] == '[' || rest[0] == '.') {
+				e.Fields[i].Field = to + rest
+			}
+		}
+	}
+	return err
 }

@@ -3,9 +3,11 @@ package hookd
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +209,25 @@ func TestCheckChannels(t *testing.T) {
 	CheckChannels(&v, "channels", nil)
 	if err := v.Err(); err != nil {
 		t.Errorf("valid channels refused: %v", err)
+	}
+}
+
+// TestRenameField: a field and its parts are renamed, a longer name that
+// merely starts the same is not.
+func TestRenameField(t *testing.T) {
+	var v Validation
+	v.Add("event_types", "a")
+	v.Add("event_types[1]", "b")
+	v.Add("event_types_x", "c")
+	var e *Error
+	if !errors.As(RenameField(v.Err(), "event_types", "filterTypes"), &e) {
+		t.Fatal("not a domain error")
+	}
+	var got []string
+	for _, f := range e.Fields {
+		got = append(got, f.Field)
+	}
+	if want := []string{"filterTypes", "filterTypes[1]", "event_types_x"}; !slices.Equal(got, want) {
+		t.Errorf("fields %q, want %q", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/buildinfo"
 	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -53,10 +54,13 @@ type Config struct {
 	Maintenance interface{ Kick() }
 }
 
-// Notifier is told when new work is due (the dispatcher, on nodes that run one).
-type Notifier interface{ Notify() }
+// EndpointRules are the settings endpoints are checked against.
+func (c Config) EndpointRules() service.EndpointRules {
+	return service.EndpointRules{AllowPrivateTargets: c.AllowPrivateTargets, ReservedHeaderPrefixes: c.ReservedHeaderPrefixes,
+		MaxInFlight: c.MaxEndpointInFlight}
+}
 
-// HandOffer is a Notifier that also sends a publish's new deliveries at
+// HandOffer is a hookd.Notifier that also sends a publish's new deliveries at
 // once (dispatch.Dispatcher): Offer before Store.PublishEvents, Hand after
 // it, whatever its outcome.
 type HandOffer interface {
@@ -67,7 +71,7 @@ type HandOffer interface {
 // Server serves the API.
 type Server struct {
 	store    hookd.Store
-	notifier Notifier
+	notifier hookd.Notifier
 	cfg      Config
 	logger   *slog.Logger
 	mux      *http.ServeMux
@@ -77,7 +81,7 @@ type Server struct {
 }
 
 // New builds the API over store. notifier may be nil.
-func New(store hookd.Store, notifier Notifier, cfg Config, logger *slog.Logger) *Server {
+func New(store hookd.Store, notifier hookd.Notifier, cfg Config, logger *slog.Logger) *Server {
 	if cfg.MaxPayloadBytes <= 0 {
 		cfg.MaxPayloadBytes = 1 << 20
 	}
@@ -225,7 +229,7 @@ func (s *Server) handle(pattern string, act Action, h handler) {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := CheckURLText(r); err != nil {
+		if err := service.CheckURLText(r.URL); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -1,10 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
 )
 
 type apiKeyInput struct {
@@ -34,60 +34,12 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	k, key, err := CreateKey(r.Context(), s.store, caller(r).TenantID, KeyRequest{Name: in.Name, Role: in.Role, Tenant: in.Tenant})
+	k, key, err := service.CreateKey(r.Context(), s.store, caller(r).TenantID, service.KeyRequest{Name: in.Name, Role: in.Role, Tenant: in.Tenant})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, createdKey{APIKey: k, Key: key})
 	return nil
-}
-
-// KeyRequest is what a new API key is asked for with.
-type KeyRequest struct {
-	Name   string
-	Role   string // admin, publisher or viewer
-	Tenant string // scope; "" for every tenant
-}
-
-// CreateKey checks a key request made under the caller's tenant scope (""
-// for an operator) and stores the key, returning it with its secret, which
-// is shown this once. The API and the dashboard create keys through it.
-func CreateKey(ctx context.Context, store hookd.Store, scope string, in KeyRequest) (*hookd.APIKey, string, error) {
-	var v hookd.Validation
-	hookd.CheckName(&v, "name", in.Name)
-	if _, ok := allowed[in.Role]; !ok {
-		v.Add("role", "must be admin, publisher or viewer")
-	}
-	if err := v.Err(); err != nil {
-		return nil, "", err
-	}
-	// A tenant-scoped admin makes keys for its own tenant only.
-	if scope != "" {
-		if in.Tenant == "" {
-			in.Tenant = scope
-		}
-		if in.Tenant != scope {
-			return nil, "", hookd.Errorf(hookd.EFORBIDDEN, "this key is scoped to another tenant")
-		}
-	}
-	if in.Tenant != "" {
-		if !hookd.ValidID(in.Tenant) { // no such tenant can exist; the store is not asked
-			return nil, "", hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
-		}
-		_, err := store.Tenant(ctx, in.Tenant)
-		if hookd.ErrorCode(err) == hookd.ENOTFOUND {
-			return nil, "", hookd.Invalid("tenant", "tenant %q does not exist", in.Tenant)
-		}
-		if err != nil {
-			return nil, "", err
-		}
-	}
-	key, hash := NewKey()
-	k := &hookd.APIKey{Name: in.Name, Role: in.Role, TenantID: in.Tenant, Prefix: DisplayPrefix(key), Hash: hash}
-	if err := store.CreateAPIKey(ctx, k); err != nil {
-		return nil, "", err
-	}
-	return k, key, nil
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {

@@ -2,37 +2,12 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
 )
-
-// KeyPrefix starts every API key, so leaked keys are easy to recognise and scan for.
-const KeyPrefix = "hk_"
-
-// NewKey returns a new API key and its hash; only the hash is stored.
-func NewKey() (key string, hash []byte) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	key = KeyPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return key, HashKey(key)
-}
-
-// HashKey hashes a key for storage and lookup. Keys carry 256 random bits,
-// so a fast hash is enough: there is nothing to brute-force.
-func HashKey(key string) []byte {
-	h := sha256.Sum256([]byte(key))
-	return h[:]
-}
-
-// DisplayPrefix is the part of a key that lists show, to tell keys apart.
-func DisplayPrefix(key string) string {
-	return key[:min(len(key), len(KeyPrefix)+6)]
-}
 
 type keyCtx struct{}
 
@@ -55,7 +30,7 @@ func Authenticate(r *http.Request, keys hookd.APIKeyStore) (*hookd.APIKey, error
 	if !ok || token == "" {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key>")
 	}
-	key, err := keys.APIKeyByHash(r.Context(), HashKey(strings.TrimSpace(token)))
+	key, err := keys.APIKeyByHash(r.Context(), service.HashKey(strings.TrimSpace(token)))
 	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "invalid API key")
 	}

@@ -19,15 +19,16 @@ type egressInput struct {
 	stored *hookd.Egress
 }
 
-// checkEgress decodes and validates the egress fields present into u.
-func (s *Server) checkEgress(v *hookd.Validation, in *egressInput, u *hookd.EndpointUpdate) {
+// readEgress decodes the egress fields present into u (v names what is
+// malformed), with the stored secrets an update left out or masked;
+// service.CheckEndpoint checks them.
+func readEgress(v *hookd.Validation, in *egressInput, u *hookd.EndpointUpdate) {
 	u.Auth = decodeOptional[hookd.EndpointAuth](v, "auth", in.Auth, `{"type":"basic","username":...,"password":...} or {"type":"oauth2_client_credentials","token_url":...}`)
 	u.TLSClientCertificate = decodeOptional[hookd.TLSClientCertificate](v, "tls_client_certificate", in.TLSClientCertificate, `{"certificate":"<PEM>","private_key":"<PEM>"}`)
 	u.ProxyURL = in.ProxyURL
 	if in.stored != nil {
 		u.KeepSecrets(*in.stored)
 	}
-	hookd.CheckEgress(v, *u, s.cfg.AllowPrivateTargets, time.Now())
 }
 
 // decodeOptional decodes a present object field strictly; null is its

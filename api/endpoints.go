@@ -1,13 +1,12 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/filter"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -69,37 +68,17 @@ func (s *Server) view(e *hookd.Endpoint) endpointView {
 	return v
 }
 
-// check validates the fields present in the input and fills u.
+// check reads the fields present in the input into u and checks them with
+// the one endpoint rule (service.CheckEndpoint).
 func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	var v hookd.Validation
-	if in.Name != nil {
-		hookd.CheckName(&v, "name", *in.Name)
-		u.Name = in.Name
-	}
-	if in.Description != nil {
-		hookd.CheckDescription(&v, "description", *in.Description)
-		u.Description = in.Description
-	}
-	if in.URL != nil {
-		hookd.CheckEndpointURL(&v, "url", *in.URL, s.cfg.AllowPrivateTargets)
-		u.URL = in.URL
-	}
-	if in.EventTypes != nil {
-		hookd.CheckEventTypes(&v, "event_types", *in.EventTypes)
-		u.EventTypes = in.EventTypes
-	}
-	if in.Channels != nil {
-		hookd.CheckChannels(&v, "channels", *in.Channels)
-		u.Channels = in.Channels
-	}
-	if in.Filter != nil {
-		filter.Check(&v, "filter", *in.Filter)
-		u.Filter = in.Filter
-	}
-	if in.Headers != nil {
-		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
-		u.Headers = in.Headers
-	}
+	u.Name = in.Name
+	u.Description = in.Description
+	u.URL = in.URL
+	u.EventTypes = in.EventTypes
+	u.Channels = in.Channels
+	u.Filter = in.Filter
+	u.Headers = in.Headers
 	if len(in.RetrySchedule) > 0 {
 		var schedule hookd.Schedule // nil: the deployment default
 		if !isJSONNull(in.RetrySchedule) {
@@ -116,26 +95,11 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 		d := hookd.CheckTimeout(&v, "timeout_seconds", int64(*in.TimeoutSeconds))
 		u.Timeout = &d
 	}
-	if in.MaxInFlight != nil {
-		hookd.CheckMaxInFlight(&v, "max_in_flight", *in.MaxInFlight, s.cfg.MaxEndpointInFlight)
-		u.MaxInFlight = in.MaxInFlight
-	}
-	if in.RateLimit != nil {
-		hookd.CheckRateLimit(&v, "rate_limit_per_second", *in.RateLimit)
-		u.RateLimit = in.RateLimit
-	}
-	if in.SignatureScheme != nil {
-		scheme := ""
-		if *in.SignatureScheme != "" {
-			parsed, err := signature.ParseScheme(*in.SignatureScheme)
-			if err != nil {
-				v.Add("signature_scheme", "must be standard, timestamped or body (or empty for the deployment's default)")
-			}
-			scheme = string(parsed)
-		}
-		u.SignatureScheme = &scheme
-	}
-	s.checkEgress(&v, &in.egressInput, u)
+	u.MaxInFlight = in.MaxInFlight
+	u.RateLimit = in.RateLimit
+	u.SignatureScheme = in.SignatureScheme
+	readEgress(&v, &in.egressInput, u)
+	service.CheckEndpoint(&v, u, s.cfg.EndpointRules())
 	return v.Err()
 }
 
@@ -172,7 +136,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Tenant(r.Context(), tenantID); err != nil {
 		return err
 	}
-	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	if err := service.CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	secret, err := signature.NewSecret()
@@ -280,19 +244,5 @@ func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.notify() // its operational event, written with it, is due
 	writeJSON(w, http.StatusOK, s.view(e))
-	return nil
-}
-
-// CheckEndpointRoom refuses a new endpoint when the tenant has the most
-// allowed. (Checked before the insert, not in its transaction: concurrent
-// creates can pass it together, which the limit tolerates.)
-func CheckEndpointRoom(ctx context.Context, store hookd.EndpointStore, tenantID string, most int) error {
-	n, err := store.CountEndpoints(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	if n >= most {
-		return hookd.Errorf(hookd.ECONFLICT, "tenant %q already has %d endpoints, the most allowed", tenantID, n)
-	}
 	return nil
 }

@@ -5,8 +5,7 @@ import (
 	"net/http"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/internal/eventschema"
-	"github.com/hookd/hookd/internal/jsonx"
+	"github.com/hookd/hookd/service"
 )
 
 type eventTypeInput struct {
@@ -54,7 +53,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	}
 	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example,
 		Deprecated: in.Deprecated, Archived: in.Archived}
-	if err := CheckEventType(et); err != nil {
+	if err := service.CheckEventType(et); err != nil {
 		return err
 	}
 	if err := s.store.CreateEventType(r.Context(), et); err != nil {
@@ -64,7 +63,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// updateEventType edits a catalogue entry; the result passes CheckEventType
+// updateEventType edits a catalogue entry; the result passes service.CheckEventType
 // as a new one would (an example must still pass a changed schema).
 func (s *Server) updateEventType(w http.ResponseWriter, r *http.Request) error {
 	var in eventTypePatch
@@ -73,49 +72,13 @@ func (s *Server) updateEventType(w http.ResponseWriter, r *http.Request) error {
 	}
 	et, err := s.store.UpdateEventType(r.Context(), r.PathValue("name"), func(et *hookd.EventType) error {
 		in.Apply(et)
-		return CheckEventType(et)
+		return service.CheckEventType(et)
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, et)
 	return nil
-}
-
-// CheckEventType validates a catalogue entry: its name, description,
-// JSON Schema (compiled) and example, which must pass the schema because
-// test events send it. A JSON null schema or example counts as absent.
-// The API and the dashboard both apply it.
-func CheckEventType(et *hookd.EventType) error {
-	var v hookd.Validation
-	if !hookd.ValidID(et.Name) {
-		v.Add("name", "must be 1-128 letters, digits, '_', '.', ':' or '-', like contact.created")
-	}
-	hookd.CheckDescription(&v, "description", et.Description)
-	var schema *eventschema.Schema
-	if isJSONNull(et.Schema) {
-		et.Schema = nil
-	} else if len(et.Schema) > 0 {
-		var err error
-		if et.Schema[0] != '{' {
-			v.Add("schema", "must be a JSON Schema object")
-		} else if schema, err = eventschema.Compile(et.Schema); err != nil {
-			v.Add("schema", "%v", err)
-		}
-	}
-	if isJSONNull(et.Example) {
-		et.Example = nil
-	} else if len(et.Example) > 0 {
-		if _, err := jsonx.AppendNormalized(nil, et.Example); err != nil {
-			v.Add("example", "%v", err)
-		} else if schema != nil {
-			// Test events send the example, so it must pass the schema.
-			if violation, _ := schema.Check(et.Example); violation != nil {
-				v.Add("example"+violation.Path, "does not match the schema: %s", violation.Message)
-			}
-		}
-	}
-	return v.Err()
 }
 
 func isJSONNull(b json.RawMessage) bool { return string(b) == "null" }

@@ -8,18 +8,19 @@ import (
 	"testing"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
 )
 
 func TestUpdateEventType(t *testing.T) {
 	db, _ := testDB(t)
-	key, hash := NewKey()
+	key, hash := service.NewKey()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(db.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: DisplayPrefix(key), Hash: hash}))
+	must(db.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(key), Hash: hash}))
 	must(db.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme"}))
 	s := New(db, nil, Config{}, nil)
 	call := func(method, path, body string) *httptest.ResponseRecorder {

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/jsonx"
+	"github.com/hookd/hookd/service"
 )
 
 // eventInput is one event to publish: data goes out in the default
@@ -66,7 +67,7 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 		if err := s.checkData(ctx, in.Type, data, field+"data"); err != nil {
 			return hookd.NewEvent{}, err
 		}
-		ev.Payload = envelope(ev.ID, in.Type, now, data)
+		ev.Payload = service.Envelope(ev.ID, in.Type, now, data)
 		ev.Data = data
 		ev.RequestHash = hookd.RequestHash(in.ID, in.Type, in.Channels, "data", data)
 	}
@@ -74,12 +75,6 @@ func (s *Server) toNewEvent(ctx context.Context, in *eventInput, key, field stri
 		return hookd.NewEvent{}, hookd.Errorf(hookd.ETOOLARGE, "%spayload is %d bytes, over the limit of %d", field, len(ev.Payload), s.cfg.MaxPayloadBytes)
 	}
 	return ev, nil
-}
-
-// envelope builds the default body: compact, no HTML escaping, data
-// normalised, so a receiver re-serialising it gets the same bytes.
-func envelope(id, eventType string, at time.Time, data []byte) []byte {
-	return jsonx.AppendEnvelope(make([]byte, 0, len(data)+len(id)+len(eventType)+80), id, eventType, at, data)
 }
 
 // parseEvent turns the body of a single publish into the event to store:
@@ -179,7 +174,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	results, err := s.Publish(ctx, r.PathValue("tenant"), events)
 	endSpan(span, err)
 	if len(events) == 1 {
-		err = renameField(err, "type", "events[0].type") // the store names a lone event's field plainly
+		err = hookd.RenameField(err, "type", "events[0].type") // the store names a lone event's field plainly
 	}
 	if err != nil {
 		return err
@@ -190,18 +185,6 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 
 type batchResult struct {
 	Data []hookd.PublishResult `json:"data"`
-}
-
-// renameField renames a field of a validation error.
-func renameField(err error, from, to string) error {
-	if e, ok := asDomain(err); ok {
-		for i := range e.Fields {
-			if e.Fields[i].Field == from {
-				e.Fields[i].Field = to
-			}
-		}
-	}
-	return err
 }
 
 func idempotencyKey(r *http.Request) (string, error) {
@@ -288,7 +271,7 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ev, err := TestEvent(et, time.Now())
+	ev, err := service.TestEvent(et, time.Now())
 	if err != nil {
 		return err
 	}

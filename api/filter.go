@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
-	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/filter"
+	"github.com/hookd/hookd/service"
 )
 
 // filterTestInput is the body of POST .../endpoints/{id}/filter/test.
@@ -17,13 +15,6 @@ type filterTestInput struct {
 	Payload   json.RawMessage `json:"payload"`
 	EventType string          `json:"event_type"`
 	Channels  []string        `json:"channels"`
-}
-
-// FilterTestResult is what a filter made of a sample event: Error says why
-// it could not decide (which at fan-out means no delivery).
-type FilterTestResult struct {
-	Matches bool   `json:"matches"`
-	Error   string `json:"error,omitempty"`
 }
 
 func (s *Server) testFilter(w http.ResponseWriter, r *http.Request) error {
@@ -39,45 +30,10 @@ func (s *Server) testFilter(w http.ResponseWriter, r *http.Request) error {
 	if in.Filter != nil {
 		src = *in.Filter
 	}
-	res, err := TestFilter(r.Context(), s.store, src, in.EventType, in.Channels, in.Payload)
+	res, err := service.TestFilter(r.Context(), s.store, src, in.EventType, in.Channels, in.Payload)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
-}
-
-// TestFilter evaluates src against a sample event: data as its event.data,
-// or, when data is empty, eventType's example from the catalogue. The API
-// and the dashboard test filters through it.
-func TestFilter(ctx context.Context, store hookd.EventTypeStore, src, eventType string, channels []string, data json.RawMessage) (FilterTestResult, error) {
-	var v hookd.Validation
-	if src == "" {
-		v.Add("filter", "is empty, and the endpoint has none")
-	}
-	hookd.CheckChannels(&v, "channels", channels)
-	if len(data) == 0 && eventType == "" {
-		v.Add("payload", "give a payload, or an event_type whose example to use")
-	}
-	if err := v.Err(); err != nil {
-		return FilterTestResult{}, err
-	}
-	p, err := filter.Compile(src)
-	if err != nil {
-		return FilterTestResult{}, err
-	}
-	if len(data) == 0 {
-		et, err := store.EventType(ctx, eventType)
-		if err != nil {
-			return FilterTestResult{}, err
-		}
-		if data = et.Example; len(data) == 0 {
-			data = json.RawMessage(`{}`)
-		}
-	}
-	ok, err := p.Eval(hookd.NewFilterEvent(&hookd.NewEvent{Type: eventType, Channels: channels, Data: data}))
-	if err != nil {
-		return FilterTestResult{Error: err.Error()}, nil
-	}
-	return FilterTestResult{Matches: ok}, nil
 }

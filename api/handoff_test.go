@@ -15,6 +15,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/metrics"
+	"github.com/hookd/hookd/service"
 )
 
 // TestPublishHandsOff: events published through the API on a node whose
@@ -41,8 +42,8 @@ func TestPublishHandsOff(t *testing.T) {
 	must(db.CreateEventType(ctx, &hookd.EventType{Name: "x"}))
 	ep := &hookd.Endpoint{TenantID: "acme", Name: "e", URL: srv.URL, EventTypes: []string{"*"}, Enabled: true, MaxInFlight: 10}
 	must(db.CreateEndpoint(ctx, ep, "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"))
-	key, hash := NewKey()
-	must(db.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: DisplayPrefix(key), Hash: hash}))
+	key, hash := service.NewKey()
+	must(db.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(key), Hash: hash}))
 
 	m := metrics.New(db)
 	store := m.Wrap(db) // counts claims and hand-offs

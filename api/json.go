@@ -32,25 +32,6 @@ type list[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// CheckURLText refuses a request whose path or query holds text no store
-// can keep (hookd.CheckText), before any of it reaches one: such a path
-// names nothing (404), such a query parameter is invalid (422). The API
-// and the dashboard both apply it.
-func CheckURLText(r *http.Request) error {
-	var v hookd.Validation
-	if !hookd.CheckText(&v, "path", r.URL.Path) {
-		return hookd.Errorf(hookd.ENOTFOUND, "no such object: the path holds a NUL byte or invalid UTF-8")
-	}
-	for name, values := range r.URL.Query() {
-		if hookd.CheckText(&v, "query parameter", name) {
-			for _, value := range values {
-				hookd.CheckText(&v, name, value)
-			}
-		}
-	}
-	return v.Err()
-}
-
 // page reads ?limit= and ?cursor=; the store is asked for one extra item to
 // know whether another page exists.
 func page(r *http.Request) (hookd.Page, error) {

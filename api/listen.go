@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/listen"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	// Listen endpoints count toward the tenant's limit like any other.
-	if err := CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	if err := service.CheckEndpointRoom(r.Context(), s.store, tenantID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	session := s.cfg.ListenHub.Open(tenantID)

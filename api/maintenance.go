@@ -1,11 +1,11 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
 )
 
 // statsWindow is what the stats route covers: the last 24 hours by hour.
@@ -32,42 +32,12 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, 4<<10); err != nil {
 		return err
 	}
-	job, err := StartRecover(r.Context(), s.store, s.cfg.Maintenance, r.PathValue("tenant"), r.PathValue("id"), in.Since, in.Until)
+	job, err := service.StartRecover(r.Context(), s.store, s.cfg.Maintenance, r.PathValue("tenant"), r.PathValue("id"), in.Since, in.Until)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, job)
 	return nil
-}
-
-// StartRecover checks a recover window (since required, until default now
-// and after since), records the job and wakes the runner (nil on nodes
-// without one: another node's picks it up). The API and the dashboard start
-// recoveries through it.
-func StartRecover(ctx context.Context, store hookd.Store, runner interface{ Kick() }, tenantID, endpointID string,
-	since, until *time.Time) (*hookd.RecoverJob, error) {
-	now := time.Now()
-	var v hookd.Validation
-	if since == nil {
-		v.Add("since", "is required (RFC 3339, e.g. 2026-11-22T08:00:00Z)")
-	}
-	if until == nil {
-		until = &now
-	}
-	if since != nil && !since.Before(*until) {
-		v.Add("until", "must be after since")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	job, err := store.CreateRecoverJob(ctx, tenantID, endpointID, *since, *until)
-	if err != nil {
-		return nil, err
-	}
-	if runner != nil {
-		runner.Kick()
-	}
-	return job, nil
 }
 
 func (s *Server) listRecoverJobs(w http.ResponseWriter, r *http.Request) error {

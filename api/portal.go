@@ -9,22 +9,14 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/token"
-)
-
-// Portal link lifetimes: how long a link can be opened. The dashboard
-// session it opens lasts on its own (see the dashboard package).
-const (
-	DefaultPortalLinkTTL = 15 * time.Minute
-	MinPortalLinkTTL     = time.Minute
-	MaxPortalLinkTTL     = 24 * time.Hour
+	"github.com/hookd/hookd/service"
 )
 
 // Bounds of a portal link's options: the link and the session cookie
-// carry them, and a token is at most 4 KiB.
+// carry them (service.SignPortalLink bounds the whole token).
 const (
 	maxReturnURL   = 1024
 	maxDisplayName = 100
-	maxPortalToken = 3500 // leaves room for the session cookie's own fields
 )
 
 type portalInput struct {
@@ -54,15 +46,7 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	var v hookd.Validation
-	ttl := DefaultPortalLinkTTL
-	if in.ExpiresIn != nil {
-		// Seconds are checked before the conversion, which could overflow.
-		low, high := int64(MinPortalLinkTTL/time.Second), int64(MaxPortalLinkTTL/time.Second)
-		if *in.ExpiresIn < low || *in.ExpiresIn > high {
-			v.Add("expires_in", "must be between %d and %d seconds", low, high)
-		}
-		ttl = time.Duration(*in.ExpiresIn) * time.Second
-	}
+	ttl := service.PortalLinkTTL(&v, "expires_in", in.ExpiresIn)
 	role := hookd.RoleAdmin
 	if in.Role != nil {
 		role = *in.Role
@@ -107,22 +91,11 @@ func checkPortalOptions(v *hookd.Validation, in portalInput) {
 }
 
 // PortalLink signs a link that opens the dashboard for p's tenant, which
-// must exist, for ttl, and returns it with its token. EUNAVAILABLE when
-// the server has no portal key.
+// must exist, for ttl (service.SignPortalLink), and returns it with its
+// token, on this server's public URL.
 func (s *Server) PortalLink(r *http.Request, p token.Portal, ttl time.Duration) (link, tok string, expires time.Time, err error) {
-	if len(s.cfg.PortalKey) == 0 {
-		return "", "", time.Time{}, hookd.Errorf(hookd.EUNAVAILABLE, "portal links are not configured on this server")
-	}
-	if _, err := s.store.Tenant(r.Context(), p.Tenant); err != nil {
+	if tok, expires, err = service.SignPortalLink(r.Context(), s.store, s.cfg.PortalKey, p, ttl); err != nil {
 		return "", "", time.Time{}, err
-	}
-	expires = time.Now().Add(ttl).UTC().Truncate(time.Second)
-	tok, err = token.Sign(s.cfg.PortalKey, p, expires)
-	if err != nil {
-		return "", "", time.Time{}, err
-	}
-	if len(tok) > maxPortalToken {
-		return "", "", time.Time{}, hookd.Invalid("return_url", "with display_name, too long to fit in a link; use a shorter URL")
 	}
 	return s.publicBase(r) + token.PortalPath + "?token=" + url.QueryEscape(tok), tok, expires, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/sqlite"
 )
 
@@ -37,8 +38,8 @@ func TestPortalLinks(t *testing.T) {
 	if err := db.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}
-	key, hash := NewKey()
-	if err := db.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: DisplayPrefix(key), Hash: hash}); err != nil {
+	key, hash := service.NewKey()
+	if err := db.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(key), Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	portalKey := box.DeriveKey(token.PortalKeyLabel)

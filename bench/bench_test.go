@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/maintenance"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -50,7 +51,7 @@ func startHookdRetaining(t *testing.T, retention time.Duration) (*Server, *sqlit
 		t.Fatal(err)
 	}
 	if err := store.CreateAPIKey(context.Background(), &hookd.APIKey{Name: "bench", Role: hookd.RoleAdmin,
-		Prefix: api.DisplayPrefix(testKey), Hash: api.HashKey(testKey)}); err != nil {
+		Prefix: service.DisplayPrefix(testKey), Hash: service.HashKey(testKey)}); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

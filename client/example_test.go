@@ -14,6 +14,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/client"
 	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/sqlite"
 )
 
@@ -48,7 +49,7 @@ func run(m *testing.M) int {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	if err := store.CreateAPIKey(ctx, &hookd.APIKey{Name: "example", Role: hookd.RoleAdmin, Prefix: api.DisplayPrefix(apiKey), Hash: api.HashKey(apiKey)}); err != nil {
+	if err := store.CreateAPIKey(ctx, &hookd.APIKey{Name: "example", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(apiKey), Hash: service.HashKey(apiKey)}); err != nil {
 		log.Fatal(err)
 	}
 	srv := httptest.NewServer(api.New(store, nil, api.Config{AllowPrivateTargets: true}, nil))

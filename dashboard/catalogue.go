@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // Operator pages: every tenant, and the event-type catalogue.
@@ -50,7 +50,7 @@ func (h *Handler) createTenant(c *call) error {
 	if v.Form.ID != "" {
 		id = &v.Form.ID
 	}
-	t, err := api.NewTenant(id, v.Form.Name, nil)
+	t, err := service.NewTenant(id, v.Form.Name, nil)
 	if err == nil {
 		err = h.store.CreateTenant(c.r.Context(), t)
 	}
@@ -119,7 +119,7 @@ func (h *Handler) createEventType(c *call) error {
 	v := &eventTypesView{Errors: map[string]string{}, Form: readEventTypeForm(c.r)}
 	et := &hookd.EventType{Name: v.Form.Name}
 	v.Form.apply(et)
-	err := api.CheckEventType(et)
+	err := service.CheckEventType(et)
 	if err == nil {
 		err = h.store.CreateEventType(c.r.Context(), et)
 	}
@@ -166,7 +166,7 @@ func (h *Handler) updateEventType(c *call) error {
 	v.Form.Name = c.r.PathValue("name")
 	_, err := h.store.UpdateEventType(c.r.Context(), v.Form.Name, func(et *hookd.EventType) error {
 		v.Form.apply(et)
-		return api.CheckEventType(et)
+		return service.CheckEventType(et)
 	})
 	if fieldErrors(err, v.Errors, "description") {
 		return h.renderEventTypeEdit(c, http.StatusUnprocessableEntity, v)

@@ -27,6 +27,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 )
 
 //go:embed templates/*.html
@@ -64,7 +65,7 @@ type Config struct {
 // Handler serves the dashboard.
 type Handler struct {
 	store    hookd.Store
-	notifier api.Notifier
+	notifier hookd.Notifier
 	cfg      Config
 	logger   *slog.Logger
 	mux      *http.ServeMux
@@ -74,7 +75,7 @@ type Handler struct {
 }
 
 // New builds the dashboard. notifier (the dispatcher) may be nil.
-func New(store hookd.Store, notifier api.Notifier, cfg Config, logger *slog.Logger) (*Handler, error) {
+func New(store hookd.Store, notifier hookd.Notifier, cfg Config, logger *slog.Logger) (*Handler, error) {
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("dashboard: session key must be at least 32 bytes")
 	}
@@ -231,7 +232,7 @@ func (h *Handler) page(pattern string, fn handler) {
 			return
 		}
 		c := &call{w: w, r: r, who: who}
-		if err := api.CheckURLText(r); err != nil {
+		if err := service.CheckURLText(r.URL); err != nil {
 			h.fail(c, err)
 			return
 		}

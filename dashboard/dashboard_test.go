@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -66,8 +67,8 @@ func newEnv(t *testing.T, mod func(*api.Config)) *env {
 	}
 	e.epA = e.endpoint("a", "A hook", map[string]string{"Authorization": "Bearer very-secret-a"})
 	e.epB = e.endpoint("b", "B hook", nil)
-	key, hash := api.NewKey()
-	must(t, db.CreateAPIKey(ctx, &hookd.APIKey{Name: "ops", Role: hookd.RoleAdmin, Prefix: api.DisplayPrefix(key), Hash: hash}))
+	key, hash := service.NewKey()
+	must(t, db.CreateAPIKey(ctx, &hookd.APIKey{Name: "ops", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(key), Hash: hash}))
 	e.adminKey = key
 	return e
 }
@@ -314,8 +315,8 @@ func TestSignInWithKey(t *testing.T) {
 	if p := login("hk_wrong", ""); p.status != 401 {
 		t.Errorf("wrong key: %d, want 401", p.status)
 	}
-	pubKey, hash := api.NewKey()
-	must(t, e.store.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "pub", Role: hookd.RolePublisher, Prefix: api.DisplayPrefix(pubKey), Hash: hash}))
+	pubKey, hash := service.NewKey()
+	must(t, e.store.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "pub", Role: hookd.RolePublisher, Prefix: service.DisplayPrefix(pubKey), Hash: hash}))
 	if p := login(pubKey, ""); p.status != 403 {
 		t.Errorf("publisher key: %d, want 403", p.status)
 	}
@@ -334,8 +335,8 @@ func TestSignInWithKey(t *testing.T) {
 		}
 	}
 	// Revoking the key ends its sessions.
-	spare, spareHash := api.NewKey()
-	must(t, e.store.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "spare", Role: hookd.RoleAdmin, Prefix: api.DisplayPrefix(spare), Hash: spareHash}))
+	spare, spareHash := service.NewKey()
+	must(t, e.store.CreateAPIKey(t.Context(), &hookd.APIKey{Name: "spare", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(spare), Hash: spareHash}))
 	keys, _ := e.store.APIKeys(t.Context(), "", hookd.Page{Limit: 10})
 	for _, k := range keys {
 		if k.Name == "ops" {

@@ -43,9 +43,9 @@ func newEgressForm(e *hookd.Endpoint) egressForm {
 }
 
 // readEgress reads the form's egress fields into u, keeping saved secrets
-// left empty, and checks them with the API's rules. OAuth2's extra token
+// left empty (service.CheckEndpoint checks them). OAuth2's extra token
 // parameters are set through the API only; the form keeps them.
-func (h *Handler) readEgress(r *http.Request, f *endpointForm, v *hookd.Validation, u *hookd.EndpointUpdate) {
+func readEgress(r *http.Request, f *endpointForm, u *hookd.EndpointUpdate) {
 	g := &f.Egress
 	field := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
 	g.AuthType, g.Username, g.TokenURL = field("auth_type"), field("auth_username"), field("auth_token_url")
@@ -72,7 +72,6 @@ func (h *Handler) readEgress(r *http.Request, f *endpointForm, v *hookd.Validati
 	}
 	u.Auth, u.TLSClientCertificate, u.ProxyURL = &a, &cert, &g.ProxyURL
 	u.KeepSecrets(stored)
-	hookd.CheckEgress(v, *u, h.cfg.API.AllowPrivateTargets, time.Now())
 	g.PasswordSaved = g.AuthType == stored.Auth.Type && stored.Auth.Password != ""
 	g.SecretSaved = g.AuthType == stored.Auth.Type && stored.Auth.ClientSecret != ""
 	g.CertificateSaved = u.TLSClientCertificate.Certificate == stored.TLSClientCertificate.Certificate && !stored.TLSClientCertificate.IsZero()

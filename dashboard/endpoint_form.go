@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/filter"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -186,14 +186,13 @@ func readSubscription(r *http.Request, f *endpointForm, v *hookd.Validation) []s
 	case contains(chosen, hookd.AllEventTypes):
 		v.Add("event_types", "tick event types by name")
 	default:
-		hookd.CheckEventTypes(v, "event_types", chosen)
 		return chosen
 	}
 	return nil
 }
 
-// readForm reads the posted form into f and checks it with the same rules
-// as the API, returning the change to store.
+// readForm reads the posted form into f and checks it with the API's one
+// endpoint rule (service.CheckEndpoint), returning the change to store.
 func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, error) {
 	r := c.r
 	var v hookd.Validation
@@ -201,16 +200,13 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	f.Name = strings.TrimSpace(r.PostFormValue("name"))
 	f.URL = strings.TrimSpace(r.PostFormValue("url"))
 	f.Description = strings.TrimSpace(r.PostFormValue("description"))
-	hookd.CheckName(&v, "name", f.Name)
-	hookd.CheckEndpointURL(&v, "url", f.URL, h.cfg.API.AllowPrivateTargets)
-	hookd.CheckDescription(&v, "description", f.Description)
 	u.Name, u.URL, u.Description = &f.Name, &f.URL, &f.Description
 
-	types := readSubscription(r, f, &v)
-	u.EventTypes = &types
+	if types := readSubscription(r, f, &v); types != nil {
+		u.EventTypes = &types
+	}
 
 	f.Filter = strings.TrimSpace(r.PostFormValue("filter"))
-	filter.Check(&v, "filter", f.Filter)
 	u.Filter = &f.Filter
 
 	headers := map[string]string{}
@@ -242,7 +238,6 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 		}
 	}
 	f.Headers = append(f.Headers, headerRow{})
-	hookd.CheckHeaders(&v, "headers", headers, h.cfg.API.ReservedHeaderPrefixes)
 	u.Headers = &headers
 
 	f.Schedule = strings.TrimSpace(r.PostFormValue("retry_schedule"))
@@ -273,24 +268,19 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	}
 	u.Timeout = &timeout
 
-	maxInFlight := h.cfg.API.MaxEndpointInFlight
-	u.MaxInFlight = formInt(&v, r, "max_in_flight", &f.MaxInFlight, hookd.NewEndpointMaxInFlight(maxInFlight),
-		func(v *hookd.Validation, field string, n int) { hookd.CheckMaxInFlight(v, field, n, maxInFlight) })
-	u.RateLimit = formInt(&v, r, "rate_limit_per_second", &f.RateLimit, 0, hookd.CheckRateLimit)
+	u.MaxInFlight = formInt(&v, r, "max_in_flight", &f.MaxInFlight, hookd.NewEndpointMaxInFlight(h.cfg.API.MaxEndpointInFlight))
+	u.RateLimit = formInt(&v, r, "rate_limit_per_second", &f.RateLimit, 0)
 
 	f.Scheme = r.PostFormValue("signature_scheme")
-	if f.Scheme != "" {
-		if _, err := signature.ParseScheme(f.Scheme); err != nil {
-			v.Add("signature_scheme", "must be standard, timestamped or body (or the default)")
-		}
-	}
 	u.SignatureScheme = &f.Scheme
-	h.readEgress(r, f, &v, &u)
+	readEgress(r, f, &u)
+	service.CheckEndpoint(&v, &u, h.cfg.API.EndpointRules())
 	return u, v.Err()
 }
 
-// formInt reads a whole-number field (empty: def) into *shown and checks it.
-func formInt(v *hookd.Validation, r *http.Request, field string, shown *string, def int, check func(*hookd.Validation, string, int)) *int {
+// formInt reads a whole-number field (empty: def) into *shown; nil when it
+// is not one.
+func formInt(v *hookd.Validation, r *http.Request, field string, shown *string, def int) *int {
 	*shown = strings.TrimSpace(r.PostFormValue(field))
 	n := def
 	if *shown != "" {
@@ -300,7 +290,6 @@ func formInt(v *hookd.Validation, r *http.Request, field string, shown *string, 
 			return nil
 		}
 	}
-	check(v, field, n)
 	return &n
 }
 

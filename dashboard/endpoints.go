@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -251,7 +251,7 @@ func (h *Handler) testEndpoint(c *call) error {
 	if err != nil {
 		return err
 	}
-	ev, err := api.TestEvent(et, time.Now())
+	ev, err := service.TestEvent(et, time.Now())
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // filterOutcome is what the form's Test button found; nil until pressed.
@@ -44,14 +44,14 @@ func (h *Handler) testFilter(c *call) error {
 	f.FilterSample = strings.TrimSpace(c.r.PostFormValue("filter_sample"))
 	f.FilterType = c.r.PostFormValue("filter_event_type")
 	f.FilterOutcome = &filterOutcome{}
-	var res api.FilterTestResult
+	var res service.FilterTestResult
 	switch {
 	case f.FilterSample != "" && !json.Valid([]byte(f.FilterSample)):
 		err = hookd.Invalid("filter_sample", "the sample is not JSON")
 	case f.FilterSample == "" && f.FilterType == "":
 		err = hookd.Invalid("filter_sample", "give a sample, or choose an event type whose example to use")
 	default:
-		res, err = api.TestFilter(c.r.Context(), h.store, f.Filter, f.FilterType, nil, json.RawMessage(f.FilterSample))
+		res, err = service.TestFilter(c.r.Context(), h.store, f.Filter, f.FilterType, nil, json.RawMessage(f.FilterSample))
 	}
 	var he *hookd.Error
 	switch {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // The operator's API keys: create one with a role and a tenant scope (its
@@ -16,14 +16,14 @@ type keysView struct {
 	base
 	Keys    []*hookd.APIKey
 	Older   string // URL of the next page
-	Form    api.KeyRequest
+	Form    service.KeyRequest
 	Errors  map[string]string
 	Created *shownSecret // the key just made, shown once
 	Roles   []string
 }
 
 func (h *Handler) apiKeys(c *call) error {
-	v := &keysView{Errors: map[string]string{}, Form: api.KeyRequest{Role: hookd.RolePublisher}}
+	v := &keysView{Errors: map[string]string{}, Form: service.KeyRequest{Role: hookd.RolePublisher}}
 	v.Created = h.takeSecret(c, "keys")
 	return h.renderKeys(c, http.StatusOK, v)
 }
@@ -46,9 +46,9 @@ func (h *Handler) renderKeys(c *call, status int, v *keysView) error {
 
 func (h *Handler) createAPIKey(c *call) error {
 	v := &keysView{Errors: map[string]string{}}
-	v.Form = api.KeyRequest{Name: strings.TrimSpace(c.r.PostFormValue("name")), Role: c.r.PostFormValue("role"),
+	v.Form = service.KeyRequest{Name: strings.TrimSpace(c.r.PostFormValue("name")), Role: c.r.PostFormValue("role"),
 		Tenant: strings.TrimSpace(c.r.PostFormValue("tenant"))}
-	k, secret, err := api.CreateKey(c.r.Context(), h.store, c.who.Tenant, v.Form)
+	k, secret, err := service.CreateKey(c.r.Context(), h.store, c.who.Tenant, v.Form)
 	if fieldErrors(err, v.Errors, "name") {
 		return h.renderKeys(c, http.StatusUnprocessableEntity, v)
 	}

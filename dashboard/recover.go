@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // Bulk recover on an endpoint's page: replay every failed delivery of a
@@ -79,7 +79,7 @@ func (h *Handler) startRecover(c *call) error {
 	if since == nil {
 		return hookd.Invalid("window", "choose one of the offered windows")
 	}
-	if _, err := api.StartRecover(c.r.Context(), h.store, h.cfg.API.Maintenance, c.tenant.ID, id, since, nil); err != nil {
+	if _, err := service.StartRecover(c.r.Context(), h.store, h.cfg.API.Maintenance, c.tenant.ID, id, since, nil); err != nil {
 		return err
 	}
 	return h.redirectDone(c, endpointURL(c.tenant.ID, id)+"#recover", "recover-started", "")

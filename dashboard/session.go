@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 )
 
 // Cookie names. The session cookie is signed (stateless): it says who
@@ -189,7 +189,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusUnprocessableEntity, "Enter an API key.")
 		return
 	}
-	k, err := h.store.APIKeyByHash(r.Context(), api.HashKey(key))
+	k, err := h.store.APIKeyByHash(r.Context(), service.HashKey(key))
 	switch {
 	case hookd.ErrorCode(err) == hookd.ENOTFOUND:
 		h.renderLogin(w, r, http.StatusUnauthorized, "That API key is not valid.")

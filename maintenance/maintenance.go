@@ -24,19 +24,16 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Notifier is told when replayed deliveries are due.
-type Notifier interface{ Notify() }
-
 // Runner runs the background work of one process.
 type Runner struct {
 	store    hookd.MaintenanceStore
-	notifier Notifier
+	notifier hookd.Notifier
 	cfg      Config
 	kick     chan struct{}
 }
 
 // New returns a runner; notifier may be nil.
-func New(store hookd.MaintenanceStore, notifier Notifier, cfg Config) *Runner {
+func New(store hookd.MaintenanceStore, notifier hookd.Notifier, cfg Config) *Runner {
 	if cfg.Every <= 0 {
 		cfg.Every = time.Minute
 		if cfg.Retention > 0 {

@@ -1,14 +1,13 @@
 package svixapi
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/service"
 )
 
 // An application is a tenant. A tenant's id is the application's id; when
@@ -36,7 +35,7 @@ func viewApp(t *hookd.Tenant) appOut {
 	return out
 }
 
-// newApp validates a new application as api.NewTenant does, naming the
+// newApp validates a new application as service.NewTenant does, naming the
 // fields as Svix does.
 func newApp(in appIn, id *string) (*hookd.Tenant, error) {
 	name := ""
@@ -46,8 +45,8 @@ func newApp(in appIn, id *string) (*hookd.Tenant, error) {
 	if id == nil {
 		id = in.UID
 	}
-	t, err := api.NewTenant(id, name, nil)
-	return t, renameField(err, "id", "uid")
+	t, err := service.NewTenant(id, name, nil)
+	return t, hookd.RenameField(err, "id", "uid")
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
@@ -81,7 +80,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tenants, err := api.VisibleTenants(r.Context(), s.store, caller(r), p)
+	tenants, err := service.VisibleTenants(r.Context(), s.store, caller(r), p)
 	if err != nil {
 		return err
 	}
@@ -177,18 +176,4 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// renameField renames a field of a validation error (and its parts:
-// from[0], from.x), from hookd's name to Svix's.
-func renameField(err error, from, to string) error {
-	var e *hookd.Error
-	if errors.As(err, &e) {
-		for i, f := range e.Fields {
-			if rest, ok := strings.CutPrefix(f.Field, from); ok && (rest == "" || rest[0] == '[' || rest[0] == '.') {
-				e.Fields[i].Field = to + rest
-			}
-		}
-	}
-	return err
 }

@@ -3,20 +3,17 @@ package svixapi
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 )
 
 // endpointName names the endpoints this API creates, in hookd's
 // dashboard: their uid, or this.
 const endpointName = "Svix endpoint"
-
-var uidPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,256}$`)
 
 // endpointIn is Svix's EndpointIn, EndpointUpdate and EndpointPatch; nil
 // means absent. metadata and version are not kept (docs/svix.md).
@@ -62,13 +59,21 @@ func viewEndpoint(e *hookd.Endpoint) endpointOut {
 	return out
 }
 
-// check validates the fields present and fills u; full (a create or a
-// PUT) makes the absent ones their defaults, as Svix's PUT replaces.
+// svixNames renames the endpoint fields Svix names otherwise.
+func svixNames(err error) error {
+	err = hookd.RenameField(err, "event_types", "filterTypes")
+	return hookd.RenameField(err, "rate_limit_per_second", "rateLimit")
+}
+
+// check reads the fields present into u and checks them with the one
+// endpoint rule (service.CheckEndpoint), in Svix's field names; full (a
+// create or a PUT) makes the absent ones their defaults, as Svix's PUT
+// replaces.
 func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error {
 	var v hookd.Validation
 	if full {
 		if in.URL == nil {
-			v.Add("url", "is required")
+			in.URL = new(string) // the URL check says it is required
 		}
 		if in.Description == nil {
 			in.Description = new(string)
@@ -83,46 +88,26 @@ func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error
 			in.RateLimit = new(int)
 		}
 	}
-	if in.URL != nil {
-		hookd.CheckEndpointURL(&v, "url", *in.URL, s.cfg.AllowPrivateTargets)
-		u.URL = in.URL
-	}
-	if in.Description != nil {
-		hookd.CheckDescription(&v, "description", *in.Description)
-		u.Description = in.Description
-	}
-	if in.UID != nil {
-		if !uidPattern.MatchString(*in.UID) {
-			v.Add("uid", "must be 1-256 letters, digits, '-', '_' or '.'")
-		}
-		u.UID = in.UID
-	}
+	u.URL = in.URL
+	u.Description = in.Description
+	u.UID = in.UID
 	if in.FilterTypes != nil {
 		types := *in.FilterTypes
 		if len(types) == 0 { // Svix: no filter is every type
 			types = []string{hookd.AllEventTypes}
 		}
-		hookd.CheckEventTypes(&v, "filterTypes", types)
 		u.EventTypes = &types
 	}
-	if in.Channels != nil {
-		hookd.CheckChannels(&v, "channels", *in.Channels)
-		u.Channels = in.Channels
-	}
-	if in.RateLimit != nil {
-		hookd.CheckRateLimit(&v, "rateLimit", *in.RateLimit)
-		u.RateLimit = in.RateLimit
-	}
+	u.Channels = in.Channels
+	u.RateLimit = in.RateLimit
 	if in.Secret != nil {
 		if err := signature.ValidateSecret(*in.Secret); err != nil {
 			v.Add("secret", "%v", err)
 		}
 	}
-	if in.Headers != nil {
-		hookd.CheckHeaders(&v, "headers", *in.Headers, s.cfg.ReservedHeaderPrefixes)
-		u.Headers = in.Headers
-	}
-	return v.Err()
+	u.Headers = in.Headers
+	service.CheckEndpoint(&v, u, s.cfg.EndpointRules())
+	return svixNames(v.Err())
 }
 
 // endpoint reads the path's endpoint by id, or else by uid.
@@ -154,7 +139,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := api.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
+	if err := service.CheckEndpointRoom(r.Context(), s.store, t.ID, s.cfg.MaxEndpointsPerTenant); err != nil {
 		return err
 	}
 	// Svix's receivers verify Standard Webhooks signatures, whatever the
@@ -175,7 +160,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.store.CreateEndpoint(r.Context(), e, secret); err != nil {
-		return renameField(err, "event_types", "filterTypes")
+		return svixNames(err)
 	}
 	writeJSON(w, http.StatusCreated, viewEndpoint(e))
 	return nil
@@ -240,7 +225,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, full boo
 		return err
 	}
 	if e, err = s.store.UpdateEndpoint(r.Context(), e.TenantID, e.ID, u); err != nil {
-		return renameField(err, "event_types", "filterTypes")
+		return svixNames(err)
 	}
 	if full && in.Disabled == nil {
 		in.Disabled = new(bool)

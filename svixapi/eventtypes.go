@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // schemaVersion is the key of the one schema version hookd keeps: Svix's
@@ -55,8 +55,8 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	}
 	et := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schemas[schemaVersion],
 		Archived: in.Archived, Deprecated: in.Deprecated}
-	if err := api.CheckEventType(et); err != nil {
-		return renameField(err, "schema", "schemas."+schemaVersion)
+	if err := service.CheckEventType(et); err != nil {
+		return hookd.RenameField(err, "schema", "schemas."+schemaVersion)
 	}
 	if err := s.store.CreateEventType(r.Context(), et); err != nil {
 		return err

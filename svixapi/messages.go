@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/service"
 )
 
 // A message is an event whose payload goes out as given. Its id is the
@@ -66,7 +67,7 @@ func (s *Server) newMessage(in *messageIn, key string, now time.Time) (hookd.New
 	id := ""
 	if in.EventID != nil {
 		id = *in.EventID
-		if !hookd.ValidID(id) || !uidPattern.MatchString(id) {
+		if !hookd.ValidID(id) || !service.ValidUID(id) {
 			v.Add("eventId", "must be 1-128 letters, digits, '-', '_' or '.', starting with a letter or digit")
 		}
 	}
@@ -131,7 +132,7 @@ func (s *Server) publish(ctx context.Context, tenantID string, ev hookd.NewEvent
 		return hookd.PublishResult{}, appNotFound(tenantID)
 	}
 	if err != nil {
-		return hookd.PublishResult{}, renameField(err, "type", "eventType")
+		return hookd.PublishResult{}, hookd.RenameField(err, "type", "eventType")
 	}
 	return res[0], nil
 }

@@ -2,11 +2,10 @@ package svixapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/token"
+	"github.com/hookd/hookd/service"
 )
 
 // portalIn is Svix's AppPortalAccessIn; featureFlags and application are
@@ -30,13 +29,10 @@ func (s *Server) portalAccess(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	ttl := api.DefaultPortalLinkTTL
-	if in.Expiry != nil {
-		low, high := int64(api.MinPortalLinkTTL/time.Second), int64(api.MaxPortalLinkTTL/time.Second)
-		if *in.Expiry < low || *in.Expiry > high {
-			return hookd.Invalid("expiry", "must be between %d and %d seconds", low, high)
-		}
-		ttl = time.Duration(*in.Expiry) * time.Second
+	var v hookd.Validation
+	ttl := service.PortalLinkTTL(&v, "expiry", in.Expiry)
+	if err := v.Err(); err != nil {
+		return err
 	}
 	role := hookd.RoleAdmin
 	if in.ReadOnly != nil && *in.ReadOnly {

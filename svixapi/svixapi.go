@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/service"
 )
 
 // Prefix is the path every route of this API starts with.
@@ -24,7 +25,7 @@ const Prefix = "/api/v1/"
 type Server struct {
 	native   *api.Server // portal links, and the configuration it enforces
 	store    hookd.Store
-	notifier api.Notifier
+	notifier hookd.Notifier
 	cfg      api.Config
 	logger   *slog.Logger
 	mux      *http.ServeMux
@@ -33,7 +34,7 @@ type Server struct {
 
 // New builds the API over store, enforcing native's configuration.
 // notifier may be nil.
-func New(native *api.Server, store hookd.Store, notifier api.Notifier, logger *slog.Logger) *Server {
+func New(native *api.Server, store hookd.Store, notifier hookd.Notifier, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -111,7 +112,7 @@ func (s *Server) handle(pattern string, act api.Action, h handler) {
 			err = s.authorize(key, act, r.PathValue("app_id"))
 		}
 		if err == nil {
-			err = api.CheckURLText(r)
+			err = service.CheckURLText(r.URL)
 		}
 		if err == nil {
 			err = h(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, key)))

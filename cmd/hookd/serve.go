@@ -26,6 +26,7 @@ import (
 	"github.com/hookd/hookd/maintenance"
 	"github.com/hookd/hookd/opevents"
 	"github.com/hookd/hookd/postgres"
+	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/svixapi"
 	"github.com/hookd/hookd/tracing"
@@ -403,20 +404,20 @@ func (c *serveCmd) secretBox(logger *slog.Logger) (*secretbox.Box, error) {
 // key, printed once.
 func (c *serveCmd) bootstrapAdminKey(ctx context.Context, store hookd.Store) error {
 	if c.AdminKey != "" {
-		_, err := store.APIKeyByHash(ctx, api.HashKey(c.AdminKey))
+		_, err := store.APIKeyByHash(ctx, service.HashKey(c.AdminKey))
 		if hookd.ErrorCode(err) != hookd.ENOTFOUND {
 			return err
 		}
 		return store.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin (from --admin-key)", Role: hookd.RoleAdmin,
-			Prefix: api.DisplayPrefix(c.AdminKey), Hash: api.HashKey(c.AdminKey)})
+			Prefix: service.DisplayPrefix(c.AdminKey), Hash: service.HashKey(c.AdminKey)})
 	}
 	n, err := store.CountAPIKeys(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	key, hash := api.NewKey()
+	key, hash := service.NewKey()
 	if err := store.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin (first start)", Role: hookd.RoleAdmin,
-		Prefix: api.DisplayPrefix(key), Hash: hash}); err != nil {
+		Prefix: service.DisplayPrefix(key), Hash: hash}); err != nil {
 		return err
 	}
 	fmt.Printf("\nCreated an admin API key. It is shown this once; store it now:\n\n    %s\n\n", key)

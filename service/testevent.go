@@ -1,4 +1,4 @@
-package api
+package service
 
 import (
 	"encoding/json"
@@ -23,5 +23,11 @@ func TestEvent(et *hookd.EventType, now time.Time) (hookd.NewEvent, error) {
 		return hookd.NewEvent{}, fmt.Errorf("example of %s: %w", et.Name, err)
 	}
 	id := ids.NewAt(ids.Event, now)
-	return hookd.NewEvent{ID: id, Type: et.Name, Payload: envelope(id, et.Name, now, data), CreatedAt: now}, nil
+	return hookd.NewEvent{ID: id, Type: et.Name, Payload: Envelope(id, et.Name, now, data), CreatedAt: now}, nil
+}
+
+// Envelope builds the default body: compact, no HTML escaping, data
+// normalised, so a receiver re-serialising it gets the same bytes.
+func Envelope(id, eventType string, at time.Time, data []byte) []byte {
+	return jsonx.AppendEnvelope(make([]byte, 0, len(data)+len(id)+len(eventType)+80), id, eventType, at, data)
 }
