@@ -104,6 +104,9 @@ type Endpoint struct {
 	// the tenant's real events too (TestOnly).
 	Kind string `json:"-"`
 	Live bool   `json:"-"`
+
+	// Egress holds auth, client certificate and proxy (shown masked).
+	Egress Egress `json:"-"`
 }
 
 // Kinds of endpoint.
@@ -155,6 +158,10 @@ type EndpointUpdate struct {
 	SignatureScheme *string
 	// Transformation "" removes it.
 	Transformation *string
+	// Egress settings: a zero value removes one.
+	Auth                 *EndpointAuth
+	TLSClientCertificate *TLSClientCertificate
+	ProxyURL             *string
 }
 
 // Apply sets the fields u holds.
@@ -174,6 +181,9 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.MaxInFlight, u.MaxInFlight)
 	set(&e.RateLimit, u.RateLimit)
 	set(&e.SignatureScheme, u.SignatureScheme)
+	set(&e.Egress.Auth, u.Auth)
+	set(&e.Egress.TLSClientCertificate, u.TLSClientCertificate)
+	set(&e.Egress.ProxyURL, u.ProxyURL)
 }
 
 func set[T any](dst *T, v *T) {

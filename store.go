@@ -141,6 +141,8 @@ type Job struct {
 	Timeout       time.Duration
 	// SignatureScheme is the endpoint's override; "" means the deployment's.
 	SignatureScheme string
+	// Egress is the endpoint's auth, client certificate and proxy.
+	Egress Egress
 	// Destination is the endpoint's broker; nil for a webhook (URL).
 	Destination *Destination
 	// Transformation is the endpoint's script ("" for none).

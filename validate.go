@@ -93,16 +93,8 @@ func CheckEndpointURL(v *Validation, field, raw string, allowPrivate bool) {
 		v.Add(field, "is required")
 		return
 	}
-	if len(raw) > MaxURLLength {
-		v.Add(field, "must be at most %d characters", MaxURLLength)
-		return
-	}
-	if !CheckText(v, field, raw) {
-		return
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Hostname() == "" || u.Opaque != "" {
-		v.Add(field, "must be an absolute URL like https://example.com/webhooks")
+	u := absoluteURL(v, field, raw, "https://example.com/webhooks")
+	if u == nil {
 		return
 	}
 	if u.User != nil {
@@ -123,10 +115,34 @@ func CheckEndpointURL(v *Validation, field, raw string, allowPrivate bool) {
 		v.Add(field, "must use https, not %q", u.Scheme)
 		return
 	}
-	if allowPrivate {
-		return
+	if !allowPrivate {
+		checkPublicHost(v, field, u.Hostname())
 	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+}
+
+// absoluteURL parses a URL field of bounded length and valid text with a
+// host; nil (the problem added) when it is not one.
+func absoluteURL(v *Validation, field, raw, example string) *url.URL {
+	if len(raw) > MaxURLLength {
+		v.Add(field, "must be at most %d characters", MaxURLLength)
+		return nil
+	}
+	if !CheckText(v, field, raw) {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Hostname() == "" || u.Opaque != "" {
+		v.Add(field, "must be an absolute URL like %s", example)
+		return nil
+	}
+	return u
+}
+
+// checkPublicHost refuses a URL's host that names localhost or a
+// non-public address. Names are resolved only when dialed (the dialer
+// checks the addresses then).
+func checkPublicHost(v *Validation, field, host string) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		v.Add(field, "must not target localhost")
 		return

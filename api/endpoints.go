@@ -34,6 +34,7 @@ type endpointInput struct {
 	SignatureScheme *string `json:"signature_scheme"`
 	// Transformation "" removes it.
 	Transformation *string `json:"transformation"`
+	egressInput
 }
 
 // endpointView is an endpoint as the API shows it.
@@ -45,6 +46,7 @@ type endpointView struct {
 	TimeoutSeconds  int               `json:"timeout_seconds"`
 	Enabled         bool              `json:"enabled"`
 	SignatureScheme string            `json:"signature_scheme"`
+	egressView
 }
 
 func (s *Server) view(e *hookd.Endpoint) endpointView {
@@ -64,6 +66,7 @@ func (s *Server) view(e *hookd.Endpoint) endpointView {
 	if v.SignatureScheme == "" {
 		v.SignatureScheme = string(s.cfg.SignatureScheme)
 	}
+	v.egressView = viewEgress(e.Egress)
 	return v
 }
 
@@ -99,6 +102,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	u.MaxInFlight = in.MaxInFlight
 	u.RateLimit = in.RateLimit
 	u.SignatureScheme = in.SignatureScheme
+	readEgress(&v, &in.egressInput, u)
 	service.CheckEndpoint(&v, u, s.cfg.EndpointRules())
 	return v.Err()
 }
@@ -199,6 +203,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 			(*in.Headers)[k] = old
 		}
 	}
+	in.stored = &current.Egress
 	var u hookd.EndpointUpdate
 	if err := s.check(&in, &u); err != nil {
 		return err

@@ -47,6 +47,7 @@ type endpointForm struct {
 	TransformSample  string
 	TransformType    string
 	TransformOutcome *transformOutcome
+	Egress           egressForm
 }
 
 // The form's two explicit subscriptions: every type (including later ones),
@@ -119,6 +120,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		MaxInFlightLimit: h.cfg.API.MaxEndpointInFlight,
 	}
 	f.Tenant, f.Nav = c.tenant, "tenant"
+	f.Egress = newEgressForm(e)
 	types, err := h.store.EventTypes(c.r.Context())
 	if err != nil {
 		return nil, err
@@ -286,6 +288,7 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 		f.Ordering = r.PostFormValue("ordering")
 		u.Ordering = &f.Ordering
 	}
+	readEgress(r, f, &u)
 	service.CheckEndpoint(&v, &u, h.cfg.API.EndpointRules())
 	return u, v.Err()
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,9 @@ type Config struct {
 	// PropagateTrace sends each attempt's W3C trace context (traceparent)
 	// to the receiver.
 	PropagateTrace bool
+	// ProxyURL (--proxy-url) is the HTTP CONNECT proxy requests leave
+	// through, unless their endpoint names its own; nil: none.
+	ProxyURL *url.URL
 }
 
 // HeaderNames are the names of hookd's own delivery headers.
@@ -99,7 +103,9 @@ func (c *Config) setDefaults() {
 // Dispatcher runs the delivery loop of one process.
 type Dispatcher struct {
 	store     hookd.QueueStore
-	client    *http.Client
+	client    *http.Client // the shared one of clients
+	clients   *clients
+	tokens    *tokens
 	cfg       Config
 	userAgent string
 	wake      chan struct{}
@@ -124,7 +130,6 @@ func New(store hookd.QueueStore, cfg Config) *Dispatcher {
 	cfg.setDefaults()
 	d := &Dispatcher{
 		store:     store,
-		client:    NewClient(cfg.AllowPrivate),
 		cfg:       cfg,
 		userAgent: buildinfo.UserAgent(),
 		wake:      make(chan struct{}, 1),
@@ -134,9 +139,9 @@ func New(store hookd.QueueStore, cfg Config) *Dispatcher {
 	for range cfg.Workers {
 		d.slots <- struct{}{}
 	}
-	for scheme, rt := range cfg.Protocols {
-		d.client.Transport.(*http.Transport).RegisterProtocol(scheme, rt)
-	}
+	d.clients = newClients(cfg.AllowPrivate, cfg.ProxyURL, cfg.Protocols)
+	d.client = d.clients.shared
+	d.tokens = newTokens()
 	return d
 }
 

@@ -36,8 +36,13 @@ func startEngine(t *testing.T, store hookd.QueueStore) *Dispatcher {
 func startEngineWith(t *testing.T, store hookd.QueueStore, cfg Config) *Dispatcher {
 	t.Helper()
 	// The tenant may use every worker: these tests are about endpoints.
-	d := New(store, Config{AllowPrivate: true, Workers: 16, TenantInFlight: 16, PollInterval: cfg.PollInterval,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return run(t, New(store, Config{AllowPrivate: true, Workers: 16, TenantInFlight: 16, PollInterval: cfg.PollInterval,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+}
+
+// run runs d until the test ends.
+func run(t *testing.T, d *Dispatcher) *Dispatcher {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(done) }()

@@ -108,7 +108,7 @@ func (d *Dispatcher) exchange(ctx context.Context, job *hookd.Job) (hookd.Attemp
 		return d.judge(res, nil), true
 	}
 
-	resp, err := d.client.Do(req)
+	resp, err := d.do(req, job, timeout)
 	if err != nil {
 		res.Attempt.Duration = hookd.Millis(time.Since(start))
 		if ctx.Err() != nil {
@@ -252,7 +252,10 @@ func describe(err error, timeout time.Duration) string {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var recordErr tls.RecordHeaderError
+	var tokErr *tokenError
 	switch {
+	case errors.As(err, &tokErr):
+		return tokErr.Error()
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return fmt.Sprintf("timeout: no response within %s", timeout)
 	case errors.Is(err, ssrf.ErrProhibitedIP):
@@ -265,6 +268,10 @@ func describe(err error, timeout time.Duration) string {
 		return "connection reset by the receiver"
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return "TLS: certificate not valid: " + innermost(err)
+	case strings.Contains(err.Error(), "remote error: tls: "):
+		// The receiver's alert, e.g. "certificate required" without a client certificate.
+		_, alert, _ := strings.Cut(err.Error(), "remote error: tls: ")
+		return "TLS: the receiver refused the handshake: " + alert
 	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "TLS: the receiver did not answer with TLS (is it plain http?)"
 	case tooLongHeaders(err):

@@ -81,6 +81,7 @@ func nativeWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 			t.Errorf("events since yesterday: %s, want a problem naming since", b)
 		}
 	}
+	egressWalk(t, h, hc)
 	unauthorizedWalk(t, h, hc, "/v1/")
 }
 

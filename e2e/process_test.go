@@ -27,6 +27,7 @@ type config struct {
 	strict    bool     // without --allow-private-targets
 	extraArgs []string // more flags
 	command   string   // hookd's command; default serve
+	env       []string // more environment variables (NAME=value)
 }
 
 // hookdProc is one running `hookd serve`.
@@ -82,7 +83,7 @@ func startHookd(t testing.TB, c config) *hookdProc {
 	}}
 	p.cmd = exec.Command(hookdBin, args...)
 	p.cmd.Dir = filepath.Dir(c.db)
-	p.cmd.Env = cleanEnv()
+	p.cmd.Env = append(cleanEnv(), c.env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start hookd: %v", err)

@@ -66,7 +66,7 @@ const (
 	qCandidates    = `SELECT e.id, e.tenant_id, ` + qInFlightCap + ` - (SELECT count(*) FROM deliveries l
 			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2),
 		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme,
-		e.ordering = 'fifo', e.transformation
+		e.ordering = 'fifo', e.transformation, e.egress
 		FROM endpoints e WHERE e.id = ANY($1)`
 	// qQueued is which of the endpoints have FIFO deliveries waiting, at a
 	// hand-off (hookd.EndpointLoad.Queued).
@@ -209,17 +209,20 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
 			var c candidate
-			var headers []byte
+			var headers, egress []byte
 			var schedule []int64
 			var timeoutMs int64
 			var updated time.Time
 			if err := row.Scan(&id, &c.load.TenantID, &c.load.Free, &timeoutMs, &c.load.RateLimit, &c.load.Tokens, &updated,
-				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme, &c.fifo, &c.settings.Transformation); err != nil {
+				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme, &c.fifo, &c.settings.Transformation, &egress); err != nil {
 				return struct{}{}, err
 			}
 			var err error
 			if c.settings.Headers, err = db.box.OpenHeaders(headers); err != nil {
 				r.err = err
+			}
+			if err := db.box.OpenJSON(egress, &c.settings.Egress); err != nil {
+				r.err = fmt.Errorf("endpoint %s egress: %w", id, err)
 			}
 			c.settings.RetrySchedule = scheduleFromMs(schedule)
 			c.settings.Timeout = time.Duration(timeoutMs) * time.Millisecond
@@ -293,6 +296,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 		j.URL, j.Headers, j.Secrets, j.RetrySchedule, j.Timeout, j.SignatureScheme =
 			s.URL, s.Headers, s.Secrets, s.RetrySchedule, s.Timeout, s.SignatureScheme
 		j.Transformation = s.Transformation
+		j.Egress = s.Egress
 		return j, err
 	})
 	if err != nil {

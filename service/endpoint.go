@@ -7,6 +7,7 @@ package service
 import (
 	"context"
 	"regexp"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/filter"
@@ -80,6 +81,7 @@ func CheckEndpoint(v *hookd.Validation, u *hookd.EndpointUpdate, rules EndpointR
 		scheme := string(parsed)
 		u.SignatureScheme = &scheme
 	}
+	hookd.CheckEgress(v, *u, rules.AllowPrivateTargets, time.Now())
 }
 
 // CheckEndpointRoom refuses a new endpoint when the tenant has the most

@@ -20,6 +20,10 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
+	egress, err := db.box.SealOmitZero(e.Egress)
+	if err != nil {
+		return fmt.Errorf("create endpoint: %w", err)
+	}
 	types, _ := json.Marshal(e.EventTypes)
 	if e.Kind == "" {
 		e.Kind = hookd.KindWebhook
@@ -36,12 +40,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation, egress)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
 			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now), jsonList(e.Channels), nullString(e.UID), e.Filter,
-			e.Ordering, e.Kind, e.Live, e.Transformation); err != nil {
+			e.Ordering, e.Kind, e.Live, e.Transformation, egress); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -60,18 +64,18 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at,
-	channels, COALESCE(uid, ''), filter, ordering, kind, live, transformation`
+	channels, COALESCE(uid, ''), filter, ordering, kind, live, transformation, egress`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
 	var types, channels string
-	var headers []byte
+	var headers, egress []byte
 	var schedule sql.NullString
 	var timeoutMs, created, updated int64
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
-		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation); err != nil {
+		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation, &egress); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
@@ -83,6 +87,9 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 	var err error
 	if e.Headers, err = db.box.OpenHeaders(headers); err != nil {
 		return nil, err
+	}
+	if err := db.box.OpenJSON(egress, &e.Egress); err != nil {
+		return nil, fmt.Errorf("egress: %w", err)
 	}
 	if e.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
 		return nil, err
@@ -196,14 +203,18 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err != nil {
 			return err
 		}
+		egress, err := db.box.SealOmitZero(e.Egress)
+		if err != nil {
+			return err
+		}
 		types, _ := json.Marshal(e.EventTypes)
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
 			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ?, channels = ?,
-			uid = ?, filter = ?, transformation = ? WHERE id = ?`,
+			uid = ?, filter = ?, transformation = ?, egress = ? WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
 			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), jsonList(e.Channels),
-			nullString(e.UID), e.Filter, e.Transformation, id); err != nil {
+			nullString(e.UID), e.Filter, e.Transformation, egress, id); err != nil {
 			return err
 		}
 		out = e

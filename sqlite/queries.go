@@ -68,7 +68,7 @@ const (
 			(SELECT payload FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id),
 			(SELECT created_at FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id),
 			(SELECT COALESCE(traceparent, '') FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id)`
-	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme, transformation FROM endpoints WHERE id = ?`
+	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme, transformation, egress FROM endpoints WHERE id = ?`
 	qValidSecrets = `SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`
 
 	// Recording (record.go): what hookd.PlanRecord reads, then its writes.

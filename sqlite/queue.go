@@ -159,16 +159,19 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 	ep, ok := endpoints[j.EndpointID]
 	if !ok {
 		ep = &hookd.Job{}
-		var headers []byte
+		var headers, egress []byte
 		var schedule sql.NullString
 		var timeoutMs int64
 		if err := db.queryRow(ctx, tx, qJobEndpoint, j.EndpointID).
-			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme, &ep.Transformation); err != nil {
+			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme, &ep.Transformation, &egress); err != nil {
 			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
 		}
 		var err error
 		if ep.Headers, err = db.box.OpenHeaders(headers); err != nil {
 			return err
+		}
+		if err := db.box.OpenJSON(egress, &ep.Egress); err != nil {
+			return fmt.Errorf("endpoint %s egress: %w", j.EndpointID, err)
 		}
 		if ep.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
 			return err
@@ -182,6 +185,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 	j.URL, j.Headers, j.RetrySchedule, j.Timeout, j.Secrets = ep.URL, ep.Headers, ep.RetrySchedule, ep.Timeout, ep.Secrets
 	j.SignatureScheme = ep.SignatureScheme
 	j.Transformation = ep.Transformation
+	j.Egress = ep.Egress
 	return nil
 }
 

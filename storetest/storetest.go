@@ -54,6 +54,7 @@ func groups() []group {
 		{"Publish", publishTests},
 		{"Filter", filterTests},
 		{"Transform", transformTests},
+		{"Egress", egressTests},
 		{"Idempotency", idempotencyTests},
 		{"Deliveries", deliveryTests},
 		{"Replay", replayTests},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -74,6 +75,7 @@ type serveCmd struct {
 	OtelEndpoint             string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"Export traces (a span per publish, claim and delivery attempt) over OTLP/HTTP to this base URL, e.g. http://otel-collector:4318 (spans go to its /v1/traces). Off by default."`
 	PropagateTrace           bool          `env:"HOOKD_PROPAGATE_TRACE" help:"Send each delivery attempt's W3C trace context (traceparent) to the receiver. Needs --otel-endpoint."`
 	PprofAddr                string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060. Off by default; keep it on loopback."`
+	ProxyURL                 string        `secret:"true" env:"HOOKD_PROXY_URL" help:"HTTP CONNECT proxy deliveries leave through (fixed egress addresses), e.g. http://user:pass@proxy.internal:3128; endpoints may name their own (proxy_url). It may be a private address; the destination's addresses are checked before each CONNECT, and the proxy should enforce the same rule (docs/endpoint-auth.md)."`
 
 	// workerOnly serves only health, readiness and metrics (hookd worker).
 	workerOnly bool
@@ -88,6 +90,7 @@ type settings struct {
 	maxEndpointInFlight int
 	retention           time.Duration
 	brand               dashboard.Brand
+	proxy               *url.URL // --proxy-url; nil: none
 }
 
 // Validate checks every value before anything starts (kong calls it after
@@ -138,6 +141,14 @@ func (c *serveCmd) settings() (settings, error) {
 	}
 	if s.brand, err = dashboard.LoadBrand(c.BrandName, c.BrandLogoURL, c.BrandLogoFile, c.BrandFaviconFile, c.BrandColor); err != nil {
 		return s, err
+	}
+	if c.ProxyURL != "" {
+		var v hookd.Validation
+		hookd.CheckProxyURL(&v, "--proxy-url", c.ProxyURL, true) // the operator's own: may be private
+		if err := v.Err(); err != nil {
+			return s, err
+		}
+		s.proxy, _ = url.Parse(c.ProxyURL)
 	}
 	return s, nil
 }
@@ -220,6 +231,7 @@ func (c *serveCmd) Run() error {
 		Logger:          logger,
 		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
 		PropagateTrace:  c.PropagateTrace,
+		ProxyURL:        set.proxy,
 	})
 	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: set.retention, Logger: logger})
 	server := api.New(store, dispatcher, api.Config{

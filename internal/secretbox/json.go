@@ -30,3 +30,23 @@ func (b *Box) OpenHeaders(sealed []byte) (map[string]string, error) {
 	}
 	return h, nil
 }
+
+// OpenJSON opens a sealed JSON value into v; nothing sealed leaves v as it is.
+func (b *Box) OpenJSON(sealed []byte, v any) error {
+	if len(sealed) == 0 {
+		return nil
+	}
+	plain, err := b.Open(sealed)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// SealOmitZero seals v's JSON encoding, or nothing (nil) when v is zero.
+func (b *Box) SealOmitZero(v interface{ IsZero() bool }) ([]byte, error) {
+	if v.IsZero() {
+		return nil, nil
+	}
+	return b.SealJSON(v)
+}

@@ -1,6 +1,6 @@
 // Package tcpproxy is the tests' cuttable link to a broker: Stop closes the
 // port and every connection through it, as a broker going down would;
-// Start opens the same port again.
+// Start opens the same port again. Connect is the tests' HTTP CONNECT proxy.
 package tcpproxy
 
 import (
