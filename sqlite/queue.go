@@ -217,9 +217,7 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 // the earliest of each waiting endpoint's, from deliveries_due.
 func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	if err := db.read.QueryRowContext(ctx, qWaiting+` SELECT MIN((SELECT MIN(d.next_attempt_at) FROM deliveries d
-		WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'retrying'))) FROM waiting w
-		WHERE w.endpoint_id IS NOT NULL`).Scan(&next); err != nil {
+	if err := db.nextDue.QueryRowContext(ctx).Scan(&next); err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}
 	if !next.Valid {
