@@ -20,6 +20,7 @@ type HandOff struct {
 	mu       sync.Mutex
 	take     func(n int) int // takes up to n free workers, returns how many it took
 	reserved int
+	due      int // the most deliveries a Reserve asked workers for
 	closed   bool
 	// Jobs are the deliveries leased to this node, set when the publish
 	// committed.
@@ -42,6 +43,7 @@ func (h *HandOff) Reserve(n int) int {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.due = max(h.due, n)
 	if !h.closed && n > h.reserved {
 		h.reserved += h.take(n - h.reserved)
 	}
@@ -60,6 +62,16 @@ func (h *HandOff) Close() (jobs []*Job, unused int) {
 	h.closed = true
 	unused, h.reserved = max(0, h.reserved-len(h.Jobs)), 0
 	return h.Jobs, unused
+}
+
+// Short reports whether the store leased fewer than the due deliveries it
+// reserved workers for: the rest wait for the claim (no free workers, an
+// endpoint or tenant at its limit, or, on PostgreSQL, a claim holding the
+// tenant).
+func (h *HandOff) Short() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.Jobs) < h.due
 }
 
 // EndpointLoad is an endpoint's standing at a claim or hand-off, read

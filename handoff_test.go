@@ -83,3 +83,26 @@ func TestHandOffReservation(t *testing.T) {
 		t.Errorf("without an offer, the claim is woken exactly when the publish made deliveries")
 	}
 }
+
+// TestHandOffShort: an offer is short when the store leased fewer than the
+// due deliveries it reserved workers for, whatever the workers allowed.
+func TestHandOffShort(t *testing.T) {
+	free := 1
+	take := func(n int) int { got := min(n, free); free -= got; return got }
+	if h := NewHandOff(time.Now(), time.Second, 0, take); h.Short() {
+		t.Error("an offer nothing was reserved on (no due delivery) is short")
+	}
+	h := NewHandOff(time.Now(), time.Second, 0, take)
+	h.Reserve(2) // one worker free for two due deliveries
+	h.Jobs = []*Job{{DeliveryID: "d1"}}
+	if !h.Short() {
+		t.Error("one of two due deliveries leased, yet the offer is not short")
+	}
+	free = 2
+	h = NewHandOff(time.Now(), time.Second, 0, take)
+	h.Reserve(2)
+	h.Jobs = []*Job{{DeliveryID: "d1"}, {DeliveryID: "d2"}}
+	if h.Short() {
+		t.Error("every due delivery leased, yet the offer is short")
+	}
+}

@@ -118,8 +118,9 @@ type Dispatcher struct {
 	running    bool
 	attemptCtx context.Context
 	inFlight   sync.WaitGroup
-	// backlog is set while due work waits that the last claim could not
-	// take (endpoints or tenants at their limits, or all workers busy): a
+	// backlog is set while due work waits that the last claim or hand-off
+	// could not take (endpoints or tenants at their limits, or all workers
+	// busy); the next claim that finds none waiting clears it. Meanwhile a
 	// recorded result may free room for it, and publishes leave their
 	// deliveries to the claim behind it rather than hand them off.
 	backlog atomic.Bool

@@ -51,6 +51,14 @@ func (d *Dispatcher) Hand(offer *hookd.HandOff) int {
 	}
 	jobs, unused := offer.Close()
 	d.returnSlots(unused)
+	if offer.Short() {
+		// Its deliveries wait behind a limit: the next publishes leave
+		// theirs to the claim too, instead of each reading the same full
+		// endpoint in its transaction, until a claim finds no due work
+		// waiting (untilNextDue). A saturated SQLite node spent a fifth of
+		// its publishes' store time on such reads.
+		d.backlog.Store(true)
+	}
 	if len(jobs) == 0 {
 		return 0
 	}

@@ -76,8 +76,9 @@ func TestHandOffDeliversWithoutClaim(t *testing.T) {
 }
 
 // TestHandOffUnusedWorkersReturn: an offer the store leases nothing for
-// (no subscriber) gives every reserved worker back, and a dispatcher that
-// is not running makes no offer.
+// gives every reserved worker back, and a dispatcher that is not running
+// makes no offer. The 16 due deliveries it reserved for were left to the
+// claim, so no offer is made until a claim finds no due work waiting.
 func TestHandOffUnusedWorkersReturn(t *testing.T) {
 	e := newEngineStore(t)
 	d := New(e.store, Config{Workers: 3})
@@ -94,6 +95,17 @@ func TestHandOffUnusedWorkersReturn(t *testing.T) {
 		t.Errorf("with every worker reserved, another offer got %d", got)
 	}
 	d.Hand(offer)
+	if d.Offer() != nil {
+		t.Error("an offer was made while the deliveries the last one left wait for a claim")
+	}
+	d.Notify() // what the API does for deliveries left to the claim
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Offer() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no offer after a claim found no due work")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := d.Offer().Reserve(16); got != 16 {
 		t.Errorf("after Hand gave them back, an offer got %d of 16", got)
 	}

@@ -34,6 +34,13 @@ var migrations embed.FS
 // wakeChannel is the NOTIFY channel that announces newly due work.
 const wakeChannel = "hookd_wake"
 
+// qNotify wakes the other nodes in one round trip: an argument-less Exec
+// goes as one simple query, so its two statements share one implicit
+// transaction, where SET LOCAL holds. NOTIFY assigns a transaction id,
+// whose commit would otherwise wait for a WAL flush. (It was BEGIN, SET,
+// NOTIFY, COMMIT: four round trips, 0.38 a delivery with 3 nodes.)
+const qNotify = `SET LOCAL synchronous_commit = off; SELECT pg_notify('` + wakeChannel + `', '')`
+
 // DB is the PostgreSQL Store.
 type DB struct {
 	pool *pgxpool.Pool
@@ -239,13 +246,7 @@ func (db *DB) notifier() {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, wakeChannel)
-			return err
-		})
+		_, _ = db.pool.Exec(ctx, qNotify)
 		cancel()
 	}
 }

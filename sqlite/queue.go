@@ -227,8 +227,7 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, jobs []*hookd.Job) error {
 // the earliest of each waiting endpoint's (qDueAt), from deliveries_due.
 func (db *DB) NextDueAt(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	if err := db.read.QueryRowContext(ctx, qWaiting+` SELECT MIN(`+qDueAt+`) FROM waiting w
-		WHERE w.endpoint_id IS NOT NULL`).Scan(&next); err != nil {
+	if err := db.nextDue.QueryRowContext(ctx).Scan(&next); err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}
 	if !next.Valid {

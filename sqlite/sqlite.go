@@ -42,6 +42,7 @@ type DB struct {
 	pubCache  publishCache         // the committer's only: see runGroup
 	keys      keyCache
 	keyByHash *sql.Stmt // every API request's key lookup, prepared on the read pool
+	nextDue   *sql.Stmt // the dispatcher's NextDueAt after most claims, on the read pool
 	// ops builds operational events; nil writes none (see WithOpEvents).
 	ops hookd.OpEvents
 	// now is the clock; tests of the store pass times explicitly instead.
@@ -103,6 +104,10 @@ func Open(ctx context.Context, path string, box *secretbox.Box, opts ...Option) 
 	if db.keyByHash, err = db.read.PrepareContext(ctx, qKeyByHash); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare %q: %w", qKeyByHash, err)
+	}
+	if db.nextDue, err = db.read.PrepareContext(ctx, qNextDue); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare next due: %w", err)
 	}
 	if _, err := db.write.ExecContext(ctx,
 		`UPDATE deliveries SET lease_token = NULL, next_attempt_at = ? WHERE lease_token IS NOT NULL AND status IN ('pending', 'retrying')`,
@@ -168,6 +173,9 @@ func (db *DB) Close() error {
 	}
 	if db.keyByHash != nil {
 		errs = append(errs, db.keyByHash.Close())
+	}
+	if db.nextDue != nil {
+		errs = append(errs, db.nextDue.Close())
 	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
