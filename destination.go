@@ -132,6 +132,13 @@ func CheckTemplate(v *Validation, field, tmpl string) {
 // the offending field (config.url, credentials.username, ...).
 func (d *Destination) Validate() error {
 	var v Validation
+	CheckDestination(&v, d)
+	return v.Err()
+}
+
+// CheckDestination adds to v what is wrong with d's type, config and
+// credentials, under the native API's field names.
+func CheckDestination(v *Validation, d *Destination) {
 	var c interface{ check(*Validation) }
 	switch d.Type {
 	case DestinationRabbitMQ:
@@ -145,16 +152,157 @@ func (d *Destination) Validate() error {
 	default:
 		v.Add("type", "unknown destination type %q (one of %s, %s, %s, %s, %s)", d.Type,
 			DestinationWebhook, DestinationRabbitMQ, DestinationRedis, DestinationNATS, DestinationKafka)
-		return v.Err()
+		return
 	}
-	if !decodeStrict(&v, "config", d.Config, c) {
-		return v.Err()
+	if !decodeStrict(v, "config", d.Config, c) {
+		return
 	}
-	c.check(&v)
+	c.check(v)
 	if d.Credentials != nil && d.Credentials.Username == "" {
 		v.Add("credentials.username", "is required with credentials")
 	}
+}
+
+// CheckDestinationKept refuses an update that changes what an endpoint is
+// (a webhook or a broker of one type: its deliveries, attempt log and
+// consumers were made for that; create a new endpoint for another), or
+// gives a broker endpoint what only a webhook has: its own URL (a broker's
+// is its config's) or egress settings.
+func CheckDestinationKept(e *Endpoint, u EndpointUpdate) error {
+	if u.Destination != nil && (e.Destination == nil || e.Destination.Type != u.Destination.Type) {
+		return Invalid("type", "cannot change once the endpoint exists (it is %s): create a new endpoint of the type wanted", e.Type())
+	}
+	if e.Destination == nil {
+		return nil
+	}
+	var v Validation
+	if u.URL != nil && u.Destination == nil {
+		v.Add("url", "a %s endpoint's URL is its config's: change config instead", e.Destination.Type)
+	}
+	checkNoEgress(&v, u, e.Destination.Type)
 	return v.Err()
+}
+
+// CheckBrokerEndpoint adds to v what is wrong with u, an endpoint being
+// created or changed with a broker destination, and sets its URL to the
+// broker's (DisplayURL). A URL given, or egress settings (HTTP's), are
+// refused: the config names the broker.
+func CheckBrokerEndpoint(v *Validation, u *EndpointUpdate) {
+	d := u.Destination
+	var dv Validation
+	CheckDestination(&dv, d)
+	v.fields = append(v.fields, dv.fields...)
+	if u.URL != nil && *u.URL != "" {
+		v.Add("url", "is not used by a %s endpoint: config names the broker", d.Type)
+	}
+	checkNoEgress(v, *u, d.Type)
+	if len(dv.fields) == 0 {
+		shown := d.DisplayURL()
+		u.URL = &shown
+	}
+}
+
+// checkNoEgress refuses HTTP's egress settings for a broker endpoint.
+func checkNoEgress(v *Validation, u EndpointUpdate, typ string) {
+	if u.Auth != nil && u.Auth.Type != "" {
+		v.Add("auth", "applies to webhook endpoints only, not %s (broker logins go in credentials)", typ)
+	}
+	if u.TLSClientCertificate != nil && *u.TLSClientCertificate != (TLSClientCertificate{}) {
+		v.Add("tls_client_certificate", "applies to webhook endpoints only, not %s", typ)
+	}
+	if u.ProxyURL != nil && *u.ProxyURL != "" {
+		v.Add("proxy_url", "applies to webhook endpoints only, not %s", typ)
+	}
+}
+
+// Type is the endpoint's destination type: DestinationWebhook or a broker's.
+func (e *Endpoint) Type() string {
+	if e.Destination == nil {
+		return DestinationWebhook
+	}
+	return e.Destination.Type
+}
+
+// DisplayURL names the broker in lists and the attempt log, where a
+// webhook shows its URL: the broker's URL without its password, and the
+// exchange, stream, subject or topic as the fragment (a template
+// unrendered), e.g. amqp://mq:5672/#events/hookd.{{event_type}}.
+// Validate has checked the config.
+func (d *Destination) DisplayURL() string {
+	var base, target string
+	switch d.Type {
+	case DestinationRabbitMQ:
+		c, _ := d.RabbitMQ()
+		base, target = c.URL, c.Exchange+"/"+c.RoutingKey
+	case DestinationRedis:
+		c, _ := d.Redis()
+		base, target = c.URL, c.Stream
+	case DestinationNATS:
+		c, _ := d.NATS()
+		base, target = c.URL, c.Subject
+	case DestinationKafka:
+		c, _ := d.Kafka()
+		base, target = "kafka://"+strings.Join(c.Brokers, ","), c.Topic
+	}
+	if u, err := url.Parse(base); err == nil {
+		u.User = userWithoutPassword(u.User)
+		u.Fragment = ""
+		base = u.String()
+	}
+	return base + "#" + target
+}
+
+// Masked returns d as the API and the dashboard show it: the password of
+// its credentials and of its config's URL replaced by MaskedSecret.
+func (d *Destination) Masked() *Destination {
+	m := *d
+	if d.Credentials != nil {
+		c := *d.Credentials
+		if c.Password != "" {
+			c.Password = MaskedSecret
+		}
+		m.Credentials = &c
+	}
+	m.Config = mapConfigURL(d.Config, maskURLPassword)
+	return &m
+}
+
+// KeepSecrets gives d the stored destination's secrets where d, sent back
+// from what Masked showed, holds the mask: the credentials' password (same
+// username) and the config URL's password (same host and user).
+func (d *Destination) KeepSecrets(stored *Destination) {
+	if stored == nil || stored.Type != d.Type {
+		return
+	}
+	if c, old := d.Credentials, stored.Credentials; c != nil && old != nil && c.Password == MaskedSecret && c.Username == old.Username {
+		c.Password = old.Password
+	}
+	var oldURL struct {
+		URL string `json:"url"`
+	}
+	if json.Unmarshal(stored.Config, &oldURL) == nil {
+		d.Config = mapConfigURL(d.Config, func(u string) string { return keepURLPassword(u, oldURL.URL) })
+	}
+}
+
+// mapConfigURL returns config with its "url" key passed through f, the
+// other keys byte for byte; a config without one is returned as it is.
+func mapConfigURL(config json.RawMessage, f func(string) string) json.RawMessage {
+	var keys map[string]json.RawMessage
+	var u string
+	if json.Unmarshal(config, &keys) != nil || json.Unmarshal(keys["url"], &u) != nil {
+		return config
+	}
+	mapped := f(u)
+	if mapped == u {
+		return config
+	}
+	keys["url"], _ = json.Marshal(mapped)
+	out, err := json.Marshal(keys)
+	if err != nil {
+		return config
+	}
+	return out
 }
 
 // RabbitMQ decodes a rabbitmq destination's config; Validate has checked it.

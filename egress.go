@@ -239,15 +239,47 @@ func (e Egress) Masked() Egress {
 	}
 	e.Auth.Password, e.Auth.ClientSecret = mask(e.Auth.Password), mask(e.Auth.ClientSecret)
 	e.TLSClientCertificate = TLSClientCertificate{Certificate: mask(e.TLSClientCertificate.Certificate), PrivateKey: mask(e.TLSClientCertificate.PrivateKey)}
-	if u, err := url.Parse(e.ProxyURL); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			// Built by hand: url.URL would escape the mask's asterisks.
-			user := url.User(u.User.Username())
-			u.User = user
-			e.ProxyURL = strings.Replace(u.String(), user.String()+"@", user.String()+":"+MaskedSecret+"@", 1)
-		}
-	}
+	e.ProxyURL = maskURLPassword(e.ProxyURL)
 	return e
+}
+
+// maskURLPassword returns raw with the password of its userinfo, if any,
+// replaced by MaskedSecret.
+func maskURLPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	// Built by hand: url.URL would escape the mask's asterisks.
+	user := url.User(u.User.Username())
+	u.User = user
+	return strings.Replace(u.String(), user.String()+"@", user.String()+":"+MaskedSecret+"@", 1)
+}
+
+// keepURLPassword returns raw with old's password where raw, sent back from
+// what maskURLPassword showed, holds the mask for the same host and user.
+func keepURLPassword(raw, old string) string {
+	nu, err1 := url.Parse(raw)
+	ou, err2 := url.Parse(old)
+	if err1 != nil || err2 != nil || nu.User == nil || ou.User == nil || nu.Host != ou.Host || nu.User.Username() != ou.User.Username() {
+		return raw
+	}
+	if pw, _ := nu.User.Password(); pw != MaskedSecret {
+		return raw
+	}
+	nu.User = ou.User
+	return nu.String()
+}
+
+// userWithoutPassword is u with its password dropped.
+func userWithoutPassword(u *url.Userinfo) *url.Userinfo {
+	if u == nil {
+		return nil
+	}
+	return url.User(u.Username())
 }
 
 // KeepSecrets gives the egress settings u sets the stored secrets it left
@@ -268,13 +300,6 @@ func (u *EndpointUpdate) KeepSecrets(stored Egress) {
 		*c = stored.TLSClientCertificate
 	}
 	if p := u.ProxyURL; p != nil {
-		nu, err1 := url.Parse(*p)
-		old, err2 := url.Parse(stored.ProxyURL)
-		if err1 == nil && err2 == nil && nu.User != nil && old.User != nil && nu.Host == old.Host && nu.User.Username() == old.User.Username() {
-			if pw, _ := nu.User.Password(); pw == MaskedSecret {
-				nu.User = old.User
-				*p = nu.String()
-			}
-		}
+		*p = keepURLPassword(*p, stored.ProxyURL)
 	}
 }

@@ -107,6 +107,10 @@ type Endpoint struct {
 
 	// Egress holds auth, client certificate and proxy (shown masked).
 	Egress Egress `json:"-"`
+	// Destination is the broker a non-webhook endpoint publishes to (nil:
+	// a webhook, at URL). Its type is chosen at create; URL then shows the
+	// broker (Destination.DisplayURL).
+	Destination *Destination `json:"-"`
 }
 
 // Kinds of endpoint.
@@ -162,6 +166,9 @@ type EndpointUpdate struct {
 	Auth                 *EndpointAuth
 	TLSClientCertificate *TLSClientCertificate
 	ProxyURL             *string
+	// Destination replaces the broker's config and credentials; its type
+	// is chosen at create (CheckDestinationKept). Nil leaves it alone.
+	Destination *Destination
 }
 
 // Apply sets the fields u holds.
@@ -181,6 +188,9 @@ func (e *Endpoint) Apply(u EndpointUpdate) {
 	set(&e.MaxInFlight, u.MaxInFlight)
 	set(&e.RateLimit, u.RateLimit)
 	set(&e.SignatureScheme, u.SignatureScheme)
+	if u.Destination != nil {
+		e.Destination = u.Destination
+	}
 	set(&e.Egress.Auth, u.Auth)
 	set(&e.Egress.TLSClientCertificate, u.TLSClientCertificate)
 	set(&e.Egress.ProxyURL, u.ProxyURL)

@@ -183,6 +183,9 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err := hookd.CheckOrderingKept(e, u); err != nil {
 			return err
 		}
+		if err := hookd.CheckDestinationKept(e, u); err != nil {
+			return err
+		}
 		e.Apply(u)
 		if u.EventTypes != nil {
 			if err := checkEventTypes(ctx, tx, "event_types", e.EventTypes, kept); err != nil {

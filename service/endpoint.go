@@ -43,7 +43,9 @@ func CheckEndpoint(v *hookd.Validation, u *hookd.EndpointUpdate, rules EndpointR
 	if u.Description != nil {
 		hookd.CheckDescription(v, "description", *u.Description)
 	}
-	if u.URL != nil {
+	if u.Destination != nil {
+		hookd.CheckBrokerEndpoint(v, u)
+	} else if u.URL != nil {
 		hookd.CheckEndpointURL(v, "url", *u.URL, rules.AllowPrivateTargets)
 	}
 	if u.UID != nil && !ValidUID(*u.UID) {
