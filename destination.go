@@ -27,8 +27,11 @@ const (
 type Destination struct {
 	Type        string          `json:"type"`
 	Config      json.RawMessage `json:"config"`
-	Credentials *Credentials    `json:"-"`
+	Credentials *Credentials    `json:"credentials,omitempty"`
 }
+
+// IsZero reports a webhook's (nil) destination, which stores as nothing.
+func (d *Destination) IsZero() bool { return d == nil }
 
 // Credentials log in to a broker whose URL holds none.
 type Credentials struct {
@@ -188,15 +191,13 @@ func CheckDestinationKept(e *Endpoint, u EndpointUpdate) error {
 // broker's (DisplayURL). A URL given, or egress settings (HTTP's), are
 // refused: the config names the broker.
 func CheckBrokerEndpoint(v *Validation, u *EndpointUpdate) {
-	d := u.Destination
-	var dv Validation
-	CheckDestination(&dv, d)
-	v.fields = append(v.fields, dv.fields...)
+	d, before := u.Destination, len(v.fields)
+	CheckDestination(v, d)
 	if u.URL != nil && *u.URL != "" {
 		v.Add("url", "is not used by a %s endpoint: config names the broker", d.Type)
 	}
 	checkNoEgress(v, *u, d.Type)
-	if len(dv.fields) == 0 {
+	if len(v.fields) == before {
 		shown := d.DisplayURL()
 		u.URL = &shown
 	}

@@ -80,3 +80,68 @@ func TestPoolKeySeparatesLogins(t *testing.T) {
 		t.Errorf("pool keys: %q %q %q", none.PoolKey("amqp://h"), a.PoolKey("amqp://h"), b.PoolKey("amqp://h"))
 	}
 }
+
+func TestDestinationDisplayURL(t *testing.T) {
+	cases := []struct{ typ, config, want string }{
+		{hookd.DestinationRabbitMQ, `{"url":"amqp://guest:guest@mq:5672/vh","exchange":"events","routing_key":"hookd.{{event_type}}"}`,
+			"amqp://guest@mq:5672/vh#events/hookd.{{event_type}}"},
+		{hookd.DestinationRedis, `{"url":"redis://:pw@r:6379/0","stream":"s"}`, "redis://r:6379/0#s"},
+		{hookd.DestinationNATS, `{"url":"nats://n:4222","subject":"a.b"}`, "nats://n:4222#a.b"},
+		{hookd.DestinationKafka, `{"brokers":["k1:9092","k2:9092"],"topic":"t"}`, "kafka://k1:9092,k2:9092#t"},
+	}
+	for _, c := range cases {
+		d := hookd.Destination{Type: c.typ, Config: json.RawMessage(c.config)}
+		if got := d.DisplayURL(); got != c.want {
+			t.Errorf("%s DisplayURL = %q, want %q", c.typ, got, c.want)
+		}
+	}
+}
+
+func TestDestinationSecretsMaskedAndKept(t *testing.T) {
+	stored := &hookd.Destination{Type: hookd.DestinationRedis, Config: json.RawMessage(`{"max_len":5,"stream":"s","url":"redis://u:pw@r:6379/0"}`),
+		Credentials: &hookd.Credentials{Username: "hookd", Password: "s3cr3t"}}
+	m := stored.Masked()
+	if m.Credentials.Password != hookd.MaskedSecret || m.Credentials.Username != "hookd" {
+		t.Errorf("masked credentials = %+v", m.Credentials)
+	}
+	if want := `{"max_len":5,"stream":"s","url":"redis://u:********@r:6379/0"}`; string(m.Config) != want {
+		t.Errorf("masked config = %s, want %s", m.Config, want)
+	}
+	if stored.Credentials.Password != "s3cr3t" || string(stored.Config) == string(m.Config) {
+		t.Fatal("Masked changed the stored destination")
+	}
+	back := *m
+	back.Credentials = &hookd.Credentials{Username: "hookd", Password: hookd.MaskedSecret}
+	back.KeepSecrets(stored)
+	if back.Credentials.Password != "s3cr3t" || string(back.Config) != `{"max_len":5,"stream":"s","url":"redis://u:pw@r:6379/0"}` {
+		t.Errorf("kept = %+v %s", back.Credentials, back.Config)
+	}
+	// Another user or host gets no stored password.
+	other := hookd.Destination{Type: hookd.DestinationRedis, Config: json.RawMessage(`{"stream":"s","url":"redis://u:********@elsewhere:6379/0"}`),
+		Credentials: &hookd.Credentials{Username: "other", Password: hookd.MaskedSecret}}
+	other.KeepSecrets(stored)
+	if other.Credentials.Password != hookd.MaskedSecret || string(other.Config) != `{"stream":"s","url":"redis://u:********@elsewhere:6379/0"}` {
+		t.Errorf("secrets given to another login: %+v %s", other.Credentials, other.Config)
+	}
+}
+
+func TestCheckBrokerEndpoint(t *testing.T) {
+	d := &hookd.Destination{Type: hookd.DestinationNATS, Config: json.RawMessage(`{"url":"nats://n:4222","subject":"a"}`)}
+	u := hookd.EndpointUpdate{Destination: d}
+	var v hookd.Validation
+	hookd.CheckBrokerEndpoint(&v, &u)
+	if err := v.Err(); err != nil || u.URL == nil || *u.URL != "nats://n:4222#a" {
+		t.Fatalf("valid broker endpoint: err %v, url %v", err, u.URL)
+	}
+	url, proxy := "https://example.com", "http://p:3128"
+	u = hookd.EndpointUpdate{Destination: d, URL: &url, ProxyURL: &proxy, Auth: &hookd.EndpointAuth{Type: hookd.AuthBasic}}
+	v = hookd.Validation{}
+	hookd.CheckBrokerEndpoint(&v, &u)
+	var de *hookd.Error
+	if !errors.As(v.Err(), &de) || len(de.Fields) != 3 || de.Fields[0].Field != "url" || de.Fields[1].Field != "auth" || de.Fields[2].Field != "proxy_url" {
+		t.Errorf("webhook fields on a broker: %v", v.Err())
+	}
+	if *u.URL != url {
+		t.Errorf("refused endpoint's URL replaced by %q", *u.URL)
+	}
+}

@@ -276,7 +276,7 @@ func keepURLPassword(raw, old string) string {
 
 // userWithoutPassword is u with its password dropped.
 func userWithoutPassword(u *url.Userinfo) *url.Userinfo {
-	if u == nil {
+	if u == nil || u.Username() == "" {
 		return nil
 	}
 	return url.User(u.Username())

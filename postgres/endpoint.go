@@ -27,6 +27,10 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
+	destination, err := db.box.SealOmitZero(e.Destination)
+	if err != nil {
+		return fmt.Errorf("create endpoint: %w", err)
+	}
 	err = db.inTx(ctx, "create endpoint", func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, e.TenantID); err != nil {
 			return err
@@ -39,12 +43,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation, egress)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''), $18, $19, $20, $21, $22, $23)`,
+			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation, egress, destination)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, $14, $15, $15, $15, $16, NULLIF($17, ''), $18, $19, $20, $21, $22, $23, $24)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, e.EventTypes, headers,
 			e.Enabled, e.DisabledReason, scheduleMs(e.RetrySchedule), e.Timeout.Milliseconds(),
 			e.SignatureScheme, e.MaxInFlight, e.RateLimit, now, list(e.Channels), e.UID, e.Filter,
-			e.Ordering, e.Kind, e.Live, e.Transformation, egress); err != nil {
+			e.Ordering, e.Kind, e.Live, e.Transformation, egress, destination); err != nil {
 			return uidTaken(err, e.UID)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`,
@@ -105,16 +109,16 @@ func list(s []string) []string {
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at,
-	created_at, updated_at, channels, coalesce(uid, ''), filter, ordering, kind, live, transformation, egress`
+	created_at, updated_at, channels, coalesce(uid, ''), filter, ordering, kind, live, transformation, egress, destination`
 
 func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
-	var headers, egress []byte
+	var headers, egress, destination []byte
 	var schedule []int64
 	var timeoutMs int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &e.EventTypes, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount,
-		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation, &egress); err != nil {
+		&e.LastSuccessAt, &e.LastFailureAt, &e.CreatedAt, &e.UpdatedAt, &e.Channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation, &egress, &destination); err != nil {
 		return nil, err
 	}
 	var err error
@@ -123,6 +127,9 @@ func (db *DB) scanEndpoint(row pgx.Row) (*hookd.Endpoint, error) {
 	}
 	if err := db.box.OpenJSON(egress, &e.Egress); err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
+	}
+	if err := db.box.OpenJSON(destination, &e.Destination); err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
 	}
 	e.RetrySchedule = scheduleFromMs(schedule)
 	e.Timeout = time.Duration(timeoutMs) * time.Millisecond
@@ -203,12 +210,16 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err != nil {
 			return err
 		}
+		destination, err := db.box.SealOmitZero(e.Destination)
+		if err != nil {
+			return err
+		}
 		e.UpdatedAt = ts(db.now())
 		if _, err := tx.Exec(ctx, `UPDATE endpoints SET name = $1, description = $2, url = $3, event_types = $4, headers = $5,
 			retry_schedule = $6, timeout_ms = $7, signature_scheme = $8, max_in_flight = $9, rate_limit = $10, updated_at = $11,
-			channels = $13, uid = NULLIF($14, ''), filter = $15, transformation = $16, egress = $17 WHERE id = $12`,
+			channels = $13, uid = NULLIF($14, ''), filter = $15, transformation = $16, egress = $17, destination = $18 WHERE id = $12`,
 			e.Name, e.Description, e.URL, e.EventTypes, headers, scheduleMs(e.RetrySchedule),
-			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, e.UpdatedAt, id, list(e.Channels), e.UID, e.Filter, e.Transformation, egress); err != nil {
+			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, e.UpdatedAt, id, list(e.Channels), e.UID, e.Filter, e.Transformation, egress, destination); err != nil {
 			return uidTaken(err, e.UID)
 		}
 		out = e

@@ -82,7 +82,8 @@ func (h *handOff) plan(plans []hookd.PlannedEvent) error {
 				EventType: pl.Event.Type, EndpointID: d.EndpointID, Attempt: 1, RunAttempt: 1, Payload: pl.Event.Payload,
 				CreatedAt: ts(pl.Event.CreatedAt), LeaseToken: h.token,
 				URL: s.URL, Headers: s.Headers, Secrets: s.Secrets, RetrySchedule: s.RetrySchedule, Timeout: s.Timeout,
-				SignatureScheme: s.SignatureScheme, TraceParent: pl.Event.TraceParent, Transformation: s.Transformation, Egress: s.Egress}
+				SignatureScheme: s.SignatureScheme, TraceParent: pl.Event.TraceParent, Transformation: s.Transformation, Egress: s.Egress,
+				Destination: s.Destination}
 			h.jobs = append(h.jobs, j)
 			h.lease[d.ID] = j
 		}

@@ -66,7 +66,7 @@ const (
 	qCandidates    = `SELECT e.id, e.tenant_id, ` + qInFlightCap + ` - (SELECT count(*) FROM deliveries l
 			WHERE l.endpoint_id = e.id AND l.lease_token IS NOT NULL AND l.next_attempt_at > $2),
 		e.timeout_ms, e.rate_limit, e.rate_tokens, e.rate_updated_at, e.url, e.headers, e.retry_schedule, e.signature_scheme,
-		e.ordering = 'fifo', e.transformation, e.egress
+		e.ordering = 'fifo', e.transformation, e.egress, e.destination
 		FROM endpoints e WHERE e.id = ANY($1)`
 	// qQueued is which of the endpoints have FIFO deliveries waiting, at a
 	// hand-off (hookd.EndpointLoad.Queued).
@@ -209,12 +209,12 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 		_, err := collect(rows, nil, func(row pgx.Rows) (struct{}, error) {
 			var id string
 			var c candidate
-			var headers, egress []byte
+			var headers, egress, destination []byte
 			var schedule []int64
 			var timeoutMs int64
 			var updated time.Time
 			if err := row.Scan(&id, &c.load.TenantID, &c.load.Free, &timeoutMs, &c.load.RateLimit, &c.load.Tokens, &updated,
-				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme, &c.fifo, &c.settings.Transformation, &egress); err != nil {
+				&c.settings.URL, &headers, &schedule, &c.settings.SignatureScheme, &c.fifo, &c.settings.Transformation, &egress, &destination); err != nil {
 				return struct{}{}, err
 			}
 			var err error
@@ -223,6 +223,9 @@ func (db *DB) queueCandidates(b *pgx.Batch, tenants, due []string, now time.Time
 			}
 			if err := db.box.OpenJSON(egress, &c.settings.Egress); err != nil {
 				r.err = fmt.Errorf("endpoint %s egress: %w", id, err)
+			}
+			if err := db.box.OpenJSON(destination, &c.settings.Destination); err != nil {
+				r.err = fmt.Errorf("endpoint %s destination: %w", id, err)
 			}
 			c.settings.RetrySchedule = scheduleFromMs(schedule)
 			c.settings.Timeout = time.Duration(timeoutMs) * time.Millisecond
@@ -297,6 +300,7 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 			s.URL, s.Headers, s.Secrets, s.RetrySchedule, s.Timeout, s.SignatureScheme
 		j.Transformation = s.Transformation
 		j.Egress = s.Egress
+		j.Destination = s.Destination
 		return j, err
 	})
 	if err != nil {

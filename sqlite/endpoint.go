@@ -24,6 +24,10 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
+	destination, err := db.box.SealOmitZero(e.Destination)
+	if err != nil {
+		return fmt.Errorf("create endpoint: %w", err)
+	}
 	types, _ := json.Marshal(e.EventTypes)
 	if e.Kind == "" {
 		e.Kind = hookd.KindWebhook
@@ -40,12 +44,12 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, name, description, url, event_types, headers,
 			enabled, disabled_reason, retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failures_since,
-			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation, egress)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, channels, uid, filter, ordering, kind, live, transformation, egress, destination)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, e.TenantID, e.Name, e.Description, e.URL, string(types), headers,
 			e.Enabled, nullString(e.DisabledReason), scheduleToJSON(e.RetrySchedule), e.Timeout.Milliseconds(),
 			e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(now), ms(now), ms(now), jsonList(e.Channels), nullString(e.UID), e.Filter,
-			e.Ordering, e.Kind, e.Live, e.Transformation, egress); err != nil {
+			e.Ordering, e.Kind, e.Live, e.Transformation, egress, destination); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES (?, ?, ?)`,
@@ -64,18 +68,18 @@ func (db *DB) CreateEndpoint(ctx context.Context, e *hookd.Endpoint, secret stri
 
 const endpointColumns = `id, tenant_id, name, description, url, event_types, headers, enabled, COALESCE(disabled_reason, ''),
 	retry_schedule, timeout_ms, signature_scheme, max_in_flight, rate_limit, failure_count, last_success_at, last_failure_at, created_at, updated_at,
-	channels, COALESCE(uid, ''), filter, ordering, kind, live, transformation, egress`
+	channels, COALESCE(uid, ''), filter, ordering, kind, live, transformation, egress, destination`
 
 func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
 	var e hookd.Endpoint
 	var types, channels string
-	var headers, egress []byte
+	var headers, egress, destination []byte
 	var schedule sql.NullString
 	var timeoutMs, created, updated int64
 	var success, failure sql.NullInt64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Name, &e.Description, &e.URL, &types, &headers, &e.Enabled,
 		&e.DisabledReason, &schedule, &timeoutMs, &e.SignatureScheme, &e.MaxInFlight, &e.RateLimit, &e.FailureCount, &success, &failure,
-		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation, &egress); err != nil {
+		&created, &updated, &channels, &e.UID, &e.Filter, &e.Ordering, &e.Kind, &e.Live, &e.Transformation, &egress, &destination); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
@@ -90,6 +94,9 @@ func (db *DB) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint
 	}
 	if err := db.box.OpenJSON(egress, &e.Egress); err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
+	}
+	if err := db.box.OpenJSON(destination, &e.Destination); err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
 	}
 	if e.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
 		return nil, err
@@ -210,14 +217,18 @@ func (db *DB) UpdateEndpoint(ctx context.Context, tenantID, id string, u hookd.E
 		if err != nil {
 			return err
 		}
+		destination, err := db.box.SealOmitZero(e.Destination)
+		if err != nil {
+			return err
+		}
 		types, _ := json.Marshal(e.EventTypes)
 		e.UpdatedAt = fromMs(ms(db.now()))
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, description = ?, url = ?, event_types = ?, headers = ?,
 			retry_schedule = ?, timeout_ms = ?, signature_scheme = ?, max_in_flight = ?, rate_limit = ?, updated_at = ?, channels = ?,
-			uid = ?, filter = ?, transformation = ?, egress = ? WHERE id = ?`,
+			uid = ?, filter = ?, transformation = ?, egress = ?, destination = ? WHERE id = ?`,
 			e.Name, e.Description, e.URL, string(types), headers, scheduleToJSON(e.RetrySchedule),
 			e.Timeout.Milliseconds(), e.SignatureScheme, e.MaxInFlight, e.RateLimit, ms(e.UpdatedAt), jsonList(e.Channels),
-			nullString(e.UID), e.Filter, e.Transformation, egress, id); err != nil {
+			nullString(e.UID), e.Filter, e.Transformation, egress, destination, id); err != nil {
 			return err
 		}
 		out = e

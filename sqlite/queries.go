@@ -73,7 +73,7 @@ const (
 			(SELECT COALESCE(traceparent, '') FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id)`
 	// qNextDue is the earliest time any waiting endpoint has work due.
 	qNextDue      = qWaiting + ` SELECT MIN(` + qDueAt + `) FROM waiting w WHERE w.endpoint_id IS NOT NULL`
-	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme, transformation, egress FROM endpoints WHERE id = ?`
+	qJobEndpoint  = `SELECT url, headers, retry_schedule, timeout_ms, signature_scheme, transformation, egress, destination FROM endpoints WHERE id = ?`
 	qValidSecrets = `SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC`
 
 	// Recording (record.go): what hookd.PlanRecord reads, then its writes.

@@ -159,11 +159,11 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 	ep, ok := endpoints[j.EndpointID]
 	if !ok {
 		ep = &hookd.Job{}
-		var headers, egress []byte
+		var headers, egress, destination []byte
 		var schedule sql.NullString
 		var timeoutMs int64
 		if err := db.queryRow(ctx, tx, qJobEndpoint, j.EndpointID).
-			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme, &ep.Transformation, &egress); err != nil {
+			Scan(&ep.URL, &headers, &schedule, &timeoutMs, &ep.SignatureScheme, &ep.Transformation, &egress, &destination); err != nil {
 			return fmt.Errorf("read endpoint %s: %w", j.EndpointID, err)
 		}
 		var err error
@@ -172,6 +172,9 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 		}
 		if err := db.box.OpenJSON(egress, &ep.Egress); err != nil {
 			return fmt.Errorf("endpoint %s egress: %w", j.EndpointID, err)
+		}
+		if err := db.box.OpenJSON(destination, &ep.Destination); err != nil {
+			return fmt.Errorf("endpoint %s destination: %w", j.EndpointID, err)
 		}
 		if ep.RetrySchedule, err = scheduleFromJSON(schedule); err != nil {
 			return err
@@ -186,6 +189,7 @@ func (db *DB) fillJob(ctx context.Context, tx *sql.Tx, j *hookd.Job, endpoints m
 	j.SignatureScheme = ep.SignatureScheme
 	j.Transformation = ep.Transformation
 	j.Egress = ep.Egress
+	j.Destination = ep.Destination
 	return nil
 }
 

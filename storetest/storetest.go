@@ -55,6 +55,7 @@ func groups() []group {
 		{"Filter", filterTests},
 		{"Transform", transformTests},
 		{"Egress", egressTests},
+		{"Destination", destinationTests},
 		{"Idempotency", idempotencyTests},
 		{"Deliveries", deliveryTests},
 		{"Replay", replayTests},
