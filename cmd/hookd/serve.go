@@ -43,6 +43,7 @@ type serveCmd struct {
 	Timeout                  time.Duration `default:"30s" env:"HOOKD_TIMEOUT" help:"Request timeout (1s-60s), for endpoints without their own."`
 	TransformationTimeout    time.Duration `default:"50ms" env:"HOOKD_TRANSFORMATION_TIMEOUT" help:"Longest one run of an endpoint's transformation may take (1ms-1s); past it the run is stopped and the attempt fails."`
 	AllowPrivateTargets      bool          `env:"HOOKD_ALLOW_PRIVATE_TARGETS" help:"Allow http:// and loopback/private targets. For development and tests only."`
+	AllowDestinationHosts    []string      `env:"HOOKD_ALLOW_DESTINATION_HOSTS" help:"Broker hosts (as broker endpoints' URLs and brokers name them, comma-separated, e.g. mq.internal,10.0.0.7) that may be reached although they resolve to private or loopback addresses; other brokers follow the private-target rule like webhook URLs (docs/destinations.md)."`
 	SignatureScheme          string        `default:"standard" enum:"standard,timestamped,body" env:"HOOKD_SIGNATURE_SCHEME" help:"Default signature scheme: standard (Standard Webhooks), timestamped (Stripe style) or body. Endpoints may override it."`
 	HeaderPrefix             string        `default:"X-Hookd" env:"HOOKD_HEADER_PREFIX" help:"Prefix of hookd's own delivery headers (<prefix>-Event, -Delivery, -Attempt, -Signature)."`
 	SignatureHeader          string        `env:"HOOKD_SIGNATURE_HEADER" help:"Signature header of the timestamped and body schemes (default <prefix>-Signature)."`
@@ -142,6 +143,9 @@ func (c *serveCmd) settings() (settings, error) {
 	if s.brand, err = dashboard.LoadBrand(c.BrandName, c.BrandLogoURL, c.BrandLogoFile, c.BrandFaviconFile, c.BrandColor); err != nil {
 		return s, err
 	}
+	if err := checkDestinationHosts(c.AllowDestinationHosts); err != nil {
+		return s, err
+	}
 	if c.ProxyURL != "" {
 		var v hookd.Validation
 		hookd.CheckProxyURL(&v, "--proxy-url", c.ProxyURL, true) // the operator's own: may be private
@@ -216,6 +220,12 @@ func (c *serveCmd) Run() error {
 	}
 
 	hub := listen.NewHub(names.Delivery)
+	brokers := newPublishers(c.AllowPrivateTargets, c.AllowDestinationHosts)
+	defer func() {
+		if err := brokers.Close(); err != nil {
+			logger.Warn("closing broker connections", "err", err)
+		}
+	}()
 	transform.Timeout = c.TransformationTimeout
 	dispatcher := dispatch.New(store, dispatch.Config{
 		Workers:         c.Workers,
@@ -232,6 +242,7 @@ func (c *serveCmd) Run() error {
 		Protocols:       map[string]http.RoundTripper{listen.Scheme: hub},
 		PropagateTrace:  c.PropagateTrace,
 		ProxyURL:        set.proxy,
+		Publishers:      brokers,
 	})
 	runner := maintenance.New(store, dispatcher, maintenance.Config{Retention: set.retention, Logger: logger})
 	server := api.New(store, dispatcher, api.Config{
