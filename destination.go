@@ -76,12 +76,23 @@ type NATSConfig struct {
 
 // KafkaConfig is a kafka destination's config: seed brokers (host:port),
 // the topic, and the record key, a template over the event (default the
-// event id, so one event's retries share a partition).
+// event id, so one event's retries share a partition). TLS connects with
+// TLS (system roots; SSL_CERT_FILE for a private CA); SASL is the
+// mechanism the credentials log in with, KafkaSASLPlain by default.
 type KafkaConfig struct {
 	Brokers []string `json:"brokers"`
 	Topic   string   `json:"topic"`
 	Key     string   `json:"key"`
+	TLS     bool     `json:"tls,omitempty"`
+	SASL    string   `json:"sasl,omitempty"`
 }
+
+// Kafka SASL mechanisms (KafkaConfig.SASL).
+const (
+	KafkaSASLPlain       = "plain"
+	KafkaSASLScramSHA256 = "scram-sha-256"
+	KafkaSASLScramSHA512 = "scram-sha-512"
+)
 
 // Message is one delivery as a broker carries it: the delivered body and,
 // as headers, what a webhook request would carry (event id, type,
@@ -163,6 +174,9 @@ func CheckDestination(v *Validation, d *Destination) {
 	c.check(v)
 	if d.Credentials != nil && d.Credentials.Username == "" {
 		v.Add("credentials.username", "is required with credentials")
+	}
+	if k, ok := c.(*KafkaConfig); ok && k.SASL != "" && d.Credentials == nil {
+		v.Add("credentials", "are required with config.sasl (the login SASL %s sends)", k.SASL)
 	}
 }
 
@@ -382,6 +396,11 @@ func (c *KafkaConfig) check(v *Validation) {
 	}
 	if c.Key != "" {
 		CheckTemplate(v, "config.key", c.Key)
+	}
+	switch c.SASL {
+	case "", KafkaSASLPlain, KafkaSASLScramSHA256, KafkaSASLScramSHA512:
+	default:
+		v.Add("config.sasl", "must be %s, %s or %s", KafkaSASLPlain, KafkaSASLScramSHA256, KafkaSASLScramSHA512)
 	}
 }
 

@@ -46,6 +46,10 @@ func TestDestinationValidate(t *testing.T) {
 		{"kafka broker without port", "kafka", `{"brokers":["k1"],"topic":"events"}`, nil, "config.brokers[0]"},
 		{"kafka bad topic", "kafka", `{"brokers":["k1:9092"],"topic":"a/b"}`, nil, "config.topic"},
 		{"kafka bad key", "kafka", `{"brokers":["k1:9092"],"topic":"t","key":"{{x}}"}`, nil, "config.key"},
+		{"kafka tls and scram", "kafka", `{"brokers":["k1:9093"],"topic":"t","tls":true,"sasl":"scram-sha-512"}`, &hookd.Credentials{Username: "u", Password: "p"}, ""},
+		{"kafka unknown sasl", "kafka", `{"brokers":["k1:9093"],"topic":"t","sasl":"gssapi"}`, &hookd.Credentials{Username: "u"}, "config.sasl"},
+		{"kafka sasl without credentials", "kafka", `{"brokers":["k1:9093"],"topic":"t","sasl":"plain"}`, nil, "credentials"},
+		{"kafka tls not a bool", "kafka", `{"brokers":["k1:9093"],"topic":"t","tls":"yes"}`, nil, "config"},
 		{"credentials without username", "rabbitmq", good, &hookd.Credentials{Password: "p"}, "credentials.username"},
 	}
 	for _, c := range cases {

@@ -4,6 +4,7 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/egress"
@@ -58,7 +61,7 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	if err != nil {
 		return err
 	}
-	client, err := p.client(cfg.Brokers, d.Credentials)
+	client, err := p.client(cfg, d.Credentials)
 	if err != nil {
 		return err
 	}
@@ -90,8 +93,9 @@ func (p *Publisher) Close() error {
 	return nil
 }
 
-func (p *Publisher) client(brokers []string, creds *hookd.Credentials) (*client, error) {
-	key := creds.PoolKey(strings.Join(brokers, ","))
+func (p *Publisher) client(cfg hookd.KafkaConfig, creds *hookd.Credentials) (*client, error) {
+	brokers := cfg.Brokers
+	key := creds.PoolKey(fmt.Sprintf("%s\x00%t\x00%s", strings.Join(brokers, ","), cfg.TLS, cfg.SASL))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c := p.clients[key]; c != nil {
@@ -101,13 +105,13 @@ func (p *Publisher) client(brokers []string, creds *hookd.Credentials) (*client,
 	opts := []kgo.Opt{
 		kgo.WithHooks(cl),
 		kgo.SeedBrokers(brokers...),
-		kgo.Dialer(p.dialer.DialContext),
+		kgo.Dialer(p.dial(cfg.TLS)),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// One record at a time, acknowledged before the attempt ends.
 		kgo.ProducerLinger(0),
 	}
 	if creds != nil {
-		opts = append(opts, kgo.SASL(plain.Auth{User: creds.Username, Pass: creds.Password}.AsMechanism()))
+		opts = append(opts, kgo.SASL(mechanism(cfg.SASL, creds)))
 	}
 	c, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -116,4 +120,38 @@ func (p *Publisher) client(brokers []string, creds *hookd.Credentials) (*client,
 	cl.Client = c
 	p.clients[key] = cl
 	return cl, nil
+}
+
+// mechanism is the SASL mechanism name logs in with creds.
+func mechanism(name string, creds *hookd.Credentials) sasl.Mechanism {
+	switch name {
+	case hookd.KafkaSASLScramSHA256:
+		return scram.Auth{User: creds.Username, Pass: creds.Password}.AsSha256Mechanism()
+	case hookd.KafkaSASLScramSHA512:
+		return scram.Auth{User: creds.Username, Pass: creds.Password}.AsSha512Mechanism()
+	default:
+		return plain.Auth{User: creds.Username, Pass: creds.Password}.AsMechanism()
+	}
+}
+
+// dial dials a broker under the private-target rule and, with useTLS,
+// completes a TLS handshake verifying the broker's name (kgo's own TLS
+// option cannot be combined with a dialer of ours).
+func (p *Publisher) dial(useTLS bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if !useTLS {
+		return p.dialer.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := p.dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		tc := tls.Client(conn, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("tls handshake with %s: %w", addr, err)
+		}
+		return tc, nil
+	}
 }

@@ -2,8 +2,12 @@ package kafka_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/egress"
+	"github.com/hookd/hookd/internal/testcert"
 	"github.com/hookd/hookd/kafka"
 )
 
@@ -90,5 +95,104 @@ func TestPublishFailures(t *testing.T) {
 	}
 	if !errors.Is(err, ssrf.ErrProhibitedIP) {
 		t.Fatalf("private target: %v, want the refusal named", err)
+	}
+}
+
+// testCA is the CA of the TLS tests' brokers, trusted by this process
+// through SSL_CERT_FILE, as an operator trusts a private CA (TestMain).
+var testCA *testcert.CA
+
+func TestMain(m *testing.M) {
+	ca, err := testcert.NewCA()
+	if err != nil {
+		panic(err)
+	}
+	dir, err := os.MkdirTemp("", "kafka-ca")
+	if err != nil {
+		panic(err)
+	}
+	file := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(file, ca.PEM, 0o600); err != nil {
+		panic(err)
+	}
+	// Read once, at the first TLS handshake: set before any.
+	os.Setenv("SSL_CERT_FILE", file)
+	testCA = ca
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// tlsCluster is a kfake cluster serving TLS with a certificate of ca for
+// 127.0.0.1, requiring SASL logins when users are given (mechanism, user,
+// password triples).
+func tlsCluster(t *testing.T, ca *testcert.CA, users ...[3]string) *kfake.Cluster {
+	t.Helper()
+	certPEM, keyPEM, err := ca.Issue("kafka", time.Now().Add(24*time.Hour), x509.ExtKeyUsageServerAuth, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(1, "hookd.events"),
+		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})}
+	if len(users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range users {
+			opts = append(opts, kfake.Superuser(u[0], u[1], u[2]))
+		}
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func tlsDestination(t *testing.T, brokers []string, mechanism string, creds *hookd.Credentials) *hookd.Destination {
+	t.Helper()
+	cfg, _ := json.Marshal(hookd.KafkaConfig{Brokers: brokers, Topic: "hookd.events", TLS: true, SASL: mechanism})
+	d := &hookd.Destination{Type: hookd.DestinationKafka, Config: cfg, Credentials: creds}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestPublishTLSAndSASL: over TLS to a broker whose certificate the
+// trusted CA signed, logging in with each SASL mechanism, a produce is
+// acknowledged; a wrong password, or a broker certificate of an unknown
+// CA, is a failed attempt naming why.
+func TestPublishTLSAndSASL(t *testing.T) {
+	p := kafka.New(egress.New(true, nil))
+	defer p.Close()
+	m := &hookd.Message{EventID: "evt_1", EventType: "invoice.paid", Body: []byte(`{}`)}
+	login := &hookd.Credentials{Username: "hookd", Password: "s3cr3t"}
+	c := tlsCluster(t, testCA, [3]string{"PLAIN", "hookd", "s3cr3t"}, [3]string{"SCRAM-SHA-256", "hookd", "s3cr3t"},
+		[3]string{"SCRAM-SHA-512", "hookd", "s3cr3t"})
+	for _, mech := range []string{"", hookd.KafkaSASLPlain, hookd.KafkaSASLScramSHA256, hookd.KafkaSASLScramSHA512} {
+		if err := publish(p, tlsDestination(t, c.ListenAddrs(), mech, login), m); err != nil {
+			t.Errorf("TLS, SASL %q: %v", mech, err)
+		}
+	}
+	// kfake closes the connection on a refused login (EOF), so the
+	// attempt ends at its timeout naming the last connection failure.
+	wrong := &hookd.Credentials{Username: "hookd", Password: "wrong"}
+	if err := publish(p, tlsDestination(t, c.ListenAddrs(), hookd.KafkaSASLScramSHA256, wrong), m); err == nil ||
+		!strings.Contains(err.Error(), "last connection attempt: EOF") {
+		t.Errorf("wrong password: %v, want the refused connection named", err)
+	}
+
+	other, err := testcert.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	untrusted := tlsCluster(t, other)
+	err = publish(p, tlsDestination(t, untrusted.ListenAddrs(), "", nil), m)
+	if err == nil || !strings.Contains(err.Error(), "tls handshake") || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+		t.Errorf("untrusted broker certificate: %v, want the TLS failure named", err)
 	}
 }

@@ -49,7 +49,7 @@ var destinationTests = []testCase{
 		nats := &hookd.Destination{Type: hookd.DestinationNATS, Config: json.RawMessage(`{"url":"nats://n.example.com:4222","subject":"s"}`)}
 		refused := []struct {
 			name, id, field string
-			u           hookd.EndpointUpdate
+			u               hookd.EndpointUpdate
 		}{
 			{"a broker of another type", broker.ID, "type", hookd.EndpointUpdate{Destination: nats}},
 			{"a webhook made a broker", webhook.ID, "type", hookd.EndpointUpdate{Destination: nats}},
