@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/client"
+	svix "github.com/svix/svix-webhooks/go"
 )
 
 // brokerConfig returns the fixture's configs: a server that refuses
@@ -228,5 +229,46 @@ func brokerClientWalk(t *testing.T, ctx context.Context, c *client.Client) {
 	_, err = c.CreateEndpoint(ctx, "brokers", client.EndpointCreate{Name: "x", URL: "https://hooks.example.com/in", Config: json.RawMessage(`{}`)})
 	if e := wantKind(t, "config on a webhook", err, 422, client.ErrInvalid); !slices.Contains(fieldNames(e), "config") {
 		t.Errorf("422 fields %v, want config", fieldNames(e))
+	}
+}
+
+// svixBrokers: a broker endpoint, made with the native API, shows its
+// derived url through the Svix-compatible API, listed and read; a Svix
+// update (PUT or PATCH) giving another url is a 422 in Svix's shape that
+// changes nothing, a PUT repeating the url as read (Svix requires one)
+// changes the rest; and Svix creates webhooks only.
+func svixBrokers(t *testing.T, f *fixture, sx *svix.Svix) {
+	ctx := t.Context()
+	app := must(sx.Application.Create(ctx, &svix.ApplicationIn{Name: "Brokers", Uid: svix.String("svix-brokers")})).get(t)
+	var created struct{ Endpoint endpoint }
+	f.admin.must(t, 201, "POST", "/v1/tenants/"+app.Id+"/endpoints", map[string]any{"name": "stream", "type": "redis",
+		"config": map[string]any{"url": "redis://127.0.0.1:6379/0", "stream": "hookd:{{event_type}}"}}, &created)
+	id := created.Endpoint.ID
+	const derived = "redis://127.0.0.1:6379/0#hookd:{{event_type}}"
+	if listed := must(sx.Endpoint.List(ctx, app.Id, nil)).get(t); len(listed.Data) != 1 || listed.Data[0].Url != derived {
+		t.Errorf("listed through Svix: %+v, want one endpoint at %s", listed.Data, derived)
+	}
+	if got := must(sx.Endpoint.Get(ctx, app.Id, id)).get(t); got.Url != derived {
+		t.Errorf("read through Svix: url %s, want %s", got.Url, derived)
+	}
+	before := f.admin.must(t, 200, "GET", "/v1/tenants/"+app.Id+"/endpoints/"+id, nil, nil).body
+	_, err := sx.Endpoint.Update(ctx, app.Id, id, &svix.EndpointUpdate{Url: "https://hooks.example.com/in"})
+	wantSvixValidation(t, err, "body", "url")
+	_, err = sx.Endpoint.Patch(ctx, app.Id, id, &svix.EndpointPatch{Url: svix.String("https://hooks.example.com/in"), Description: svix.String("x")})
+	wantSvixValidation(t, err, "body", "url")
+	if after := f.admin.must(t, 200, "GET", "/v1/tenants/"+app.Id+"/endpoints/"+id, nil, nil).body; string(after) != string(before) {
+		t.Errorf("refused Svix updates changed the endpoint:\nbefore %s\n after %s", before, after)
+	}
+	updated := must(sx.Endpoint.Update(ctx, app.Id, id, &svix.EndpointUpdate{Url: derived, Description: svix.String("on the bus")})).get(t)
+	if d := f.destination(app.Id, id); updated.Url != derived || updated.Description != "on the bus" || d.Type != "redis" || d.Config["stream"] != "hookd:{{event_type}}" {
+		t.Errorf("after a Svix PUT repeating the url: %+v, natively %+v", updated, d)
+	}
+
+	// Svix's endpoints have no type: one given is not Svix's, and ignored.
+	var webhook struct{ ID string }
+	f.admin.must(t, 201, "POST", "/api/v1/app/"+app.Id+"/endpoint", map[string]any{"url": "https://hooks.example.com/in",
+		"type": "redis", "config": map[string]any{"url": "redis://127.0.0.1:6379/0", "stream": "s"}}, &webhook)
+	if d := f.destination(app.Id, webhook.ID); d.Type != "webhook" || d.URL != "https://hooks.example.com/in" || d.Config != nil {
+		t.Errorf("made through Svix: %+v, want a webhook", d)
 	}
 }
