@@ -31,7 +31,8 @@ func (in *destinationInput) typeKept() error {
 // readDestination sets u.Destination for a broker endpoint: the stored
 // destination (on an update) with what in gives, so that
 // service.CheckEndpoint checks it whole and derives the URL. v names what
-// is malformed, and config or credentials given to a webhook.
+// is malformed, a masked password with nothing stored to keep, and config
+// or credentials given to a webhook.
 func readDestination(v *hookd.Validation, in *destinationInput, u *hookd.EndpointUpdate) {
 	var stored *hookd.Destination
 	typ := hookd.DestinationWebhook
@@ -66,6 +67,9 @@ func readDestination(v *hookd.Validation, in *destinationInput, u *hookd.Endpoin
 		d.Credentials = decodeOptional[hookd.Credentials](v, "credentials", in.Credentials, `{"username":...,"password":...}`)
 	}
 	d.KeepSecrets(stored)
+	if d.Credentials != nil && d.Credentials.Password == hookd.MaskedSecret {
+		v.Add("credentials.password", "%q stands for the stored password, kept only for the same username: send the real one", hookd.MaskedSecret)
+	}
 	u.Destination = d
 }
 

@@ -103,22 +103,14 @@ type Endpoint struct {
 	UpdatedAt       time.Time         `json:"updated_at"`
 	// Transformation is JavaScript run on each delivery; "" none.
 	Transformation string `json:"transformation,omitempty"`
-	// Type is where deliveries go: DestinationWebhook (at URL) or a
-	// broker, whose Config and Credentials (password masked) are shown and
-	// whose URL is derived from them (docs/destinations.md).
+	// Type is where deliveries go: "webhook" (at URL) or a broker,
+	// "rabbitmq", "redis", "nats" or "kafka", whose Config and Credentials
+	// (password masked) are shown and whose URL is derived from them
+	// (docs/destinations.md).
 	Type        string          `json:"type"`
 	Config      json.RawMessage `json:"config,omitempty"`
 	Credentials *Credentials    `json:"credentials,omitempty"`
 }
-
-// Destination types (Endpoint.Type).
-const (
-	DestinationWebhook  = "webhook"
-	DestinationRabbitMQ = "rabbitmq"
-	DestinationRedis    = "redis"
-	DestinationNATS     = "nats"
-	DestinationKafka    = "kafka"
-)
 
 // Credentials log in to a broker. Read back, the password is MaskedSecret;
 // sent back so (same username), the stored one is kept.

@@ -101,6 +101,8 @@ func TestRefusedDestinations(t *testing.T) {
 			{name: "config missing a field on update", method: "PATCH", path: brokerPath, body: map[string]any{"config": map[string]any{"url": "redis://127.0.0.1:6379/1"}, "name": "moved"}, field: "config.stream"},
 			{name: "bad template on update", method: "PATCH", path: brokerPath, body: map[string]any{"config": map[string]any{"url": "redis://127.0.0.1:6379/1", "stream": "{{tenant}}"}}, field: "config.stream"},
 			{name: "credentials a string on update", method: "PATCH", path: brokerPath, body: map[string]any{"credentials": "hookd"}, field: "credentials"},
+			{name: "masked password for another username", method: "PATCH", path: brokerPath, body: map[string]any{"credentials": map[string]string{"username": "other", "password": "********"}}, field: "credentials.password"},
+			{name: "masked password on create", method: "POST", path: endpoints, body: create("redis", redisCfg, "credentials", map[string]string{"username": "u", "password": "********"}), field: "credentials.password"},
 			{name: "credentials missing username on update", method: "PATCH", path: brokerPath, body: map[string]any{"credentials": map[string]string{"password": "p"}}, field: "credentials.username"},
 		}
 		refuseAll(t, f, ten, cases)
@@ -191,11 +193,11 @@ func TestDestinationSecretsKept(t *testing.T) {
 func brokerClientWalk(t *testing.T, ctx context.Context, c *client.Client) {
 	mustReturn[*client.Tenant](t, "create tenant")(c.CreateTenant(ctx, client.TenantCreate{ID: "brokers", Name: "Brokers"}))
 	created := mustReturn[*client.CreatedEndpoint](t, "create broker endpoint")(c.CreateEndpoint(ctx, "brokers", client.EndpointCreate{
-		Name: "stream", Type: client.DestinationRedis, Config: json.RawMessage(`{"url":"redis://:pw@127.0.0.1:6379/0","stream":"hookd:{{event_type}}","max_len":1000}`),
+		Name: "stream", Type: "redis", Config: json.RawMessage(`{"url":"redis://:pw@127.0.0.1:6379/0","stream":"hookd:{{event_type}}","max_len":1000}`),
 		Credentials: &client.Credentials{Username: "hookd", Password: "s3cr3t"},
 	}))
 	ep := created.Endpoint
-	if ep.Credentials == nil || ep.Type != client.DestinationRedis || ep.URL != "redis://127.0.0.1:6379/0#hookd:{{event_type}}" ||
+	if ep.Credentials == nil || ep.Type != "redis" || ep.URL != "redis://127.0.0.1:6379/0#hookd:{{event_type}}" ||
 		*ep.Credentials != (client.Credentials{Username: "hookd", Password: client.MaskedSecret}) || !strings.Contains(string(ep.Config), `:********@`) {
 		t.Errorf("created broker endpoint %+v", ep)
 	}
