@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/hookd/hookd/internal/egress"
 	"github.com/hookd/hookd/kafka"
 	"github.com/hookd/hookd/nats"
+	"github.com/hookd/hookd/nats/natstest"
 	"github.com/hookd/hookd/rabbitmq"
 	"github.com/hookd/hookd/rabbitmq/rabbitmqtest"
 	"github.com/hookd/hookd/redis"
@@ -62,21 +61,7 @@ func benchDestinations(b *testing.B) map[string]func(ep *hookd.Endpoint) {
 	stream := fmt.Sprintf("hookd-bench-%d", time.Now().UnixNano())
 	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
 	b.Cleanup(func() { rdb.Del(context.Background(), stream); rdb.Close() })
-	natsURL := os.Getenv("HOOKD_TEST_NATS")
-	if natsURL == "" {
-		natsURL = "nats://127.0.0.1:4222"
-	}
-	subject := fmt.Sprintf("hookdbench%d", time.Now().UnixNano())
-	nc, err := natsgo.Connect(natsURL)
-	if err != nil {
-		b.Skipf("no NATS at %s: %v", natsURL, err)
-	}
-	b.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: subject, Subjects: []string{subject + ".>"}}); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { js.DeleteStream(context.Background(), subject) })
+	natsAddr, subject, _ := natstest.Stream(b)
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "hookd.bench"))
 	if err != nil {
 		b.Fatal(err)
@@ -95,7 +80,7 @@ func benchDestinations(b *testing.B) map[string]func(ep *hookd.Endpoint) {
 		"webhook":  func(ep *hookd.Endpoint) { ep.URL = webhook.URL },
 		"rabbitmq": broker(hookd.DestinationRabbitMQ, hookd.RabbitMQConfig{URL: rabbitmqtest.URL(), Exchange: exchange, RoutingKey: "{{event_type}}"}),
 		"redis":    broker(hookd.DestinationRedis, hookd.RedisConfig{URL: "redis://" + redisAddr, Stream: stream, MaxLen: 100000}),
-		"nats":     broker(hookd.DestinationNATS, hookd.NATSConfig{URL: natsURL, Subject: subject + ".{{event_type}}"}),
+		"nats":     broker(hookd.DestinationNATS, hookd.NATSConfig{URL: "nats://" + natsAddr, Subject: subject + ".{{event_type}}"}),
 		"kafka":    broker(hookd.DestinationKafka, hookd.KafkaConfig{Brokers: cluster.ListenAddrs(), Topic: "hookd.bench"}),
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,24 +34,7 @@ var testCA *testcert.CA
 // local receiver whose certificate names it.
 const publicIP = "93.184.216.34"
 
-func TestMain(m *testing.M) {
-	var err error
-	if testCA, err = testcert.NewCA(); err != nil {
-		panic(err)
-	}
-	dir, err := os.MkdirTemp("", "hookd-dispatch-ca")
-	if err != nil {
-		panic(err)
-	}
-	path := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(path, testCA.PEM, 0o600); err != nil {
-		panic(err)
-	}
-	os.Setenv("SSL_CERT_FILE", path)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testcert.Main(m, &testCA)) }
 
 // issue returns a certificate of the test CA valid for the next hour.
 func issue(t *testing.T, cn string, usage x509.ExtKeyUsage, ips ...string) hookd.TLSClientCertificate {

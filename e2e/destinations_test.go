@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	goredis "github.com/redis/go-redis/v9"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -21,7 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/hookd/hookd/internal/tcpproxy"
-	"github.com/hookd/hookd/internal/testcert"
+	"github.com/hookd/hookd/nats/natstest"
 	"github.com/hookd/hookd/rabbitmq/rabbitmqtest"
 )
 
@@ -82,32 +80,6 @@ func redisMessages(t *testing.T, rdb *goredis.Client, stream string) map[string]
 		out[m.headers.Get("webhook-id")] = m
 	}
 	return out
-}
-
-// natsStream is the test NATS server with JetStream at 127.0.0.1:4222
-// (HOOKD_TEST_NATS) and a stream of the test's own capturing subject.>.
-func natsStream(t *testing.T) (addr, subject string, stream jetstream.Stream) {
-	t.Helper()
-	raw := os.Getenv("HOOKD_TEST_NATS")
-	if raw == "" {
-		raw = "nats://127.0.0.1:4222"
-	}
-	nc, err := natsgo.Connect(raw)
-	if err != nil {
-		t.Skipf("no NATS at %s: %v", raw, err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subject = fmt.Sprintf("hookde2e%d", time.Now().UnixNano())
-	stream, err = js.CreateStream(context.Background(), jetstream.StreamConfig{Name: subject, Subjects: []string{subject + ".>"}})
-	if err != nil {
-		t.Fatalf("create stream: %v", err)
-	}
-	t.Cleanup(func() { js.DeleteStream(context.Background(), subject) })
-	return strings.TrimPrefix(raw, "nats://"), subject, stream
 }
 
 // natsMessages reads every message of the stream, by webhook-id.
@@ -198,7 +170,7 @@ func TestBrokerDestinations(t *testing.T) {
 	onStores(t, func(t *testing.T, c config) {
 		t.Parallel()
 		exchange, amqpMsgs := rabbitmqtest.Queue(t)
-		natsAddr, subject, jsStream := natsStream(t)
+		natsAddr, subject, jsStream := natstest.Stream(t)
 		redisAddr, stream, rdb := redisServer(t)
 		const topic = "hookd.events"
 		kafkaBrokers := kafkaCluster(t, topic)
@@ -382,26 +354,15 @@ func TestKafkaTLSAndSCRAMThroughBinary(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, c config) {
 		t.Parallel()
-		ca, err := testcert.NewCA()
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots := filepath.Join(t.TempDir(), "ca.pem")
-		if err := os.WriteFile(roots, ca.PEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		certPEM, keyPEM, err := ca.Issue("kafka", time.Now().Add(time.Hour), x509.ExtKeyUsageServerAuth, "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+		ca, roots := trustedCA(t)
+		serverTLS, err := ca.ServerTLS("kafka", "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		const topic = "hookd.secure"
 		cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic), kfake.EnableSASL(),
 			kfake.Superuser("SCRAM-SHA-512", "hookd", "s3cr3t"),
-			kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+			kfake.TLS(serverTLS))
 		if err != nil {
 			t.Fatal(err)
 		}

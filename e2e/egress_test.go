@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -21,6 +20,21 @@ import (
 	"github.com/hookd/hookd/internal/tcpproxy"
 	"github.com/hookd/hookd/internal/testcert"
 )
+
+// trustedCA makes a test CA and the roots file a hookd process trusts it
+// through (SSL_CERT_FILE).
+func trustedCA(t *testing.T) (*testcert.CA, string) {
+	t.Helper()
+	ca, err := testcert.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := ca.WriteRoots(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, roots
+}
 
 // clientCert returns a client certificate valid until notAfter and its key, as PEM.
 func clientCert(t *testing.T, notAfter time.Time) (cert, key string) {
@@ -202,14 +216,7 @@ func TestEgressDeliveries(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, c config) {
 		t.Parallel()
-		ca, err := testcert.NewCA()
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots := filepath.Join(t.TempDir(), "ca.pem")
-		if err := os.WriteFile(roots, ca.PEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		ca, roots := trustedCA(t)
 		var tokens, bearer atomic.Int32
 		tokenSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if id, secret, _ := r.BasicAuth(); id != "hookd" || secret != "cs" {

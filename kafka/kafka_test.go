@@ -2,12 +2,9 @@ package kafka_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,42 +99,18 @@ func TestPublishFailures(t *testing.T) {
 // through SSL_CERT_FILE, as an operator trusts a private CA (TestMain).
 var testCA *testcert.CA
 
-func TestMain(m *testing.M) {
-	ca, err := testcert.NewCA()
-	if err != nil {
-		panic(err)
-	}
-	dir, err := os.MkdirTemp("", "kafka-ca")
-	if err != nil {
-		panic(err)
-	}
-	file := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(file, ca.PEM, 0o600); err != nil {
-		panic(err)
-	}
-	// Read once, at the first TLS handshake: set before any.
-	os.Setenv("SSL_CERT_FILE", file)
-	testCA = ca
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testcert.Main(m, &testCA)) }
 
 // tlsCluster is a kfake cluster serving TLS with a certificate of ca for
 // 127.0.0.1, requiring SASL logins when users are given (mechanism, user,
 // password triples).
 func tlsCluster(t *testing.T, ca *testcert.CA, users ...[3]string) *kfake.Cluster {
 	t.Helper()
-	certPEM, keyPEM, err := ca.Issue("kafka", time.Now().Add(24*time.Hour), x509.ExtKeyUsageServerAuth, "127.0.0.1")
+	serverTLS, err := ca.ServerTLS("kafka", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(1, "hookd.events"),
-		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})}
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(1, "hookd.events"), kfake.TLS(serverTLS)}
 	if len(users) > 0 {
 		opts = append(opts, kfake.EnableSASL())
 		for _, u := range users {

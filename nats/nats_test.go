@@ -5,49 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"code.dny.dev/ssrf"
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/egress"
 	"github.com/hookd/hookd/internal/tcpproxy"
 	"github.com/hookd/hookd/nats"
+	"github.com/hookd/hookd/nats/natstest"
 )
 
-// server is the test NATS server with JetStream at HOOKD_TEST_NATS
-// (default nats://127.0.0.1:4222; .ci/run starts one), skipping when none
-// answers. It creates a stream of its own capturing subject.>, removed
-// with the test.
-func server(t *testing.T) (addr, subject string, stream jetstream.Stream) {
-	raw := os.Getenv("HOOKD_TEST_NATS")
-	if raw == "" {
-		raw = "nats://127.0.0.1:4222"
-	}
-	nc, err := natsgo.Connect(raw)
-	if err != nil {
-		t.Skipf("no NATS at %s: %v", raw, err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subject = fmt.Sprintf("hookdtest%d", time.Now().UnixNano())
-	ctx := context.Background()
-	stream, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: subject, Subjects: []string{subject + ".>"}})
-	if err != nil {
-		t.Fatalf("create stream: %v", err)
-	}
-	t.Cleanup(func() { js.DeleteStream(context.Background(), subject) })
-	u, _ := url.Parse(raw)
-	return u.Host, subject, stream
-}
+// server is natstest's stream of the test's own.
+func server(t *testing.T) (addr, subject string, stream jetstream.Stream) { return natstest.Stream(t) }
 
 func destination(t *testing.T, addr, subject string) *hookd.Destination {
 	t.Helper()
