@@ -430,7 +430,15 @@ func checkBrokerURL(v *Validation, field, raw string, schemes ...string) {
 		v.Add(field, "must use %s", strings.Join(schemes, " or "))
 	case u.Hostname() == "":
 		v.Add(field, "must name a host")
+	case hasMaskedPassword(u):
+		// Sent back as read for another host or user: nothing to keep.
+		v.Add(field, "holds the masked password %s: give the password (it is kept only for the same host and user)", MaskedSecret)
 	}
+}
+
+func hasMaskedPassword(u *url.URL) bool {
+	pw, _ := u.User.Password()
+	return pw == MaskedSecret
 }
 
 // decodeStrict decodes raw into dst, refusing unknown keys so a misspelt

@@ -22,6 +22,7 @@ func TestDestinationValidate(t *testing.T) {
 		{"unknown key", "rabbitmq", `{"url":"amqp://h/","exchange":"e","routing_key":"k","queue":"q"}`, nil, "config"},
 		{"missing url", "rabbitmq", `{"exchange":"e","routing_key":"k"}`, nil, "config.url"},
 		{"http url", "rabbitmq", `{"url":"http://h/","exchange":"e","routing_key":"k"}`, nil, "config.url"},
+		{"masked URL password", "rabbitmq", `{"url":"amqp://u:********@h/","exchange":"e","routing_key":"k"}`, nil, "config.url"},
 		{"url without host", "rabbitmq", `{"url":"amqp:///vhost","exchange":"e","routing_key":"k"}`, nil, "config.url"},
 		{"missing exchange", "rabbitmq", `{"url":"amqp://h/","routing_key":"k"}`, nil, "config.exchange"},
 		{"bad exchange", "rabbitmq", `{"url":"amqp://h/","exchange":"a b","routing_key":"k"}`, nil, "config.exchange"},

@@ -35,6 +35,7 @@ type endpointInput struct {
 	// Transformation "" removes it.
 	Transformation *string `json:"transformation"`
 	egressInput
+	destinationInput
 }
 
 // endpointView is an endpoint as the API shows it.
@@ -47,6 +48,7 @@ type endpointView struct {
 	Enabled         bool              `json:"enabled"`
 	SignatureScheme string            `json:"signature_scheme"`
 	egressView
+	destinationView
 }
 
 func (s *Server) view(e *hookd.Endpoint) endpointView {
@@ -67,6 +69,7 @@ func (s *Server) view(e *hookd.Endpoint) endpointView {
 		v.SignatureScheme = string(s.cfg.SignatureScheme)
 	}
 	v.egressView = viewEgress(e.Egress)
+	v.destinationView = viewDestination(e)
 	return v
 }
 
@@ -103,6 +106,7 @@ func (s *Server) check(in *endpointInput, u *hookd.EndpointUpdate) error {
 	u.RateLimit = in.RateLimit
 	u.SignatureScheme = in.SignatureScheme
 	readEgress(&v, &in.egressInput, u)
+	readDestination(&v, &in.destinationInput, u)
 	service.CheckEndpoint(&v, u, s.cfg.EndpointRules())
 	return v.Err()
 }
@@ -121,8 +125,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if in.Name == nil {
 		in.Name = new(string)
 	}
-	if in.URL == nil {
-		in.URL = new(string)
+	if in.URL == nil && (in.Type == nil || *in.Type == hookd.DestinationWebhook) {
+		in.URL = new(string) // the URL check says it is required; a broker's is derived
 	}
 	if in.EventTypes == nil {
 		in.EventTypes = &[]string{hookd.AllEventTypes}
@@ -203,7 +207,10 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 			(*in.Headers)[k] = old
 		}
 	}
-	in.stored = &current.Egress
+	in.egressInput.stored, in.destinationInput.stored = &current.Egress, current
+	if err := in.typeKept(); err != nil {
+		return err
+	}
 	var u hookd.EndpointUpdate
 	if err := s.check(&in, &u); err != nil {
 		return err

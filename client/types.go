@@ -103,7 +103,24 @@ type Endpoint struct {
 	UpdatedAt       time.Time         `json:"updated_at"`
 	// Transformation is JavaScript run on each delivery; "" none.
 	Transformation string `json:"transformation,omitempty"`
+	// Type is where deliveries go: "webhook" (at URL) or a broker,
+	// "rabbitmq", "redis", "nats" or "kafka", whose Config and Credentials
+	// (password masked) are shown and whose URL is derived from them
+	// (docs/destinations.md).
+	Type        string          `json:"type"`
+	Config      json.RawMessage `json:"config,omitempty"`
+	Credentials *Credentials    `json:"credentials,omitempty"`
 }
+
+// Credentials log in to a broker. Read back, the password is MaskedSecret;
+// sent back so (same username), the stored one is kept.
+type Credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// MaskedSecret stands for a stored secret in what the server shows.
+const MaskedSecret = "********"
 
 // EndpointCreate creates an endpoint; zero values take the server's defaults.
 type EndpointCreate struct {
@@ -122,10 +139,17 @@ type EndpointCreate struct {
 	SignatureScheme string            `json:"signature_scheme,omitempty"`
 	// Transformation is JavaScript run on each delivery; default none.
 	Transformation string `json:"transformation,omitempty"`
+	// Type is a broker's (default webhook), chosen here for good; a broker
+	// endpoint has Config (its type's keys, e.g. redis {"url","stream"}),
+	// maybe Credentials, and no URL.
+	Type        string          `json:"type,omitempty"`
+	Config      json.RawMessage `json:"config,omitempty"`
+	Credentials *Credentials    `json:"credentials,omitempty"`
 }
 
 // EndpointUpdate changes the fields given (nil: unchanged).
-// DefaultRetrySchedule restores the deployment's schedule.
+// DefaultRetrySchedule restores the deployment's schedule;
+// RemoveCredentials drops a broker endpoint's credentials.
 type EndpointUpdate struct {
 	Name                 *string            `json:"name,omitempty"`
 	Description          *string            `json:"description,omitempty"`
@@ -141,6 +165,11 @@ type EndpointUpdate struct {
 	SignatureScheme      *string            `json:"signature_scheme,omitempty"`
 	// Transformation "" removes it.
 	Transformation *string `json:"transformation,omitempty"`
+	// Config replaces a broker endpoint's config (a password read back
+	// masked is kept); Credentials replace its credentials.
+	Config            json.RawMessage `json:"config,omitempty"`
+	Credentials       *Credentials    `json:"credentials,omitempty"`
+	RemoveCredentials bool            `json:"-"`
 }
 
 // CreatedEndpoint is a new endpoint with its signing secret, shown only here.
@@ -290,18 +319,23 @@ type CreatedAPIKey struct {
 }
 
 // MarshalJSON writes the given fields; retry_schedule null when
-// DefaultRetrySchedule.
+// DefaultRetrySchedule, credentials null when RemoveCredentials.
 func (u EndpointUpdate) MarshalJSON() ([]byte, error) {
 	type fields EndpointUpdate // without this method
 	b, err := json.Marshal(fields(u))
-	if err != nil || !u.DefaultRetrySchedule {
+	if err != nil || !u.DefaultRetrySchedule && !u.RemoveCredentials {
 		return b, err
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
-	m["retry_schedule"] = json.RawMessage("null")
+	if u.DefaultRetrySchedule {
+		m["retry_schedule"] = json.RawMessage("null")
+	}
+	if u.RemoveCredentials {
+		m["credentials"] = json.RawMessage("null")
+	}
 	return json.Marshal(m)
 }
 

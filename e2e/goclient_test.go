@@ -158,6 +158,7 @@ func goClientWalk(t *testing.T, h *hookdProc, hc *http.Client) {
 	if en := mustReturn[*client.Endpoint](t, "enable")(c.EnableEndpoint(ctx, "shop", ep.ID)); !en.Enabled {
 		t.Errorf("enabled endpoint %+v", en)
 	}
+	brokerClientWalk(t, ctx, c)
 	rot := mustReturn[*client.RotatedSecret](t, "rotate")(c.RotateSecret(ctx, "shop", ep.ID, time.Hour))
 	if rot.SigningSecret == created.SigningSecret || time.Until(rot.OldSecretExpiresAt) < 59*time.Minute {
 		t.Errorf("rotated %+v", rot)

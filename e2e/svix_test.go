@@ -300,6 +300,7 @@ func svixTour(t *testing.T, f *fixture, hc *http.Client) {
 	t.Run("application updates", func(t *testing.T) { svixAppUpdates(t, sx) })
 	t.Run("tenant scope", func(t *testing.T) { svixScope(t, f, sx, hc, ep.Id, m2.Id) })
 	t.Run("bad input", func(t *testing.T) { svixBadInput(t, f, sx, ep.Id) })
+	t.Run("broker endpoints", func(t *testing.T) { svixBrokers(t, f, sx) })
 
 	if err := sx.Endpoint.Delete(ctx, "acme", "billing"); err != nil {
 		t.Fatalf("Delete endpoint by uid: %v", err)

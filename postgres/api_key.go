@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,12 +45,21 @@ func scanAPIKey(row pgx.Row) (*hookd.APIKey, error) {
 	return &k, row.Scan(&k.ID, &k.Name, &k.Role, &k.TenantID, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.ExpiresAt)
 }
 
-// usageResolution bounds how often authentication writes last_used_at, so
-// that reading a key stays a read on the hot path.
-const usageResolution = time.Minute
-
-// APIKeyByHash finds a key by the hash of its secret.
+// APIKeyByHash finds a key by the hash of its secret, from the key cache
+// when it can (keycache). Every write that could change or remove a key
+// sends keysChannel's NOTIFY in its transaction (delivered on commit), which
+// voids the cache of every listening node, and this node's at once; while
+// this node is not listening (Wakeups not running, or its connection down)
+// the cache serves nothing.
 func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	return db.keys.Lookup(ctx, (*keySource)(db), hash, db.now())
+}
+
+// keySource is the database under the key cache.
+type keySource DB
+
+func (s *keySource) KeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	db := (*DB)(s)
 	k, err := scanAPIKey(db.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key not found")
@@ -57,14 +67,41 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, err
 	if err != nil {
 		return nil, db.fail("read api key", err)
 	}
-	now := ts(db.now())
-	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > usageResolution {
-		if _, err := db.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, now, k.ID); err != nil {
-			return nil, db.fail("record api key use", err)
-		}
-		k.LastUsedAt = &now
-	}
 	return k, nil
+}
+
+func (s *keySource) TouchKey(ctx context.Context, id string, now time.Time) (time.Time, bool, error) {
+	db := (*DB)(s)
+	now = ts(now)
+	if _, err := db.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, now, id); err != nil {
+		return time.Time{}, false, db.fail("record api key use", err)
+	}
+	return now, true, nil
+}
+
+// keysChannel is the NOTIFY channel that announces a key changed or went.
+const keysChannel = "hookd_keys"
+
+// keysChanged is sent inside a transaction that changes or removes keys:
+// NOTIFY is delivered on commit, so no node can hear of a change that is
+// rolled back, nor miss one that committed while it listened.
+const keysChanged = `SELECT pg_notify('` + keysChannel + `', '')`
+
+// changeKeys runs fn, which changes or removes keys, in a transaction that
+// tells every node so, and voids this node's cache once it committed.
+func (db *DB) changeKeys(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
+	err := db.inTx(ctx, what, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, keysChanged); err != nil {
+			return fmt.Errorf("notify key change: %w", err)
+		}
+		return nil
+	})
+	// Also on error: a commit whose answer was lost may have happened.
+	db.keys.Invalidate()
+	return err
 }
 
 // APIKeys lists keys, newest first; tenantID "" lists every key.
@@ -89,7 +126,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*hookd.APIKey, error) {
 // Deleting one locks every deployment-wide admin key first, so two nodes
 // deleting the last two at once cannot both succeed.
 func (db *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	return db.inTx(ctx, "delete api key", func(tx pgx.Tx) error {
+	return db.changeKeys(ctx, "delete api key", func(tx pgx.Tx) error {
 		var role string
 		var scoped bool
 		err := tx.QueryRow(ctx, `SELECT role, tenant_id IS NOT NULL FROM api_keys WHERE id = $1`, id).Scan(&role, &scoped)

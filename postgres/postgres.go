@@ -25,6 +25,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/keycache"
 	"github.com/hookd/hookd/internal/secretbox"
 )
 
@@ -56,6 +57,8 @@ type DB struct {
 	// publishes groups concurrent PublishEvents calls (groupcommit.go).
 	publishes *combiner[publishIn, publishOut]
 	workers   sync.WaitGroup // the combiners' goroutines
+	// keys caches API keys while a Wakeups connection listens (APIKeyByHash).
+	keys *keycache.Cache
 }
 
 var (
@@ -95,7 +98,7 @@ func Connect(ctx context.Context, url string, box *secretbox.Box, opts ...Option
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	db := &DB{pool: pool, box: box, now: time.Now,
+	db := &DB{pool: pool, box: box, now: time.Now, keys: keycache.Notified(),
 		announced: make(chan struct{}, 1), closing: make(chan struct{}), notifierDone: make(chan struct{})}
 	for _, o := range opts {
 		o(db)
@@ -254,7 +257,9 @@ func (db *DB) notifier() {
 // Wakeups listens for NOTIFY on its own connection until ctx ends, then
 // closes the channel. When the
 // connection fails it reconnects with backoff, and signals once on every
-// reconnect, since notifications sent meanwhile were lost.
+// reconnect, since notifications sent meanwhile were lost. The same
+// connection hears keysChannel, which voids the API key cache: the cache
+// serves only while one is listening, and is voided on every (re)connect.
 func (db *DB) Wakeups(ctx context.Context) <-chan struct{} {
 	out := make(chan struct{}, 1)
 	signal := func() {
@@ -287,19 +292,27 @@ func (db *DB) listen(ctx context.Context, signal func()) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+wakeChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+wakeChannel+"; LISTEN "+keysChannel); err != nil {
 		return err
 	}
+	// Key changes committed from here on are heard; until the connection
+	// fails (or is found dead: listenCheckEvery), when the cache stops.
+	stop := db.keys.Listening()
+	defer stop()
 	signal()
 	for {
 		// A connection that hears nothing for a while is asked whether it
 		// still answers: one whose server went silent would otherwise wait
 		// forever (until the kernel gives up on it), and no wake-up would come.
 		waitCtx, cancel := context.WithTimeout(ctx, listenCheckEvery)
-		_, err := conn.WaitForNotification(waitCtx)
+		n, err := conn.WaitForNotification(waitCtx)
 		cancel()
 		if err == nil {
-			signal()
+			if n.Channel == keysChannel {
+				db.keys.Invalidate()
+			} else {
+				signal()
+			}
 			continue
 		}
 		if ctx.Err() != nil || !pgconn.Timeout(err) {

@@ -75,14 +75,14 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, u hookd.TenantUpdate)
 
 // DeleteTenant removes a tenant; foreign keys cascade to all it owns.
 func (db *DB) DeleteTenant(ctx context.Context, id string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, id)
-	if err != nil {
-		return db.fail("delete tenant", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("tenant", id)
-	}
-	return nil
+	// Its keys go with it: see changeKeys.
+	return db.changeKeys(ctx, "delete tenant", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			return notFound("tenant", id)
+		}
+		return err
+	})
 }
 
 func tenantExists(ctx context.Context, tx pgx.Tx, id string) error {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -53,93 +51,40 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*hookd.APIKey, error) {
 	return &k, nil
 }
 
-// usageResolution bounds how often authentication writes last_used_at, so
-// that reading a key stays a read on the hot path.
-const usageResolution = time.Minute
-
-// APIKeyByHash finds a key by the hash of its secret.
+// APIKeyByHash finds a key by the hash of its secret, from the key cache
+// when it can (keycache): every write that could change or remove a key
+// invalidates it once committed (runGroup, DeleteTenant), and this process
+// is the file's only writer.
 func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
-	now := db.now()
-	if k, ok := db.keys.get(hash); ok && k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) <= usageResolution {
-		return k, nil
-	}
-	gen := db.keys.gen.Load()
-	k, err := scanAPIKey(db.keyByHash.QueryRowContext(ctx, hash))
+	return db.keys.Lookup(ctx, (*keySource)(db), hash, db.now())
+}
+
+// keySource is the database under the key cache.
+type keySource DB
+
+func (s *keySource) KeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	k, err := scanAPIKey(s.keyByHash.QueryRowContext(ctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "api key not found")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read api key: %w", err)
 	}
-	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > usageResolution {
-		// On a full disk the key still works (reads go on); its use is
-		// recorded once space returns.
-		_, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), k.ID)
-		switch {
-		case err == nil:
-			t := fromMs(ms(now))
-			k.LastUsedAt = &t
-		case !isFull(err):
-			return nil, fmt.Errorf("record api key use: %w", err)
-		}
-	}
-	db.keys.put(hash, k, gen)
 	return k, nil
 }
 
-// keyCache keeps the API keys found by hash, so that authenticating a
-// request reads no database. It is exact: this process is the file's only
-// writer (it holds the lock), and every write that could change or remove
-// a key moves the generation on once committed, which voids every entry
-// read before; an entry read meanwhile carries the older generation it
-// started with, so it is void too. Such writes are every group commit with
-// a job other than publishes and the queue's (runGroup), and DeleteTenant.
-type keyCache struct {
-	gen  atomic.Uint64
-	mu   sync.RWMutex
-	keys map[string]cachedKey // by hash; only found keys, so bounded by the table
-	// mapGen is the newest generation put; keys holds no older entries.
-	mapGen uint64
-}
-
-type cachedKey struct {
-	key hookd.APIKey
-	gen uint64
-}
-
-func (c *keyCache) invalidate() { c.gen.Add(1) }
-
-// get returns a copy of a current entry.
-func (c *keyCache) get(hash []byte) (*hookd.APIKey, bool) {
-	c.mu.RLock()
-	e, ok := c.keys[string(hash)]
-	c.mu.RUnlock()
-	if !ok || e.gen != c.gen.Load() {
-		return nil, false
+func (s *keySource) TouchKey(ctx context.Context, id string, now time.Time) (time.Time, bool, error) {
+	_, err := s.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), id)
+	switch {
+	case err == nil:
+		return fromMs(ms(now)), true, nil
+	case isFull(err):
+		// On a full disk the key still works (reads go on); its use is
+		// recorded once space returns.
+		return time.Time{}, false, nil
+	default:
+		return time.Time{}, false, fmt.Errorf("record api key use: %w", err)
 	}
-	k := e.key
-	if k.LastUsedAt != nil {
-		t := *k.LastUsedAt
-		k.LastUsedAt = &t
-	}
-	return &k, true
-}
-
-// put keeps k as read at generation gen.
-func (c *keyCache) put(hash []byte, k *hookd.APIKey, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// Entries of older generations are void: drop them rather than let
-	// deleted keys pile up.
-	if c.keys == nil || gen > c.mapGen {
-		c.keys, c.mapGen = map[string]cachedKey{}, gen
-	}
-	e := cachedKey{key: *k, gen: gen}
-	if k.LastUsedAt != nil {
-		t := *k.LastUsedAt
-		e.key.LastUsedAt = &t
-	}
-	c.keys[string(hash)] = e
 }
 
 // APIKeys lists keys, newest first; tenantID "" lists every key.

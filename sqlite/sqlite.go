@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/keycache"
 	"github.com/hookd/hookd/internal/secretbox"
 )
 
@@ -40,9 +41,9 @@ type DB struct {
 	boundTx   *sql.Tx              // the transaction bound holds statements of
 	bound     map[string]*sql.Stmt // stmts bound to boundTx (see hot)
 	pubCache  publishCache         // the committer's only: see runGroup
-	keys      keyCache
-	keyByHash *sql.Stmt // every API request's key lookup, prepared on the read pool
-	nextDue   *sql.Stmt // the dispatcher's NextDueAt after most claims, on the read pool
+	keys      *keycache.Cache      // see APIKeyByHash
+	keyByHash *sql.Stmt            // every API request's key lookup, prepared on the read pool
+	nextDue   *sql.Stmt            // the dispatcher's NextDueAt after most claims, on the read pool
 	// ops builds operational events; nil writes none (see WithOpEvents).
 	ops hookd.OpEvents
 	// now is the clock; tests of the store pass times explicitly instead.
@@ -65,7 +66,7 @@ func Open(ctx context.Context, path string, box *secretbox.Box, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{box: box, lock: lock, disk: newDisk(path), now: time.Now,
+	db := &DB{box: box, lock: lock, disk: newDisk(path), now: time.Now, keys: keycache.New(),
 		txq: make(chan *txJob), quit: make(chan struct{}), committed: make(chan struct{})}
 	for _, o := range opts {
 		o(db)
@@ -365,7 +366,7 @@ func (db *DB) runGroup(batch []*txJob) {
 	err = tx.Commit()
 	db.fullSync(conn, lazy)
 	if changesKeys {
-		db.keys.invalidate() // after the commit: see keyCache
+		db.keys.Invalidate() // after the commit: see APIKeyByHash
 	}
 	if err != nil {
 		_ = tx.Rollback()

@@ -95,7 +95,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, u hookd.TenantUpdate)
 // DeleteTenant removes a tenant; foreign keys cascade to all it owns.
 func (db *DB) DeleteTenant(ctx context.Context, id string) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
-	db.keys.invalidate() // the tenant's keys went with it
+	db.keys.Invalidate() // the tenant's keys went with it
 	if err != nil {
 		return fmt.Errorf("delete tenant: %w", err)
 	}

@@ -1,9 +1,11 @@
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -92,6 +94,27 @@ var apiKeyTests = []testCase{
 			f.Errorf("CountAPIKeys after delete = %d, %v; want 0", n, err)
 		}
 	}},
+	{"RevokedWhileCachedRefusedAtOnce", func(f *fixture) {
+		// Authenticated twice first, so a store that caches keys answers
+		// from its cache, listening as a serving node does.
+		f.listening()
+		k, kept := f.apiKey(hookd.RolePublisher, ""), f.apiKey(hookd.RoleAdmin, "")
+		f.authenticate(k, kept)
+		f.must(f.s.DeleteAPIKey(f.ctx, k.ID), "DeleteAPIKey")
+		_, err := f.s.APIKeyByHash(f.ctx, k.Hash)
+		f.wantCode(err, hookd.ENOTFOUND, "APIKeyByHash of a key revoked after use")
+		f.authenticate(kept)
+	}},
+	{"DeletedTenantsKeysRefusedAtOnce", func(f *fixture) {
+		f.listening()
+		gone, stays := f.tenant(), f.tenant()
+		k, other, global := f.apiKey(hookd.RoleAdmin, gone.ID), f.apiKey(hookd.RolePublisher, stays.ID), f.apiKey(hookd.RoleAdmin, "")
+		f.authenticate(k, other, global)
+		f.must(f.s.DeleteTenant(f.ctx, gone.ID), "DeleteTenant")
+		_, err := f.s.APIKeyByHash(f.ctx, k.Hash)
+		f.wantCode(err, hookd.ENOTFOUND, "APIKeyByHash of a deleted tenant's key used before")
+		f.authenticate(other, global)
+	}},
 	{"UnknownTenantNotFound", func(f *fixture) {
 		err := f.s.CreateAPIKey(f.ctx, &hookd.APIKey{
 			Name: "orphan", Role: hookd.RoleViewer, TenantID: "ten_missing", Prefix: "hk_x", Hash: []byte("orphan-hash"),
@@ -101,4 +124,37 @@ var apiKeyTests = []testCase{
 			f.Errorf("CountAPIKeys after a rejected create = %d, %v; want 0", n, err)
 		}
 	}},
+}
+
+// authenticate finds each key by its hash twice (the second may come from
+// a cache), as requests do.
+func (f *fixture) authenticate(keys ...*hookd.APIKey) {
+	f.Helper()
+	for _, k := range keys {
+		for range 2 {
+			got, err := f.s.APIKeyByHash(f.ctx, k.Hash)
+			f.must(err, "APIKeyByHash of "+k.Name)
+			if got.ID != k.ID {
+				f.Fatalf("APIKeyByHash of %s = %s", k.ID, got.ID)
+			}
+		}
+	}
+}
+
+// listening runs the store's wake-up listener for the test, as a serving
+// node's dispatcher does (a store may cache keys only while it hears of
+// other nodes' changes), and waits until it listens.
+func (f *fixture) listening() {
+	f.Helper()
+	w, ok := f.s.(hookd.Waker)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	f.Cleanup(cancel)
+	select {
+	case <-w.Wakeups(ctx):
+	case <-time.After(10 * time.Second):
+		f.Fatal("Wakeups: not listening after 10s")
+	}
 }

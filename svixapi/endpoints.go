@@ -68,13 +68,18 @@ func svixNames(err error) error {
 // check reads the fields present into u and checks them with the one
 // endpoint rule (service.CheckEndpoint), in Svix's field names; full (a
 // create or a PUT) makes the absent ones their defaults, as Svix's PUT
-// replaces.
-func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool) error {
+// replaces. stored is the endpoint updated (nil on create): a broker
+// endpoint's derived URL, absent or sent back as read (Svix's PUT requires
+// one), is no change; any other is refused by the store
+// (hookd.CheckDestinationKept). Svix creates webhooks only.
+func (s *Server) check(in *endpointIn, u *hookd.EndpointUpdate, full bool, stored *hookd.Endpoint) error {
 	var v hookd.Validation
+	if stored != nil && stored.Destination != nil && (in.URL == nil || *in.URL == stored.URL) {
+		in.URL = nil
+	} else if full && in.URL == nil {
+		in.URL = new(string) // the URL check says it is required
+	}
 	if full {
-		if in.URL == nil {
-			in.URL = new(string) // the URL check says it is required
-		}
 		if in.Description == nil {
 			in.Description = new(string)
 		}
@@ -132,7 +137,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var u hookd.EndpointUpdate
-	if err := s.check(&in, &u, true); err != nil {
+	if err := s.check(&in, &u, true, nil); err != nil {
 		return err
 	}
 	t, err := s.app(r)
@@ -211,12 +216,12 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, full boo
 	if in.Secret != nil {
 		return hookd.Invalid("secret", "change the secret with .../secret/rotate")
 	}
-	var u hookd.EndpointUpdate
-	if err := s.check(&in, &u, full); err != nil {
-		return err
-	}
 	e, err := s.endpoint(r.Context(), r)
 	if err != nil {
+		return err
+	}
+	var u hookd.EndpointUpdate
+	if err := s.check(&in, &u, full, e); err != nil {
 		return err
 	}
 	if e, err = s.store.UpdateEndpoint(r.Context(), e.TenantID, e.ID, u); err != nil {

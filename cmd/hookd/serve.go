@@ -303,7 +303,15 @@ func (c *serveCmd) Run() error {
 	dispatched := make(chan error, 1)
 	go func() {
 		if c.NoWorkers {
-			dispatched <- nil // an API-only node: other nodes deliver
+			// An API-only node: other nodes deliver. It listens all the
+			// same, since its API key cache serves only while it hears of
+			// other nodes' key changes (postgres.DB.APIKeyByHash); the
+			// wake-ups themselves are not its business.
+			if w, ok := store.(hookd.Waker); ok {
+				for range w.Wakeups(ctx) {
+				}
+			}
+			dispatched <- nil
 			return
 		}
 		dispatched <- dispatcher.Run(ctx)
