@@ -300,6 +300,15 @@ func (d *Destination) KeepSecrets(stored *Destination) {
 	}
 }
 
+// CheckKeptSecrets adds to v a credentials password d still holds masked
+// after KeepSecrets: there was none to keep (a new endpoint, or another
+// username), and the mask is no password.
+func CheckKeptSecrets(v *Validation, d *Destination) {
+	if d.Credentials != nil && d.Credentials.Password == MaskedSecret {
+		v.Add("credentials.password", "%q stands for the stored password, kept only for the same username: give the real one", MaskedSecret)
+	}
+}
+
 // mapConfigURL returns config with its "url" key passed through f, the
 // other keys byte for byte; a config without one is returned as it is.
 func mapConfigURL(config json.RawMessage, f func(string) string) json.RawMessage {

@@ -103,6 +103,8 @@ func TestEndpointFormDestinationErrors(t *testing.T) {
 		{hookd.DestinationKafka, url.Values{"config_brokers": {"k1:9092,nohost"}, "config_topic": {"t"}}, "config.brokers", "must be host:port"},
 		{hookd.DestinationKafka, url.Values{"config_brokers": {"k1:9092"}, "config_topic": {"t"}, "config_sasl": {hookd.KafkaSASLPlain}}, "credentials", "are required with config.sasl"},
 		{hookd.DestinationKafka, url.Values{"config_brokers": {"k1:9092"}, "config_topic": {"t"}, "credentials_password": {"p"}}, "credentials", "is required with credentials"},
+		{hookd.DestinationRedis, url.Values{"config_url": {"redis://r:6379"}, "config_stream": {"s"}, "credentials_username": {"u"},
+			"credentials_password": {hookd.MaskedSecret}}, "credentials.password", "stands for the stored password"},
 		{"smtp", nil, "type", "unknown destination type"},
 	} {
 		p := u.post("/dashboard/t/a/endpoints", destinationForm(csrf, c.typ, c.fields))
@@ -157,6 +159,12 @@ func TestEndpointFormDestinationEdit(t *testing.T) {
 		}
 	}
 
+	// The mask keeps the password of its username only.
+	if p := u.post(loc+"/edit", destinationForm(csrf, hookd.DestinationRedis, url.Values{"config_url": {"redis://10.0.0.7:6379/0"},
+		"config_stream": {"s"}, "credentials_username": {"other"}, "credentials_password": {hookd.MaskedSecret}})); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.body, `id="f-credentials.password-error">"********" stands for the stored password`) {
+		t.Errorf("a masked password for another username: %d", p.status)
+	}
 	saved := u.post(loc+"/edit", destinationForm(csrf, hookd.DestinationWebhook, url.Values{"name": {"renamed"},
 		"url": {"https://example.com/now-a-webhook"}, "config_url": {"redis://:********@10.0.0.7:6379/0"},
 		"config_stream": {"hookd:events"}, "config_max_len": {"500"}, "credentials_username": {"hookd"}, "credentials_password": {"********"}}))

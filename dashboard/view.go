@@ -118,6 +118,7 @@ func fieldName(field string) string {
 		"config.routing_key": "Routing key", "config.stream": "Stream", "config.max_len": "Maximum length",
 		"config.subject": "Subject", "config.brokers": "Brokers", "config.topic": "Topic", "config.key": "Record key",
 		"config.sasl": "SASL mechanism", "credentials": "Broker login", "credentials.username": "Broker user name",
+		"credentials.password": "Broker password",
 	}[field]; ok {
 		return n
 	}
