@@ -175,6 +175,11 @@ func CheckDestination(v *Validation, d *Destination) {
 	if d.Credentials != nil && d.Credentials.Username == "" {
 		v.Add("credentials.username", "is required with credentials")
 	}
+	if d.Credentials != nil && d.Credentials.Password == MaskedSecret {
+		// Still masked after KeepSecrets (a new endpoint, another username):
+		// nothing to keep, and the mask is no password.
+		v.Add("credentials.password", "%q stands for the stored password, kept only for the same username: give the real one", MaskedSecret)
+	}
 	if k, ok := c.(*KafkaConfig); ok && k.SASL != "" && d.Credentials == nil {
 		v.Add("credentials", "are required with config.sasl (the login SASL %s sends)", k.SASL)
 	}
@@ -297,15 +302,6 @@ func (d *Destination) KeepSecrets(stored *Destination) {
 	}
 	if json.Unmarshal(stored.Config, &oldURL) == nil {
 		d.Config = mapConfigURL(d.Config, func(u string) string { return keepURLPassword(u, oldURL.URL) })
-	}
-}
-
-// CheckKeptSecrets adds to v a credentials password d still holds masked
-// after KeepSecrets: there was none to keep (a new endpoint, or another
-// username), and the mask is no password.
-func CheckKeptSecrets(v *Validation, d *Destination) {
-	if d.Credentials != nil && d.Credentials.Password == MaskedSecret {
-		v.Add("credentials.password", "%q stands for the stored password, kept only for the same username: give the real one", MaskedSecret)
 	}
 }
 

@@ -148,7 +148,6 @@ func readDestination(r *http.Request, f *endpointForm, u *hookd.EndpointUpdate, 
 	if f.Endpoint != nil {
 		d.KeepSecrets(f.Endpoint.Destination)
 	}
-	hookd.CheckKeptSecrets(v, d)
 	u.Destination = d
 	return true
 }
