@@ -175,6 +175,11 @@ func CheckDestination(v *Validation, d *Destination) {
 	if d.Credentials != nil && d.Credentials.Username == "" {
 		v.Add("credentials.username", "is required with credentials")
 	}
+	if d.Credentials != nil && d.Credentials.Password == MaskedSecret {
+		// Still masked after KeepSecrets (a new endpoint, another username):
+		// nothing to keep, and the mask is no password.
+		v.Add("credentials.password", "%q stands for the stored password, kept only for the same username: give the real one", MaskedSecret)
+	}
 	if k, ok := c.(*KafkaConfig); ok && k.SASL != "" && d.Credentials == nil {
 		v.Add("credentials", "are required with config.sasl (the login SASL %s sends)", k.SASL)
 	}
@@ -408,7 +413,7 @@ func (c *KafkaConfig) check(v *Validation) {
 func checkName(v *Validation, field, tmpl string) {
 	switch {
 	case tmpl == "":
-		v.Add(field, "is required (a template such as hookd.{{event_type}})")
+		v.Add(field, "is required (a template such as events.{{event_type}})")
 	case len(tmpl) > maxNameBytes:
 		v.Add(field, "must be at most %d bytes", maxNameBytes)
 	default:

@@ -52,6 +52,7 @@ func TestDestinationValidate(t *testing.T) {
 		{"kafka sasl without credentials", "kafka", `{"brokers":["k1:9093"],"topic":"t","sasl":"plain"}`, nil, "credentials"},
 		{"kafka tls not a bool", "kafka", `{"brokers":["k1:9093"],"topic":"t","tls":"yes"}`, nil, "config"},
 		{"credentials without username", "rabbitmq", good, &hookd.Credentials{Password: "p"}, "credentials.username"},
+		{"password left masked (nothing kept)", "rabbitmq", good, &hookd.Credentials{Username: "u", Password: hookd.MaskedSecret}, "credentials.password"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

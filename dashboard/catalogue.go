@@ -189,12 +189,24 @@ func fieldErrors(err error, errs map[string]string, conflictField string) bool {
 		errs[conflictField] = e.Message
 	}
 	for _, f := range e.Fields {
-		key, _, _ := strings.Cut(f.Field, ".")
-		key, _, _ = strings.Cut(key, "/")
+		key := formField(f.Field)
 		if errs[key] != "" {
 			errs[key] += "; "
 		}
 		errs[key] += f.Message
 	}
 	return true
+}
+
+// formField is the form input a validation error's field names: a
+// sub-form's field is its own (config.url, auth.type), but a header
+// (headers.X-Api-Key) is the headers set, a list's item (config.brokers[1])
+// its list and a place in a document (schema/properties) the document.
+func formField(field string) string {
+	field, _, _ = strings.Cut(field, "[")
+	field, _, _ = strings.Cut(field, "/")
+	if set, _, ok := strings.Cut(field, "."); ok && set == "headers" {
+		return set
+	}
+	return field
 }

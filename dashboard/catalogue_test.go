@@ -82,3 +82,13 @@ func TestTenantSearch(t *testing.T) {
 		t.Errorf("search without matches does not say so")
 	}
 }
+
+// TestFormField: an error's field names the form input it is shown on.
+func TestFormField(t *testing.T) {
+	for field, want := range map[string]string{"name": "name", "headers.X-Api-Key": "headers", "headers.a.b": "headers",
+		"config.url": "config.url", "auth.type": "auth.type", "config.brokers[1]": "config.brokers", "schema/properties/id": "schema"} {
+		if got := formField(field); got != want {
+			t.Errorf("formField(%q) = %q, want %q", field, got, want)
+		}
+	}
+}

@@ -48,6 +48,7 @@ type endpointForm struct {
 	TransformType    string
 	TransformOutcome *transformOutcome
 	Egress           egressForm
+	Dest             destForm
 }
 
 // The form's two explicit subscriptions: every type (including later ones),
@@ -120,7 +121,7 @@ func (h *Handler) newForm(c *call, e *hookd.Endpoint) (*endpointForm, error) {
 		MaxInFlightLimit: h.cfg.API.MaxEndpointInFlight,
 	}
 	f.Tenant, f.Nav = c.tenant, "tenant"
-	f.Egress = newEgressForm(e)
+	f.Egress, f.Dest = newEgressForm(e), newDestForm(e)
 	types, err := h.store.EventTypes(c.r.Context())
 	if err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 	f.Name = strings.TrimSpace(r.PostFormValue("name"))
 	f.URL = strings.TrimSpace(r.PostFormValue("url"))
 	f.Description = strings.TrimSpace(r.PostFormValue("description"))
-	u.Name, u.URL, u.Description = &f.Name, &f.URL, &f.Description
+	u.Name, u.Description = &f.Name, &f.Description
 
 	if types := readSubscription(r, f, &v); types != nil {
 		u.EventTypes = &types
@@ -288,7 +289,10 @@ func (h *Handler) readForm(c *call, f *endpointForm) (hookd.EndpointUpdate, erro
 		f.Ordering = r.PostFormValue("ordering")
 		u.Ordering = &f.Ordering
 	}
-	readEgress(r, f, &u)
+	if !readDestination(r, f, &u, &v) { // a webhook: its URL and egress
+		u.URL = &f.URL
+		readEgress(r, f, &u)
+	}
 	service.CheckEndpoint(&v, &u, h.cfg.API.EndpointRules())
 	return u, v.Err()
 }

@@ -68,6 +68,7 @@ func (h *Handler) loadTemplates() error {
 		"reason":      disabledReason,
 		"banner":      func(page any, e *hookd.Endpoint, back string) bannerArgs { return bannerArgs{page, e, back} },
 		"fieldName":   fieldName,
+		"destLabel":   destLabel,
 		"lower":       strings.ToLower,
 		"copy":        func(what, value string) copyArgs { return copyArgs{what, value} },
 		"newestFirst": newestFirst,
@@ -113,6 +114,11 @@ func fieldName(field string) string {
 		"name": "Name", "url": "URL", "description": "Description", "event_types": "Events",
 		"headers": "Custom headers", "retry_schedule": "Retry schedule", "timeout_seconds": "Timeout",
 		"signature_scheme": "Signature scheme", "max_in_flight": "Requests at once", "rate_limit_per_second": "Rate limit",
+		"type": "Destination", "config": "Broker settings", "config.url": "Broker URL", "config.exchange": "Exchange",
+		"config.routing_key": "Routing key", "config.stream": "Stream", "config.max_len": "Maximum length",
+		"config.subject": "Subject", "config.brokers": "Brokers", "config.topic": "Topic", "config.key": "Record key",
+		"config.sasl": "SASL mechanism", "credentials": "Broker login", "credentials.username": "Broker user name",
+		"credentials.password": "Broker password",
 	}[field]; ok {
 		return n
 	}

@@ -54,6 +54,13 @@ func newBrowser(t testing.TB) *browser {
 	if path == "" {
 		t.Skip("chromium is not installed, so the dashboard browser tests cannot run (apt-get install -y chromium; .ci/run does this)")
 	}
+	// The profile is not a t.TempDir: chromium's helper processes may still
+	// write to it for a moment after the browser exits, which fails
+	// TempDir's cleanup; it is removed once they are done.
+	profile, err := os.MkdirTemp("", "hookd-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -68,7 +75,7 @@ func newBrowser(t testing.TB) *browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -78,6 +85,9 @@ func newBrowser(t testing.TB) *browser {
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()
+		for i := 0; os.RemoveAll(profile) != nil && i < 50; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	// The first Run starts the browser and ties its life to ctx itself,
 	// so it must not get a shorter-lived context.

@@ -127,6 +127,24 @@
     chosen.addEventListener("change", describe);
   }
 
+  // The destination picker shows only the chosen type's fields (elements
+  // whose data-types name it); the server reads only those, so hidden
+  // inputs may keep what they hold. The broker URL's placeholder follows.
+  function destinationPicker() {
+    var pick = document.getElementById("f-type");
+    if (!pick) return;
+    var parts = document.querySelectorAll("form [data-types]");
+    var url = document.getElementById("f-config.url");
+    function show() {
+      var t = pick.value;
+      parts.forEach(function (el) { el.hidden = el.dataset.types.split(" ").indexOf(t) < 0; });
+      var hint = pick.selectedOptions[0] && pick.selectedOptions[0].dataset.example;
+      if (url && hint) url.placeholder = hint;
+    }
+    pick.addEventListener("change", show);
+    show();
+  }
+
   // The one-time secret opens as a modal dialog (focus stays inside).
   function secretDialog() {
     var d = document.getElementById("secret-dialog");
@@ -146,6 +164,7 @@
     copyButtons(document);
     headerRows();
     typePicker();
+    destinationPicker();
     secretDialog();
     errorSummary();
   });
