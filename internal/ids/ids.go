@@ -7,6 +7,7 @@ package ids
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"sync"
 	"time"
 )
 
@@ -28,11 +29,40 @@ func New(prefix string) string {
 	return NewAt(prefix, time.Now())
 }
 
-// NewAt is New for a given creation time.
+// NewAt is New for a given creation time. Ids made in the same
+// millisecond by this process sort in the order they were made (the
+// random part of the previous one plus one, as monotonic ULIDs do), so
+// lists "newest first" hold within a millisecond too.
 func NewAt(prefix string, t time.Time) string {
 	raw := stamp(t)
-	_, _ = rand.Read(raw[6:]) // crypto/rand.Read never fails on supported platforms
+	last.Lock()
+	if [6]byte(raw[:6]) == [6]byte(last.raw[:6]) && increment(&last.raw) {
+		raw = last.raw
+	} else {
+		_, _ = rand.Read(raw[6:]) // crypto/rand.Read never fails on supported platforms
+		last.raw = raw
+	}
+	last.Unlock()
 	return format(prefix, raw)
+}
+
+// last is the newest id this process made.
+var last struct {
+	sync.Mutex
+	raw [16]byte
+}
+
+// increment adds one to raw's 80 random bits; false when they overflow
+// (then a fresh random part is drawn and the order within that
+// millisecond is lost, once in 2^80 ids).
+func increment(raw *[16]byte) bool {
+	for i := 15; i >= 6; i-- {
+		raw[i]++
+		if raw[i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // stamp puts t's milliseconds in the first 48 bits.

@@ -45,3 +45,17 @@ func TestFloorBoundsTimeRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestSameMillisecondInOrder: ids made in one millisecond sort in the order
+// they were made.
+func TestSameMillisecondInOrder(t *testing.T) {
+	at := time.Now()
+	prev := NewAt("x", at)
+	for range 1000 {
+		id := NewAt("x", at)
+		if id <= prev {
+			t.Fatalf("%s made after %s sorts before it", id, prev)
+		}
+		prev = id
+	}
+}
