@@ -88,8 +88,10 @@ func benchDestinations(b *testing.B) map[string]func(ep *hookd.Endpoint) {
 // BenchmarkDestinations measures deliveries per second to one endpoint of
 // each destination type, through the whole engine on a SQLite store: n
 // events published, claimed, signed, sent (or published, acknowledged by
-// the broker) and recorded. The endpoint may have 64 in flight. Kafka is
-// franz-go's in-process cluster (kfake), which shares this process's CPU.
+// the broker) and recorded. The endpoint may have 64 in flight. The CPU
+// is this process's: the engine and the store, plus the webhook receiver
+// and Kafka, which run in it (franz-go's in-process cluster, kfake); the
+// other brokers are servers of their own.
 func BenchmarkDestinations(b *testing.B) {
 	const n = 2000
 	targets := benchDestinations(b)
@@ -105,7 +107,7 @@ func BenchmarkDestinations(b *testing.B) {
 	})
 	for _, typ := range []string{"webhook", "rabbitmq", "redis", "nats", "kafka"} {
 		b.Run(typ, func(b *testing.B) {
-			var perSecond float64
+			var perSecond, cpuPer float64
 			for b.Loop() {
 				e := newEngineStore(b)
 				store := &countedStore{Store: e.store, all: make(chan struct{}), want: n}
@@ -121,7 +123,7 @@ func BenchmarkDestinations(b *testing.B) {
 				ctx, cancel := context.WithCancel(context.Background())
 				stopped := make(chan struct{})
 				go func() { _ = d.Run(ctx); close(stopped) }()
-				start := time.Now()
+				start, cpu := time.Now(), processCPU()
 				for left := n; left > 0; left -= 500 {
 					e.publish(b, min(left, 500))
 				}
@@ -131,10 +133,12 @@ func BenchmarkDestinations(b *testing.B) {
 					b.Fatalf("%d of %d delivered to %s in 2 minutes", store.delivered.Load(), n, typ)
 				}
 				perSecond += n / time.Since(start).Seconds()
+				cpuPer += float64(processCPU()-cpu) / float64(time.Microsecond) / n
 				cancel()
 				<-stopped
 			}
 			b.ReportMetric(perSecond/float64(b.N), "deliveries/s")
+			b.ReportMetric(cpuPer/float64(b.N), "cpu_µs/delivery")
 		})
 	}
 }
