@@ -83,7 +83,7 @@ func TestDashboardDestinationRedis(t *testing.T) {
 		b.fill("#f-config\\.stream", stream)
 		b.fill("#f-credentials\\.username", user)
 		b.fill("#f-credentials\\.password", password)
-		b.click("details.advanced:not(#f-auth) summary")
+		b.click("#f-advanced summary")
 		b.fill("#f-retry_schedule", "1s, 1s, 1s")
 		b.clickAndWait("form.form button.primary", "#error-summary")
 		if got := b.text("#f-config\\.url-error"); !strings.Contains(got, "must use redis or rediss") {

@@ -275,7 +275,7 @@ func TestDashboardPortalFlow(t *testing.T) {
 		t.Errorf("picker summary after choosing all: %q", got)
 	}
 	b.click(typeBox)
-	b.click("details.advanced summary")
+	b.click("#f-advanced summary")
 	b.fill("#f-retry_schedule", "none")
 	b.fill(`input[name="header_name"]`, "X-Api-Key")
 	b.fill(`input[name="header_value"]`, "k-123")
@@ -910,7 +910,7 @@ func takeScreenshots(t *testing.T, dir, prefix string, extraArgs []string) {
 	b.click(`input[name="event_types"][value="contact.updated"]`)
 	b.fill(`input[name="header_name"]`, "Authorization")
 	b.fill(`input[name="header_value"]`, "Bearer mk_live_4f9a")
-	b.click("details.advanced summary")
+	b.click("#f-advanced summary")
 	b.fill("#f-retry_schedule", "1m, 5m, 15m")
 	shot("form", true)
 	b.clickAndWait("form.form button.primary", "#secret-dialog")
