@@ -159,3 +159,39 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowDestinationHostsSources: --allow-destination-hosts comes from
+// the config file, the environment or the flag (in that rising order), and
+// a value that is not host names is refused from each before anything
+// starts.
+func TestAllowDestinationHostsSources(t *testing.T) {
+	file := writeFile(t, "hookd.yaml", "allow-destination-hosts: mq.internal,10.0.0.7\n")
+	if got := effective(t, nil, "--config", file)["allow-destination-hosts"]; got != "mq.internal,10.0.0.7" {
+		t.Errorf("from the file: %q", got)
+	}
+	env := []string{"HOOKD_ALLOW_DESTINATION_HOSTS=redis.internal"}
+	if got := effective(t, env, "--config", file)["allow-destination-hosts"]; got != "redis.internal" {
+		t.Errorf("the environment over the file: %q", got)
+	}
+	if got := effective(t, env, "--config", file, "--allow-destination-hosts", "::1,kafka-1")["allow-destination-hosts"]; got != "::1,kafka-1" {
+		t.Errorf("the flag over both: %q", got)
+	}
+	bad := `"amqp://mq.internal:5672" is not a host name or IP address`
+	for name, run := range map[string]struct {
+		env  []string
+		args []string
+	}{
+		"flag": {nil, []string{"--allow-destination-hosts", "amqp://mq.internal:5672"}},
+		"env":  {[]string{"HOOKD_ALLOW_DESTINATION_HOSTS=amqp://mq.internal:5672"}, nil},
+		"file": {nil, []string{"--config", writeFile(t, "bad.yaml", "allow-destination-hosts: amqp://mq.internal:5672\n")}},
+	} {
+		db := filepath.Join(t.TempDir(), "hookd.db")
+		out, code := runHookd(t, run.env, append([]string{"serve", "--addr", "127.0.0.1:0", "--database", db}, run.args...)...)
+		if code != 2 || !strings.Contains(out, bad) {
+			t.Errorf("%s: exit %d, want 2 with %q:\n%s", name, code, bad, out)
+		}
+		if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: the database was created (%v)", name, err)
+		}
+	}
+}

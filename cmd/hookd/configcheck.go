@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -33,6 +34,9 @@ func (c *configCheckCmd) Run(kctx *kong.Context) error {
 // the database URL's password.
 func shownValue(flag *kong.Flag) string {
 	v := fmt.Sprint(flag.Target.Interface())
+	if list, ok := flag.Target.Interface().([]string); ok {
+		v = strings.Join(list, string(flag.Tag.Sep)) // as the file and the flag write it
+	}
 	switch {
 	case flag.Tag.Has("secret") && v != "":
 		return "********"
