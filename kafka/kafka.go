@@ -73,7 +73,7 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	for k, v := range m.Headers {
 		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
 	}
-	if err := client.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	if err := produce(ctx, client.Client, rec); err != nil {
 		if dialErr := client.dialErr.Load(); dialErr != nil {
 			return fmt.Errorf("kafka: produce to %s: %w (last connection attempt: %w)", cfg.Topic, err, *dialErr)
 		}
@@ -81,6 +81,29 @@ func (p *Publisher) Publish(ctx context.Context, d *hookd.Destination, m *hookd.
 	}
 	return nil
 }
+
+// produce sends rec and waits for its acknowledgement, or for ctx. kgo
+// checks a record's context only before it is written: once a request
+// holding it is in flight, a broker that keeps dropping connections has
+// kgo retry it for as long as its delivery timeout (abandonedRecords), so
+// ProduceSync would hold the attempt far past the endpoint's timeout.
+// Given up on, the record may still be stored later: at least once, as a
+// webhook whose answer timed out.
+func produce(ctx context.Context, client *kgo.Client, rec *kgo.Record) error {
+	acked := make(chan error, 1)
+	client.Produce(ctx, rec, func(_ *kgo.Record, err error) { acked <- err })
+	select {
+	case err := <-acked:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// abandonedRecords bounds how long kgo keeps retrying a record whose
+// attempt gave up (produce), so that an outage cannot fill the client's
+// buffer with them: past any endpoint's timeout.
+const abandonedRecords = 2 * hookd.MaxTimeout
 
 // Close closes every client (at shutdown).
 func (p *Publisher) Close() error {
@@ -109,6 +132,7 @@ func (p *Publisher) client(cfg hookd.KafkaConfig, creds *hookd.Credentials) (*cl
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// One record at a time, acknowledged before the attempt ends.
 		kgo.ProducerLinger(0),
+		kgo.RecordDeliveryTimeout(abandonedRecords),
 	}
 	if creds != nil {
 		opts = append(opts, kgo.SASL(mechanism(cfg.SASL, creds)))

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"code.dny.dev/ssrf"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/egress"
@@ -167,5 +170,74 @@ func TestPublishTLSAndSASL(t *testing.T) {
 	err = publish(p, tlsDestination(t, untrusted.ListenAddrs(), "", nil), m)
 	if err == nil || !strings.Contains(err.Error(), "tls handshake") || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
 		t.Errorf("untrusted broker certificate: %v, want the TLS failure named", err)
+	}
+}
+
+// TestPublishBrokerOutage: while the cluster drops every connection (down,
+// as a broker that went away), publishes fail with the client's error
+// within their timeout; once it answers again the publisher reconnects by
+// itself, and every publish it acknowledged is on the topic.
+func TestPublishBrokerOutage(t *testing.T) {
+	c := cluster(t)
+	var down atomic.Bool
+	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if down.Load() {
+			return nil, errors.New("broker down"), true // closes the connection
+		}
+		return nil, nil, false
+	})
+	p := kafka.New(egress.New(true, nil))
+	defer p.Close()
+	d := destination(t, c.ListenAddrs(), "hookd.events", "")
+	send := func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		id := fmt.Sprintf("evt_%02d", i)
+		return p.Publish(ctx, d, &hookd.Message{EventID: id, EventType: "invoice.paid", Body: []byte(`{}`),
+			Headers: map[string]string{"webhook-id": id}})
+	}
+	acked := map[string]bool{}
+	for i := range 20 {
+		switch i {
+		case 5:
+			down.Store(true)
+		case 10:
+			down.Store(false)
+		}
+		err := send(i)
+		for back := time.Now().Add(time.Minute); i >= 10 && err != nil && time.Now().Before(back); {
+			err = send(i) // the client reconnects in the background
+		}
+		switch {
+		case i >= 5 && i < 10:
+			if err == nil || !strings.HasPrefix(err.Error(), "kafka: produce to hookd.events") {
+				t.Errorf("publish %d while down: %v, want a produce failure", i, err)
+			}
+		case err != nil:
+			t.Fatalf("publish %d: %v", i, err)
+		default:
+			acked[fmt.Sprintf("evt_%02d", i)] = true
+		}
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("hookd.events"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stored := map[string]bool{}
+	for ctx.Err() == nil && len(stored) < len(acked) {
+		consumer.PollFetches(ctx).EachRecord(func(r *kgo.Record) { stored[string(r.Key)] = true })
+	}
+	for id := range acked {
+		if !stored[id] {
+			t.Errorf("acknowledged %s is not on the topic", id)
+		}
+	}
+	if len(acked) != 15 {
+		t.Errorf("%d publishes acknowledged, want the 15 outside the outage", len(acked))
 	}
 }
