@@ -67,6 +67,17 @@ func TestEndpointFormTransformation(t *testing.T) {
 			t.Errorf("Test %s on %s: %d, want %q in the outcome", c.src, c.sample, p.status, c.want)
 		}
 	}
+	// A new broker endpoint's test shows the broker's URL, not the
+	// (hidden) webhook field's.
+	broker := form(`function handler(w) { return w }`)
+	broker.Set("type", hookd.DestinationRedis)
+	broker.Set("config_url", "redis://redis.example.com:6379/0")
+	broker.Set("config_stream", "orders")
+	broker.Set("transformation_sample", `{}`)
+	if p := u.post("/dashboard/t/a/endpoints/transformation-test", broker); p.status != 200 ||
+		!strings.Contains(p.body, "to <code>redis://redis.example.com:6379/0#orders</code>") {
+		t.Errorf("Test on a new redis endpoint: %d, want the broker's URL in the outcome:\n%s", p.status, p.body)
+	}
 	if ep, _ := e.store.Endpoint(t.Context(), "a", id); ep.Transformation != rename {
 		t.Errorf("testing a transformation changed the saved one to %q", ep.Transformation)
 	}
