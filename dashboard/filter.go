@@ -58,8 +58,8 @@ func checkSample(field, sample, eventType string) error {
 }
 
 // formTest serves a Test button of the endpoint form: it reads the form as
-// entered, lets run test its field (given the stored endpoint, nil when
-// adding), and shows the form again with the outcome, nothing saved; a
+// entered, lets run test its field (given the stored endpoint, or when
+// adding the one entered: its URL, a broker's derived), and shows the form again with the outcome, nothing saved; a
 // domain error of run is shown through failed. htmx swaps in only the
 // outcome; without scripts the whole page comes back.
 func (h *Handler) formTest(c *call, run func(f *endpointForm, e *hookd.Endpoint) error, failed func(f *endpointForm, msg string)) error {
@@ -74,7 +74,13 @@ func (h *Handler) formTest(c *call, run func(f *endpointForm, e *hookd.Endpoint)
 	if err != nil {
 		return err
 	}
-	_, _ = h.readForm(c, f) // only shown again: the other fields' problems wait for Save
+	u, _ := h.readForm(c, f) // only shown again: the other fields' problems wait for Save
+	if e == nil {
+		e = &hookd.Endpoint{URL: f.URL}
+		if u.URL != nil { // the webhook field, or the broker's URL when its fields are valid
+			e.URL = *u.URL
+		}
+	}
 	err = run(f, e)
 	var he *hookd.Error
 	switch {

@@ -22,7 +22,7 @@ func (f *endpointForm) TransformTestAction() string {
 // testTransformation runs the form's transformation on its sample (the JSON
 // given, else the envelope of the chosen type's example) with the API's
 // rule, on the endpoint as stored (its URL and headers), or as entered
-// when adding (a broker's URL derived from its fields).
+// when adding (formTest).
 func (h *Handler) testTransformation(c *call) error {
 	return h.formTest(c, func(f *endpointForm, e *hookd.Endpoint) error {
 		f.TransformSample = strings.TrimSpace(c.r.PostFormValue("transformation_sample"))
@@ -30,15 +30,6 @@ func (h *Handler) testTransformation(c *call) error {
 		f.TransformOutcome = &transformOutcome{}
 		if err := checkSample("transformation_sample", f.TransformSample, f.TransformType); err != nil {
 			return err
-		}
-		if e == nil {
-			e = &hookd.Endpoint{URL: f.URL}
-			// A broker chosen: the URL a delivery shows is the broker's.
-			var u hookd.EndpointUpdate
-			var v hookd.Validation
-			if readDestination(c.r, f, &u, &v) && u.Destination.Validate() == nil {
-				e.URL = u.Destination.DisplayURL()
-			}
 		}
 		res, err := service.TestTransformation(c.r.Context(), h.store, e, f.Transformation, f.TransformType, json.RawMessage(f.TransformSample))
 		f.TransformOutcome.TransformTestResult = res
