@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/hookd/hookd/internal/tcpproxy"
+	"github.com/hookd/hookd/kafka/kafkatest"
 	"github.com/hookd/hookd/nats/natstest"
 	"github.com/hookd/hookd/rabbitmq/rabbitmqtest"
 )
@@ -124,24 +125,22 @@ func kafkaCluster(t *testing.T, topic string) []string {
 // kafkaMessages consumes n records of the topic, by webhook-id.
 func kafkaMessages(t *testing.T, brokers []string, topic string, n int) map[string]brokerMessage {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	out := map[string]brokerMessage{}
-	for len(out) < n && ctx.Err() == nil {
-		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
-			m := brokerMessage{body: r.Value, headers: http.Header{}}
-			for _, h := range r.Headers {
-				m.headers.Set(h.Key, string(h.Value))
-			}
-			out[m.headers.Get("webhook-id")] = m
-		})
+	for _, r := range kafkatest.Records(t, brokers, topic, n) {
+		m := kafkaMessage(r)
+		out[m.headers.Get("webhook-id")] = m
 	}
 	return out
+}
+
+// kafkaMessage is a record as a consumer reads it: its value the body, its
+// headers the headers.
+func kafkaMessage(r *kgo.Record) brokerMessage {
+	m := brokerMessage{body: r.Value, headers: http.Header{}}
+	for _, h := range r.Headers {
+		m.headers.Set(h.Key, string(h.Value))
+	}
+	return m
 }
 
 // brokerEndpoint creates an endpoint of type typ with config; every
@@ -391,27 +390,12 @@ func TestKafkaTLSAndSCRAMThroughBinary(t *testing.T) {
 		ev := f.publish(ten, typeCreated, `{"secure":true}`)
 		f.waitStatus(ten, f.deliveryOf(ten, ev.ID).ID, "delivered")
 
-		cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.ConsumeTopics(topic),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DialTLSConfig(&tls.Config{RootCAs: rootPool(t, ca.PEM)}),
+		recs := kafkatest.Records(t, cluster.ListenAddrs(), topic, 1, kgo.DialTLSConfig(&tls.Config{RootCAs: rootPool(t, ca.PEM)}),
 			kgo.SASL(scram.Auth{User: "hookd", Pass: "s3cr3t"}.AsSha512Mechanism()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		fetches := cl.PollRecords(ctx, 1)
-		if err := fetches.Err(); err != nil {
-			t.Fatal(err)
-		}
-		recs := fetches.Records()
 		if len(recs) != 1 {
 			t.Fatalf("%d records on the topic, want 1", len(recs))
 		}
-		m := brokerMessage{body: recs[0].Value, headers: http.Header{}}
-		for _, h := range recs[0].Headers {
-			m.headers.Set(h.Key, string(h.Value))
-		}
+		m := kafkaMessage(recs[0])
 		if m.headers.Get("webhook-id") != ev.ID {
 			t.Errorf("record of event %q, want %q", m.headers.Get("webhook-id"), ev.ID)
 		}

@@ -13,13 +13,13 @@ import (
 
 	"code.dny.dev/ssrf"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/egress"
 	"github.com/hookd/hookd/internal/testcert"
 	"github.com/hookd/hookd/kafka"
+	"github.com/hookd/hookd/kafka/kafkatest"
 )
 
 // No Kafka server runs on this machine: the tests use franz-go's
@@ -58,19 +58,7 @@ func TestPublishProduced(t *testing.T) {
 	if err := publish(p, destination(t, c.ListenAddrs(), "hookd.events", ""), m); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("hookd.events"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	fetches := consumer.PollRecords(ctx, 1)
-	if err := fetches.Err(); err != nil {
-		t.Fatal(err)
-	}
-	recs := fetches.Records()
+	recs := kafkatest.Records(t, c.ListenAddrs(), "hookd.events", 1)
 	if len(recs) != 1 {
 		t.Fatalf("%d records, want 1", len(recs))
 	}
@@ -220,17 +208,9 @@ func TestPublishBrokerOutage(t *testing.T) {
 			acked[fmt.Sprintf("evt_%02d", i)] = true
 		}
 	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("hookd.events"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	stored := map[string]bool{}
-	for ctx.Err() == nil && len(stored) < len(acked) {
-		consumer.PollFetches(ctx).EachRecord(func(r *kgo.Record) { stored[string(r.Key)] = true })
+	for _, r := range kafkatest.Records(t, c.ListenAddrs(), "hookd.events", len(acked)) {
+		stored[string(r.Key)] = true
 	}
 	for id := range acked {
 		if !stored[id] {
