@@ -3,17 +3,14 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/hookd/hookd"
@@ -24,6 +21,7 @@ import (
 	"github.com/hookd/hookd/rabbitmq"
 	"github.com/hookd/hookd/rabbitmq/rabbitmqtest"
 	"github.com/hookd/hookd/redis"
+	"github.com/hookd/hookd/redis/redistest"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -54,13 +52,7 @@ func benchDestinations(b *testing.B) map[string]func(ep *hookd.Endpoint) {
 	webhook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	b.Cleanup(webhook.Close)
 	exchange, _ := rabbitmqtest.Queue(b)
-	redisAddr := os.Getenv("HOOKD_TEST_REDIS")
-	if redisAddr == "" {
-		redisAddr = "127.0.0.1:6379"
-	}
-	stream := fmt.Sprintf("hookd-bench-%d", time.Now().UnixNano())
-	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
-	b.Cleanup(func() { rdb.Del(context.Background(), stream); rdb.Close() })
+	redisAddr, stream, _ := redistest.Stream(b)
 	natsAddr, subject, _ := natstest.Stream(b)
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "hookd.bench"))
 	if err != nil {

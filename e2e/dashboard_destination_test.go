@@ -9,6 +9,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hookd/hookd/redis/redistest"
 )
 
 // redisUser adds a Redis user of the test's own (ACL), so that a login
@@ -52,7 +54,7 @@ func TestDashboardDestinationRedis(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, c config) {
 		t.Parallel()
-		addr, stream, rdb := redisServer(t)
+		addr, stream, rdb := redistest.Stream(t)
 		user, password := redisUser(t, rdb)
 		host, _, _ := net.SplitHostPort(addr)
 		c.strict = true // brokers reach private hosts only as allowed

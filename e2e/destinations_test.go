@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/hookd/hookd/kafka/kafkatest"
 	"github.com/hookd/hookd/nats/natstest"
 	"github.com/hookd/hookd/rabbitmq/rabbitmqtest"
+	"github.com/hookd/hookd/redis/redistest"
 )
 
 // brokerMessage is one message as a consumer read it off a broker: its
@@ -42,23 +42,6 @@ func (m brokerMessage) verify(t *testing.T, secret string) {
 	if err := wh.Verify(m.body, m.headers); err != nil {
 		t.Errorf("message %s does not verify: %v (headers %v)", m.headers.Get("webhook-id"), err, m.headers)
 	}
-}
-
-// redisServer is the test Redis at 127.0.0.1:6379 (HOOKD_TEST_REDIS; .ci/run
-// starts one), and a stream name of the test's own, deleted after it.
-func redisServer(t *testing.T) (addr, stream string, rdb *goredis.Client) {
-	t.Helper()
-	if addr = os.Getenv("HOOKD_TEST_REDIS"); addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb = goredis.NewClient(&goredis.Options{Addr: addr})
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Skipf("no Redis at %s: %v", addr, err)
-	}
-	stream = fmt.Sprintf("hookd-e2e-%d", time.Now().UnixNano())
-	t.Cleanup(func() { rdb.Del(context.Background(), stream) })
-	return addr, stream, rdb
 }
 
 // redisMessages reads the stream's entries, by webhook-id.
@@ -170,7 +153,7 @@ func TestBrokerDestinations(t *testing.T) {
 		t.Parallel()
 		exchange, amqpMsgs := rabbitmqtest.Queue(t)
 		natsAddr, subject, jsStream := natstest.Stream(t)
-		redisAddr, stream, rdb := redisServer(t)
+		redisAddr, stream, rdb := redistest.Stream(t)
 		const topic = "hookd.events"
 		kafkaBrokers := kafkaCluster(t, topic)
 
@@ -258,7 +241,7 @@ func TestDestinationHostsAllowList(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, c config) {
 		t.Parallel()
-		addr, stream, rdb := redisServer(t)
+		addr, stream, rdb := redistest.Stream(t)
 		c.strict = true
 		c.extraArgs = append(c.extraArgs, "--allow-destination-hosts", "redis.internal")
 		f := newFixture(t, c)
@@ -286,7 +269,7 @@ func TestBrokerCutThroughBinary(t *testing.T) {
 	t.Parallel()
 	onStores(t, func(t *testing.T, c config) {
 		t.Parallel()
-		addr, stream, rdb := redisServer(t)
+		addr, stream, rdb := redistest.Stream(t)
 		proxy := tcpproxy.New(t, addr)
 		c.strict = true
 		c.extraArgs = append(c.extraArgs, "--allow-destination-hosts", "127.0.0.1", "--timeout", "2s")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,22 +16,11 @@ import (
 	"github.com/hookd/hookd/internal/egress"
 	"github.com/hookd/hookd/internal/tcpproxy"
 	"github.com/hookd/hookd/redis"
+	"github.com/hookd/hookd/redis/redistest"
 )
 
-// server is the test Redis at HOOKD_TEST_REDIS (default 127.0.0.1:6379;
-// .ci/run starts one); the test skips when none answers.
-func server(t *testing.T) (addr string, rdb *goredis.Client) {
-	addr = os.Getenv("HOOKD_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb = goredis.NewClient(&goredis.Options{Addr: addr})
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Skipf("no Redis at %s: %v", addr, err)
-	}
-	return addr, rdb
-}
+// server is redistest's server.
+func server(t *testing.T) (addr string, rdb *goredis.Client) { return redistest.Server(t) }
 
 func destination(t *testing.T, addr, stream string, maxLen int64, creds *hookd.Credentials) *hookd.Destination {
 	t.Helper()
