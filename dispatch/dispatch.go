@@ -222,7 +222,7 @@ const finalRecordTimeout = 10 * time.Second
 func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGroup) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
-		free := d.takeSlots(ctx)
+		free := d.waitFree(ctx)
 		if free == 0 {
 			return
 		}
@@ -233,8 +233,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 		cancel()
 		if err != nil {
 			// A failed claim leased nothing (its transaction did not
-			// commit): every slot goes back.
-			d.returnSlots(free)
+			// commit).
 			if ctx.Err() != nil {
 				return
 			}
@@ -243,8 +242,15 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 			d.sleep(ctx, backoff)
 			continue
 		}
-		d.returnSlots(free - len(jobs))
 		backoff = 0
+		claimed := len(jobs)
+		started := d.reserve(claimed)
+		if started < claimed {
+			// Publishes handed off meanwhile took workers the claim
+			// counted on: what has none goes back to be claimed again.
+			d.releaseUnstarted(jobs[started:])
+			jobs = jobs[:started]
+		}
 		for _, job := range jobs {
 			inFlight.Add(1)
 			go func() {
@@ -252,7 +258,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 				d.attempt(attemptCtx, job, span.SpanContext())
 			}()
 		}
-		if len(jobs) == free {
+		if claimed == free || started < claimed {
 			d.backlog.Store(true)
 			continue // maybe more due work: claim again at once
 		}
@@ -260,21 +266,28 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context, inFlight *sync.WaitGr
 	}
 }
 
-// takeSlots waits for at least one free worker and takes all free ones.
-func (d *Dispatcher) takeSlots(ctx context.Context) int {
+// waitFree waits for at least one free worker and says how many are free,
+// taking none: a claim does not hold the workers it may use while it waits
+// for the database, so that a publish meanwhile can still hand its
+// deliveries off (on PostgreSQL a claim takes milliseconds, and a paced
+// node's publishes missed their hand-off to it, woke the next claim, and
+// so on).
+func (d *Dispatcher) waitFree(ctx context.Context) int {
 	select {
 	case <-d.slots:
+		d.slots <- struct{}{}
 	case <-ctx.Done():
 		return 0
 	}
-	n := 1
-	for {
-		select {
-		case <-d.slots:
-			n++
-		default:
-			return n
-		}
+	return len(d.slots)
+}
+
+// releaseUnstarted gives claimed jobs back unattempted.
+func (d *Dispatcher) releaseUnstarted(jobs []*hookd.Job) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeCallTimeout)
+	defer cancel()
+	if err := d.store.ReleaseDeliveries(ctx, jobs); err != nil {
+		d.cfg.Logger.Warn("release claimed deliveries; they will be retried after their lease", "deliveries", len(jobs), "err", err)
 	}
 }
 

@@ -27,16 +27,9 @@ func (c *claimCounter) ClaimDeliveries(ctx context.Context, now time.Time, limit
 // TestHandOffDeliversWithoutClaim: events published with the dispatcher's
 // offer reach a real receiver once each, and no claim leased any of them.
 func TestHandOffDeliversWithoutClaim(t *testing.T) {
-	var mu sync.Mutex
-	got := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got[r.Header.Get("X-Hookd-Delivery")]++
-		mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
+	url, receivedOnce := countingReceiver(t)
 	e := newEngineStore(t)
-	ep := e.endpoint(t, srv.URL, 4)
+	ep := e.endpoint(t, url, 4)
 	store := &claimCounter{Store: e.store}
 	// A poll that never comes in the test: only a wake-up would claim.
 	d := startEngineWith(t, store, Config{PollInterval: time.Hour})
@@ -60,16 +53,7 @@ func TestHandOffDeliversWithoutClaim(t *testing.T) {
 		e.waitStatus(t, ep, hookd.StatusDelivered, i+1) // this one recorded: the endpoint's 4 slots never fill
 	}
 	e.waitStatus(t, ep, hookd.StatusDelivered, events)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != events {
-		t.Errorf("receiver got %d deliveries, want %d", len(got), events)
-	}
-	for id, n := range got {
-		if n != 1 {
-			t.Errorf("delivery %s received %d times", id, n)
-		}
-	}
+	receivedOnce(events)
 	if n := store.claimed.Load(); n != 0 {
 		t.Errorf("claims leased %d deliveries; every one was handed off", n)
 	}
@@ -127,5 +111,90 @@ func waitRunning(t *testing.T, d *Dispatcher) {
 			t.Fatal("dispatcher not running")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// heldClaim is the store, with each claim waiting at its start until the
+// test lets it go on.
+type heldClaim struct {
+	hookd.Store
+	entered, proceed chan struct{}
+}
+
+func (h *heldClaim) ClaimDeliveries(ctx context.Context, now time.Time, limit int, grace time.Duration, tenantMax int) ([]*hookd.Job, error) {
+	select {
+	case h.entered <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-h.proceed:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return h.Store.ClaimDeliveries(ctx, now, limit, grace, tenantMax)
+}
+
+// TestClaimHoldsNoWorkers: while a claim waits for the database, a publish
+// still gets workers for its hand-off; when the claim then leases more
+// than the workers left free, what it cannot start goes back and is
+// delivered once workers free up, each delivery once.
+func TestClaimHoldsNoWorkers(t *testing.T) {
+	url, receivedOnce := countingReceiver(t)
+	e := newEngineStore(t)
+	ep := e.endpoint(t, url, 16)
+	store := &heldClaim{Store: e.store, entered: make(chan struct{}), proceed: make(chan struct{})}
+	// Three deliveries for the claim (no offer): the first, on start, which
+	// then waits.
+	for range 3 {
+		if _, err := e.store.PublishEvents(t.Context(), e.tenant, []hookd.NewEvent{{Type: "x", Payload: []byte(`{}`), RequestHash: "h",
+			CreatedAt: time.Now()}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := startEngineWith(t, store, Config{PollInterval: time.Hour})
+	<-store.entered // Run is running: its loop claims
+	offer := d.Offer()
+	if offer == nil {
+		t.Fatal("no offer while a claim waits for the database")
+	}
+	if n := offer.Reserve(16); n != 16 {
+		t.Fatalf("a publish during a claim reserved %d of 16 free workers", n)
+	}
+	store.proceed <- struct{}{} // the claim leases the three, with no worker left to start them
+	go func() {
+		for range store.entered { // the claims after it go straight on
+			store.proceed <- struct{}{}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	d.Hand(offer) // leased nothing: its 16 workers go back
+	e.waitStatus(t, ep, hookd.StatusDelivered, 3)
+	receivedOnce(3)
+}
+
+// countingReceiver is a real receiver counting requests by delivery id,
+// and a check that it got want deliveries, each once.
+func countingReceiver(t *testing.T) (url string, receivedOnce func(want int)) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Header.Get("X-Hookd-Delivery")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func(want int) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != want {
+			t.Errorf("receiver got %d deliveries, want %d", len(got), want)
+		}
+		for id, n := range got {
+			if n != 1 {
+				t.Errorf("delivery %s received %d times", id, n)
+			}
+		}
 	}
 }
