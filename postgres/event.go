@@ -93,27 +93,28 @@ func (db *DB) publishGroup(ctx context.Context, conn *pgxpool.Conn, calls []*cal
 }
 
 // writeHandOff writes a group of which some calls offer a hand-off: in one
-// transaction, the hand-offs' tenant locks and room reads (one round trip),
-// hookd.PlanHandOff for each, then the rows, the leased ones inserted
-// leased, and the rate tokens spent. One call per tenant hands off: later
-// ones of the group would read room before the first's leases exist.
+// transaction, the hand-offs' tenant locks and room reads (one round trip,
+// one read per tenant however many of the group's calls publish to it),
+// hookd.PlanHandOff for each call in turn, then the rows, the leased ones
+// inserted leased, and the rate tokens spent.
 func (db *DB) writeHandOff(ctx context.Context, conn *pgxpool.Conn, calls []*call[publishIn, publishOut],
 	plans [][]hookd.PlannedEvent, w *publishWrite) error {
+	db.leasing.Lock() // until the commit (see DB.leasing)
+	defer db.leasing.Unlock()
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return notWritten{fmt.Errorf("begin publish: %w", err)}
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	var b pgx.Batch
 	hs := make([]*handOff, len(calls))
-	handing := map[string]bool{}
+	tenants := make([]string, len(calls))
 	for i, cl := range calls {
-		if cl.err == nil && cl.in.offer != nil && !handing[cl.in.tenantID] {
-			if hs[i] = db.queueHandOff(&b, cl.in.tenantID, cl.in.offer, plans[i]); hs[i] != nil {
-				handing[cl.in.tenantID] = true
-			}
+		if cl.err == nil && cl.in.offer != nil {
+			hs[i], tenants[i] = newHandOff(cl.in.offer, plans[i]), cl.in.tenantID
 		}
 	}
+	var b pgx.Batch
+	db.queueHandOffs(&b, tenants, hs)
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return notWritten{fmt.Errorf("hand-off reads: %w", err)}
@@ -131,10 +132,8 @@ func (db *DB) writeHandOff(ctx context.Context, conn *pgxpool.Conn, calls []*cal
 	if err := w.send(ctx, tx); err != nil {
 		return notWritten{err}
 	}
-	for _, h := range hs {
-		if err := h.spendTokens(ctx, tx); err != nil {
-			return notWritten{err}
-		}
+	if err := spendTokens(ctx, tx, hs); err != nil {
+		return notWritten{err}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit publish: %w", err)

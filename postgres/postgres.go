@@ -59,6 +59,13 @@ type DB struct {
 	workers   sync.WaitGroup // the combiners' goroutines
 	// keys caches API keys while a Wakeups connection listens (APIKeyByHash).
 	keys *keycache.Cache
+	// leasing orders this node's lease-taking transactions, claims and
+	// hand-offs at publish, one at a time from their tenant locks to their
+	// commits: a hand-off skips a tenant locked by another transaction
+	// (SKIP LOCKED), so, unordered, one of this node's own claims or
+	// earlier publish groups made it leave its deliveries to the claim.
+	// Only other nodes' claims are skipped now.
+	leasing sync.Mutex
 }
 
 var (

@@ -121,6 +121,12 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		hint = math.MaxInt32
 	}
 	var jobs []*hookd.Job
+	leasing := false
+	defer func() {
+		if leasing {
+			db.leasing.Unlock()
+		}
+	}()
 	err := db.inIndexScanTx(ctx, "claim deliveries", func(tx pgx.Tx) error {
 		jobs = nil
 		rows, err := tx.Query(ctx, qDueEndpoints, now, limit, hint)
@@ -135,6 +141,10 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		})
 		if err != nil || len(due) == 0 {
 			return err
+		}
+		if !leasing {
+			db.leasing.Lock() // until the commit (see DB.leasing)
+			leasing = true
 		}
 		cands, loads, err := db.lockCandidates(ctx, tx, tenants, due, now, tenantMaxInFlight)
 		if err != nil {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -140,6 +141,49 @@ var handOffTests = []testCase{
 		f.claimNone(T, "the hand-off spent the bucket")
 		if got := len(f.claim(T.Add(500*time.Millisecond), 100)); got != 1 {
 			f.Errorf("half a second later the claim got %d, want 1 token's worth", got)
+		}
+	}},
+	{"ConcurrentPublishesShareRoom", func(f *fixture) {
+		// Publishes of one node to one tenant, at once (a store may group
+		// them in one transaction, or run them one after another): each
+		// hands off what the earlier ones left, so the endpoints' room is
+		// used and never exceeded, and none is left to the claim while
+		// there is room.
+		ten := f.tenant()
+		plain := f.endpoint(ten.ID, subscribe(typeCreated), withMaxInFlight(5))
+		ordered := f.endpoint(ten.ID, subscribe(typeCreated), fifo())
+		limited := f.endpoint(ten.ID, subscribe(typeCreated), withMaxInFlight(100), func(e *hookd.Endpoint) { e.RateLimit = 3 })
+		const publishes = 12
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		leased := map[string]int{}
+		start := make(chan struct{})
+		for _, ev := range f.events(publishes, typeCreated) {
+			offer := f.offer(10, 0)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if _, err := f.s.PublishEvents(f.ctx, ten.ID, []hookd.NewEvent{ev}, offer); err != nil {
+					f.Errorf("PublishEvents: %v", err)
+					return
+				}
+				jobs, _ := offer.Close()
+				mu.Lock()
+				defer mu.Unlock()
+				for _, j := range jobs {
+					leased[j.EndpointID]++
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		want := map[string]int{plain.ID: 5, ordered.ID: 1, limited.ID: 3}
+		f.diff("handed off per endpoint (max_in_flight 5; FIFO; 3 requests a second)", want, leased)
+		T := f.at(time.Minute)
+		f.claimNone(T, "the hand-offs used all the room")
+		if got := f.claim(T.Add(time.Second/3+time.Millisecond), 100); len(got) != 1 || got[0].EndpointID != limited.ID {
+			f.Errorf("a third of a second later: claimed %v, want one token's worth to the rate-limited endpoint", jobIDs(got))
 		}
 	}},
 	{"NodeKilledLosesNothing", func(f *fixture) {
