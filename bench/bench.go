@@ -74,6 +74,7 @@ type Result struct {
 
 	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"` // the server's VmHWM (summed over --nodes)
 	CPU                // CPU seconds per 1,000 deliveries, by process
+	Leases             // deliveries handed off at publish and claimed
 
 	// latency
 	TargetRate   float64 `json:"target_rate,omitempty"`

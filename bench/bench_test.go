@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/maintenance"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/sqlite"
@@ -55,8 +56,10 @@ func startHookdRetaining(t *testing.T, retention time.Duration) (*Server, *sqlit
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := dispatch.New(store, dispatch.Config{AllowPrivate: true, Workers: 64, ShutdownTimeout: time.Second, Logger: logger})
-	hs := httptest.NewServer(api.New(store, d, api.Config{AllowPrivateTargets: true}, logger))
+	m := metrics.New(store) // the lease counters the bench reads
+	served := m.Wrap(store)
+	d := dispatch.New(served, dispatch.Config{AllowPrivate: true, Workers: 64, ShutdownTimeout: time.Second, Logger: logger})
+	hs := httptest.NewServer(api.New(served, d, api.Config{AllowPrivateTargets: true, Metrics: m.Handler()}, logger))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = d.Run(ctx); close(done) }()
@@ -131,6 +134,11 @@ func TestThroughputEndToEnd(t *testing.T) {
 	if r.PeakRSSMiB <= 0 || r.CPUPer1000 <= 0 {
 		t.Errorf("peak RSS %v MiB, CPU %v s/1k; want both read from /proc", r.PeakRSSMiB, r.CPUPer1000)
 	}
+	// Each delivery was leased once at least: by its publish or a claim
+	// (more when a claim gave back what it had no worker for).
+	if r.HandedOff+r.Claimed < 600 || r.HandedOff <= 0 {
+		t.Errorf("leases: %d handed off, %d claimed; want 600 at least, some handed off", r.HandedOff, r.Claimed)
+	}
 
 	var table bytes.Buffer
 	if err := WriteTable(&table, results); err != nil {
@@ -145,7 +153,7 @@ func TestThroughputEndToEnd(t *testing.T) {
 	if err := WriteJSON(&js, results); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"deliveries_per_second"`, `"ceiling_per_second"`, `"ceiling_ratio"`, `"p50_ms"`, `"p99_ms"`, `"lost":0`, `"duplicates":0`} {
+	for _, key := range []string{`"deliveries_per_second"`, `"ceiling_per_second"`, `"ceiling_ratio"`, `"p50_ms"`, `"p99_ms"`, `"lost":0`, `"duplicates":0`, `"handed_off"`} {
 		if !strings.Contains(js.String(), key) {
 			t.Errorf("JSON lacks %s: %s", key, js.String())
 		}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -95,6 +96,9 @@ type measure struct {
 	inProcess bool // the database is the server's own (SQLite)
 	start     sample
 	startErr  error
+	urls      []string // the servers' base URLs, for their lease counters
+	leases    Leases
+	leasesErr error
 }
 
 // sample is one reading of the figures a phase's cost is the change of.
@@ -113,6 +117,8 @@ func (s *session) startMeasure() *measure {
 		m.dbName = databaseName(s.srv.Database)
 	}
 	m.start, m.startErr = m.read()
+	m.urls = s.srv.urls()
+	m.leases, m.leasesErr = readLeases(context.Background(), m.urls)
 	return m
 }
 
@@ -169,6 +175,14 @@ func (m *measure) finish(res *Result, deliveries int) cpuSeconds {
 			rss += p.peakRSS
 		}
 		res.PeakRSSMiB = round(float64(rss)/(1<<20), 1)
+	}
+	if len(m.urls) > 0 {
+		end, err := readLeases(context.Background(), m.urls)
+		if err = errors.Join(m.leasesErr, err); err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("hand-off figures unavailable: %v", err))
+		} else {
+			res.Leases = end.minus(m.leases)
+		}
 	}
 	return c
 }

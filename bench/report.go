@@ -76,6 +76,10 @@ func WriteTable(w io.Writer, results []*Result) error {
 		if line := cpuLine(r.CPU); line != "" {
 			fmt.Fprintf(w, "  CPU s/1k deliveries: %s\n", line)
 		}
+		if r.HandedOff+r.Claimed > 0 {
+			fmt.Fprintf(w, "  leased: %d handed off at publish (%.0f%%), %d by claims\n",
+				r.HandedOff, 100*float64(r.HandedOff)/float64(r.HandedOff+r.Claimed), r.Claimed)
+		}
 		if err := writeRounds(w, r.Rounds); err != nil {
 			return err
 		}

@@ -82,6 +82,7 @@ func (s *session) soak(ctx context.Context, res *Result) error {
 		res.BadSignatures += r.BadSignatures
 		res.PublishErrors += r.PublishErrors
 		res.Seconds += r.Seconds
+		res.Leases = res.Leases.plus(r.Leases)
 		res.Fanout, res.Batch, res.Publishers, res.Concurrency = r.Fanout, r.Batch, r.Publishers, r.Concurrency
 		res.PayloadBytes, res.PeakRSSMiB = r.PayloadBytes, r.PeakRSSMiB
 		if r.Failed() {
