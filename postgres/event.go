@@ -101,7 +101,7 @@ func (db *DB) writeHandOff(ctx context.Context, conn *pgxpool.Conn, calls []*cal
 	plans [][]hookd.PlannedEvent, w *publishWrite) error {
 	db.leasing.Lock() // until the commit (see DB.leasing)
 	defer db.leasing.Unlock()
-	tx, err := conn.Begin(ctx)
+	tx, err := conn.BeginTx(ctx, indexScanTx) // it reads room as a claim does
 	if err != nil {
 		return notWritten{fmt.Errorf("begin publish: %w", err)}
 	}

@@ -330,15 +330,21 @@ func (db *DB) lease(ctx context.Context, tx pgx.Tx, due []string, cands map[stri
 	return nil
 }
 
-// inIndexScanTx runs fn in a transaction that reads the queue's partial
-// indexes by index scans only. Their entries of rows that moved on (leased,
-// recorded) stay until vacuum; an index scan that finds one dead marks it so
+// indexScanTx begins a transaction that reads the queue's partial indexes
+// by index scans only, as every transaction that reads room (a claim, a
+// hand-off) must. Their entries of rows that moved on (leased, recorded)
+// stay until vacuum; an index scan that finds one dead marks it so
 // (kill_prior_tuple) and the next scan skips it without reading the table,
 // while a bitmap scan, which the planner prefers for the estimated few rows,
-// reads the table for every such entry on every claim: the claim grew
-// ×30 slower with the dead lease entries of a minute's work (docs/scaling.md).
+// reads the table for every such entry every time: the claim grew ×30
+// slower with the dead lease entries of a minute's work, and a soak whose
+// publishes handed off fell to 0.60 of its first round's rate by the fifth
+// (docs/scaling.md, BENCHMARKS.md part 6).
+var indexScanTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL enable_bitmapscan = off"}
+
+// inIndexScanTx runs fn in an indexScanTx transaction.
 func (db *DB) inIndexScanTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL enable_bitmapscan = off"}, fn)
+	err := pgx.BeginTxFunc(ctx, db.pool, indexScanTx, fn)
 	return db.fail(what, err)
 }
 
