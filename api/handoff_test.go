@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/internal/receivertest"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/service"
 )
@@ -24,14 +24,7 @@ import (
 func TestPublishHandsOff(t *testing.T) {
 	db, _ := testDB(t)
 	ctx := t.Context()
-	var mu sync.Mutex
-	got := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got[r.Header.Get("X-Hookd-Delivery")]++
-		mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
+	url, receivedOnce := receivertest.Counting(t)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -40,7 +33,7 @@ func TestPublishHandsOff(t *testing.T) {
 	}
 	must(db.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme"}))
 	must(db.CreateEventType(ctx, &hookd.EventType{Name: "x"}))
-	ep := &hookd.Endpoint{TenantID: "acme", Name: "e", URL: srv.URL, EventTypes: []string{"*"}, Enabled: true, MaxInFlight: 10}
+	ep := &hookd.Endpoint{TenantID: "acme", Name: "e", URL: url, EventTypes: []string{"*"}, Enabled: true, MaxInFlight: 10}
 	must(db.CreateEndpoint(ctx, ep, "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"))
 	key, hash := service.NewKey()
 	must(db.CreateAPIKey(ctx, &hookd.APIKey{Name: "admin", Role: hookd.RoleAdmin, Prefix: service.DisplayPrefix(key), Hash: hash}))
@@ -86,16 +79,7 @@ func TestPublishHandsOff(t *testing.T) {
 		}
 		delivered(i + 1) // one at a time, so a worker is always free: paced, as a steady load
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != events {
-		t.Errorf("receiver got %d deliveries, want %d", len(got), events)
-	}
-	for id, n := range got {
-		if n != 1 {
-			t.Errorf("delivery %s received %d times", id, n)
-		}
-	}
+	receivedOnce(events)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{fmt.Sprintf("hookd_deliveries_handed_off_total %d", events), "hookd_claim_batch_size_sum 0"} {

@@ -2,14 +2,12 @@ package dispatch
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/receivertest"
 )
 
 // claimCounter is the store, counting the deliveries claims leased.
@@ -27,7 +25,7 @@ func (c *claimCounter) ClaimDeliveries(ctx context.Context, now time.Time, limit
 // TestHandOffDeliversWithoutClaim: events published with the dispatcher's
 // offer reach a real receiver once each, and no claim leased any of them.
 func TestHandOffDeliversWithoutClaim(t *testing.T) {
-	url, receivedOnce := countingReceiver(t)
+	url, receivedOnce := receivertest.Counting(t)
 	e := newEngineStore(t)
 	ep := e.endpoint(t, url, 4)
 	store := &claimCounter{Store: e.store}
@@ -140,7 +138,7 @@ func (h *heldClaim) ClaimDeliveries(ctx context.Context, now time.Time, limit in
 // than the workers left free, what it cannot start goes back and is
 // delivered once workers free up, each delivery once.
 func TestClaimHoldsNoWorkers(t *testing.T) {
-	url, receivedOnce := countingReceiver(t)
+	url, receivedOnce := receivertest.Counting(t)
 	e := newEngineStore(t)
 	ep := e.endpoint(t, url, 16)
 	store := &heldClaim{Store: e.store, entered: make(chan struct{}), proceed: make(chan struct{})}
@@ -171,30 +169,4 @@ func TestClaimHoldsNoWorkers(t *testing.T) {
 	d.Hand(offer) // leased nothing: its 16 workers go back
 	e.waitStatus(t, ep, hookd.StatusDelivered, 3)
 	receivedOnce(3)
-}
-
-// countingReceiver is a real receiver counting requests by delivery id,
-// and a check that it got want deliveries, each once.
-func countingReceiver(t *testing.T) (url string, receivedOnce func(want int)) {
-	var mu sync.Mutex
-	got := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got[r.Header.Get("X-Hookd-Delivery")]++
-		mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, func(want int) {
-		t.Helper()
-		mu.Lock()
-		defer mu.Unlock()
-		if len(got) != want {
-			t.Errorf("receiver got %d deliveries, want %d", len(got), want)
-		}
-		for id, n := range got {
-			if n != 1 {
-				t.Errorf("delivery %s received %d times", id, n)
-			}
-		}
-	}
 }
