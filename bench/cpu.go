@@ -176,13 +176,11 @@ func (m *measure) finish(res *Result, deliveries int) cpuSeconds {
 		}
 		res.PeakRSSMiB = round(float64(rss)/(1<<20), 1)
 	}
-	if len(m.urls) > 0 {
-		end, err := readLeases(context.Background(), m.urls)
-		if err = errors.Join(m.leasesErr, err); err != nil {
-			res.Notes = append(res.Notes, fmt.Sprintf("hand-off figures unavailable: %v", err))
-		} else {
-			res.Leases = end.minus(m.leases)
-		}
+	leases, err := readLeases(context.Background(), m.urls)
+	if err = errors.Join(m.leasesErr, err); err != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("hand-off figures unavailable: %v", err))
+	} else {
+		res.Leases = leases.minus(m.leases)
 	}
 	return c
 }

@@ -142,10 +142,8 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 		if err != nil || len(due) == 0 {
 			return err
 		}
-		if !leasing {
-			db.leasing.Lock() // until the commit (see DB.leasing)
-			leasing = true
-		}
+		db.leasing.Lock() // until the commit (see DB.leasing)
+		leasing = true
 		cands, loads, err := db.lockCandidates(ctx, tx, tenants, due, now, tenantMaxInFlight)
 		if err != nil {
 			return err
