@@ -29,28 +29,32 @@ func New(prefix string) string {
 	return NewAt(prefix, time.Now())
 }
 
-// NewAt is New for a given creation time. Ids made in the same
-// millisecond by this process sort in the order they were made (the
+// NewAt is New for a given creation time. Ids of one prefix made in the
+// same millisecond by this process sort in the order they were made (the
 // random part of the previous one plus one, as monotonic ULIDs do), so
-// lists "newest first" hold within a millisecond too.
+// lists "newest first" hold within a millisecond too. The newest id is
+// kept per prefix: a publish makes its event's id at the event's time and
+// its deliveries' at the clock's, and one kind must not reset the other's
+// order.
 func NewAt(prefix string, t time.Time) string {
 	raw := stamp(t)
 	last.Lock()
-	if [6]byte(raw[:6]) == [6]byte(last.raw[:6]) && increment(&last.raw) {
-		raw = last.raw
+	prev, ok := last.raw[prefix]
+	if ok && [6]byte(raw[:6]) == [6]byte(prev[:6]) && increment(&prev) {
+		raw = prev
 	} else {
 		_, _ = rand.Read(raw[6:]) // crypto/rand.Read never fails on supported platforms
-		last.raw = raw
 	}
+	last.raw[prefix] = raw
 	last.Unlock()
 	return format(prefix, raw)
 }
 
-// last is the newest id this process made.
-var last struct {
+// last is the newest id this process made, by prefix.
+var last = struct {
 	sync.Mutex
-	raw [16]byte
-}
+	raw map[string][16]byte
+}{raw: map[string][16]byte{}}
 
 // increment adds one to raw's 80 random bits; false when they overflow
 // (then a fresh random part is drawn and the order within that

@@ -59,3 +59,18 @@ func TestSameMillisecondInOrder(t *testing.T) {
 		prev = id
 	}
 }
+
+// TestOrderSurvivesOtherPrefixes: ids of another prefix made at another
+// time in between (a publish's event ids) leave one prefix's order intact.
+func TestOrderSurvivesOtherPrefixes(t *testing.T) {
+	at := time.Now()
+	prev := NewAt("x", at)
+	for i := range 1000 {
+		NewAt("y", at.Add(time.Duration(i%3-1)*time.Hour))
+		id := NewAt("x", at)
+		if id <= prev {
+			t.Fatalf("%s made after %s sorts before it", id, prev)
+		}
+		prev = id
+	}
+}
