@@ -255,13 +255,17 @@ func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 // now, $2 the error, then args). One in flight keeps its lease (the
 // tenant's cap counts it until it ends); its result is dropped.
 func failDeletedWaiting(ctx context.Context, tx pgx.Tx, where string, now time.Time, msg string, args ...any) error {
-	_, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'failed', last_error = $2, finished_at = $1, updated_at = $1,
-		next_attempt_at = CASE WHEN lease_token IS NULL THEN NULL ELSE next_attempt_at END
-		WHERE `+where+` AND status IN ('pending', 'retrying', 'paused')`, append([]any{now, msg}, args...)...)
+	_, err := tx.Exec(ctx, failDeletedWaitingStatement(where), append([]any{now, msg}, args...)...)
 	if err != nil {
 		return fmt.Errorf("fail deliveries of deleted endpoints: %w", err)
 	}
 	return nil
+}
+
+func failDeletedWaitingStatement(where string) string {
+	return `UPDATE deliveries SET status = 'failed', last_error = $2, finished_at = $1, updated_at = $1,
+		next_attempt_at = CASE WHEN lease_token IS NULL THEN NULL ELSE next_attempt_at END
+		WHERE ` + where + ` AND status IN ('pending', 'retrying', 'paused')`
 }
 
 // DeleteEndpointsByURLPrefix removes the endpoints whose URL starts with prefix.

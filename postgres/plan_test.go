@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -18,21 +19,7 @@ import (
 // condition. The lookup by id once tied with the idempotency key's index,
 // scanned by tenant alone: each publish then read the tenant's history.
 func TestEventLookupsKeepTheirIndexes(t *testing.T) {
-	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(t.Context(), dbURL, box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := newSchemaConn(t)
 	if _, err := conn.Exec(t.Context(), "SET plan_cache_mode = force_generic_plan"); err != nil {
 		t.Fatal(err)
 	}
@@ -62,4 +49,26 @@ func TestEventLookupsKeepTheirIndexes(t *testing.T) {
 			t.Errorf("generic plan of the lookup %s:\n%s\nwant an index scan on %s, no filter", name, got, c.want)
 		}
 	}
+}
+
+// newSchemaConn connects to a new database that hookd's migrations have
+// made, for tests that read the planner's choices on it.
+func newSchemaConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(t.Context(), dbURL, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

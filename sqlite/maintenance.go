@@ -192,35 +192,26 @@ func (db *DB) RunningRecoverJobs(ctx context.Context) ([]*hookd.RecoverJob, erro
 	return collect(rows, scanRecoverJob, "list recover jobs")
 }
 
-// Purge removes one batch of deliveries and events past retention.
+// Purge removes one batch of deliveries and events past retention. Each
+// statement reads only what it may remove, through partial indexes and
+// per-row lookups (TestPurgeReadsOnlyWhatItRemoves): a purge that finds
+// nothing must not read the history, which grows for the retention period.
 func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Purged, error) {
 	var p hookd.Purged
 	err := db.inTx(ctx, "purge", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
-			SELECT id FROM deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?1
-			UNION ALL
-			SELECT id FROM deliveries WHERE status = 'cancelled' AND finished_at < ?1
-			UNION ALL
-			SELECT id FROM deliveries WHERE status = 'paused' AND id < ?2
-			LIMIT ?3)`, ms(cutoff), ids.Floor(ids.Delivery, cutoff), limit)
+		res, err := tx.ExecContext(ctx, qPurgeDeliveries, ms(cutoff), ids.Floor(ids.Delivery, cutoff), limit)
 		if err != nil {
 			return fmt.Errorf("purge deliveries: %w", err)
 		}
 		n, _ := res.RowsAffected()
 		p.Deliveries = int(n)
-		res, err = tx.ExecContext(ctx, `DELETE FROM events WHERE rowid IN (
-			SELECT e.rowid FROM events e WHERE e.created_at < ? AND NOT EXISTS (
-				SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)
-			LIMIT ?)`, ms(cutoff), limit)
+		res, err = tx.ExecContext(ctx, qPurgeEvents, ms(cutoff), limit)
 		if err != nil {
 			return fmt.Errorf("purge events: %w", err)
 		}
 		n, _ = res.RowsAffected()
 		p.Events = int(n)
-		res, err = tx.ExecContext(ctx, `DELETE FROM endpoints WHERE id IN (
-			SELECT e.id FROM endpoints e WHERE e.deleted_at < ? AND NOT EXISTS (
-				SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id)
-			LIMIT ?)`, ms(cutoff), limit)
+		res, err = tx.ExecContext(ctx, qPurgeEndpoints, ms(cutoff), limit)
 		if err != nil {
 			return fmt.Errorf("purge deleted endpoints: %w", err)
 		}
@@ -230,3 +221,28 @@ func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Pur
 	})
 	return p, err
 }
+
+// The purge's statements (Purge).
+const (
+	// qPurgeDeliveries: ?1 the cutoff, ?2 the smallest delivery id made at
+	// it (a paused delivery has no finished_at: its age is its id's), ?3
+	// the batch.
+	qPurgeDeliveries = `DELETE FROM deliveries WHERE id IN (
+		SELECT id FROM deliveries WHERE status IN ('delivered', 'failed') AND finished_at < ?1 -- deliveries_finished
+		UNION ALL
+		SELECT id FROM deliveries WHERE status = 'cancelled' AND finished_at < ?1 -- deliveries_cancelled
+		UNION ALL
+		SELECT id FROM deliveries WHERE status = 'paused' AND id < ?2 -- deliveries_paused_by_id
+		LIMIT ?3)`
+	// qPurgeEvents: events past the cutoff whose deliveries are gone.
+	qPurgeEvents = `DELETE FROM events WHERE rowid IN (
+		SELECT e.rowid FROM events e WHERE e.created_at < ? AND NOT EXISTS (
+			SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)
+		LIMIT ?)`
+	// qPurgeEndpoints: endpoints deleted before the cutoff that no delivery
+	// refers to any more.
+	qPurgeEndpoints = `DELETE FROM endpoints WHERE id IN (
+		SELECT e.id FROM endpoints e WHERE e.deleted_at < ? AND NOT EXISTS (
+			SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id)
+		LIMIT ?)`
+)
