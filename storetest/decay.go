@@ -35,17 +35,19 @@ type DecayConfig struct {
 // again after History finished deliveries accumulated ("history"), and
 // again after the retention purge removed them ("purged"). It reports each
 // round's deliveries/s and CPU µs per delivery, and the rounds' rates as
-// ratios to the first. With cfg.Size it reports the size after each round
+// ratios to the first; and after each round the wall time of a purge that
+// finds nothing to remove (the maintenance runner's tick between
+// expiries), which must not grow with the history retention keeps. With cfg.Size it reports the size after each round
 // and after History more and another purge ("again"): retention that
 // reuses the space it frees keeps that near the size after "purged".
 // open returns a fresh store.
 func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig) {
 	ctx := context.Background()
-	var rate, cpu [3]float64
+	var rate, cpu, idlePurge [3]float64
 	var size [4]float64
 	for b.Loop() {
 		s := open(b)
-		d := &decay{b: b, ctx: ctx, s: s, cfg: cfg}
+		d := &decay{b: b, ctx: ctx, s: s, cfg: cfg, start: time.Now()}
 		d.setup()
 		for i, round := range []func(){nil, func() { d.run(cfg.History) }, d.purge} {
 			if round != nil {
@@ -55,6 +57,7 @@ func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig
 			rate[i] += r
 			cpu[i] += c
 			size[i] += d.size()
+			idlePurge[i] += d.idlePurge()
 		}
 		d.run(cfg.History)
 		d.purge()
@@ -64,6 +67,7 @@ func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig
 	for i, name := range []string{"fresh", "history", "purged"} {
 		b.ReportMetric(rate[i]/n, name+"-deliveries/s")
 		b.ReportMetric(cpu[i]/n, name+"-cpu-µs/delivery")
+		b.ReportMetric(idlePurge[i]/n, name+"-idle-purge-µs")
 	}
 	b.ReportMetric(rate[1]/rate[0], "history/fresh")
 	b.ReportMetric(rate[2]/rate[0], "purged/fresh")
@@ -82,11 +86,12 @@ func (d *decay) size() float64 {
 }
 
 type decay struct {
-	b   *testing.B
-	ctx context.Context
-	s   hookd.Store
-	cfg DecayConfig
-	n   int // deliveries recorded so far, for the one-in-ten failures
+	b     *testing.B
+	ctx   context.Context
+	s     hookd.Store
+	cfg   DecayConfig
+	n     int       // deliveries recorded so far, for the one-in-ten failures
+	start time.Time // before anything was made: a cutoff with nothing past it
 }
 
 func (d *decay) must(err error, what string) {
@@ -191,4 +196,21 @@ func (d *decay) purge() {
 	if d.cfg.AfterPurge != nil {
 		d.cfg.AfterPurge()
 	}
+}
+
+// idlePurge is the mean wall time, µs, of ten purges with a cutoff before
+// anything was made, so that none removes anything, untimed.
+func (d *decay) idlePurge() float64 {
+	d.b.StopTimer()
+	defer d.b.StartTimer()
+	const calls = 10
+	start := time.Now()
+	for range calls {
+		p, err := d.s.Purge(d.ctx, d.start, 500)
+		d.must(err, "Purge")
+		if p != (hookd.Purged{}) {
+			d.b.Fatalf("a purge with a cutoff before the first delivery removed %+v", p)
+		}
+	}
+	return float64(time.Since(start).Microseconds()) / calls
 }
