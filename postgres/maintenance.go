@@ -190,7 +190,9 @@ func (db *DB) RunningRecoverJobs(ctx context.Context) ([]*hookd.RecoverJob, erro
 // period (docs/scaling.md, "Retention"). Its transaction (purgeTx)
 // forbids sequential scans: with fresh statistics of a table whose
 // deliveries were all one endpoint's, the planner looked for another
-// endpoint's first delivery by reading the table from the start.
+// endpoint's first delivery by reading the table from the start. Then it
+// refreshes the statistics of a table analyzed while a purge had emptied it
+// (refreshEmptiedStats).
 func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Purged, error) {
 	var p hookd.Purged
 	err := pgx.BeginTxFunc(ctx, db.pool, purgeTx, func(tx pgx.Tx) error {
@@ -216,7 +218,10 @@ func (db *DB) Purge(ctx context.Context, cutoff time.Time, limit int) (hookd.Pur
 		p.Endpoints = int(tag.RowsAffected())
 		return nil
 	})
-	return p, db.fail("purge", err)
+	if err != nil {
+		return p, db.fail("purge", err)
+	}
+	return p, db.fail("purge", db.refreshEmptiedStats(ctx))
 }
 
 // purgeTx begins the purge's transaction: index scans only, as the claim's

@@ -19,7 +19,7 @@ import (
 // condition. The lookup by id once tied with the idempotency key's index,
 // scanned by tenant alone: each publish then read the tenant's history.
 func TestEventLookupsKeepTheirIndexes(t *testing.T) {
-	conn := newSchemaConn(t)
+	_, conn := newSchemaDB(t)
 	if _, err := conn.Exec(t.Context(), "SET plan_cache_mode = force_generic_plan"); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +51,9 @@ func TestEventLookupsKeepTheirIndexes(t *testing.T) {
 	}
 }
 
-// newSchemaConn connects to a new database that hookd's migrations have
-// made, for tests that read the planner's choices on it.
-func newSchemaConn(t *testing.T) *pgx.Conn {
+// newSchemaDB opens a new database that hookd's migrations have made, and
+// a connection of its own to it, for tests that read the planner's choices.
+func newSchemaDB(t *testing.T) (*DB, *pgx.Conn) {
 	t.Helper()
 	dbURL := pgtest.Database(t, os.Getenv(pgtest.EnvVar))
 	box, err := secretbox.New(make([]byte, secretbox.KeySize))
@@ -64,11 +64,11 @@ func newSchemaConn(t *testing.T) *pgx.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	t.Cleanup(func() { db.Close() })
 	conn, err := pgx.Connect(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
+	return db, conn
 }

@@ -22,34 +22,17 @@ import (
 // and compared every event with every delivery) and under fresh ones, with
 // both the custom and the generic plans pgx's prepared statements get.
 func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
-	conn := newSchemaConn(t)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	_, conn := newSchemaDB(t)
 	const kept, pastCutoff = 3000, 1000
 	now := time.Now().UTC()
 	cutoff := now.Add(-10 * time.Minute)
-	fill := func(prefix string) {
-		exec(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, deliveries, created_at)
-			SELECT 'ten_a', $1 || 'evt_' || lpad(i::text, 6, '0'), 't', '\x00', $1 || i, 'h', 1,
-				CASE WHEN i <= $3 THEN $2::timestamptz - interval '1 hour' ELSE $2::timestamptz END
-			FROM generate_series(1, $4) i`, prefix, now, pastCutoff, kept)
-		exec(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at, updated_at, finished_at)
-			SELECT $1 || 'dlv_' || lpad(i::text, 6, '0'), 'ten_a', $1 || 'evt_' || lpad(i::text, 6, '0'), 'ep_a', 't', 'delivered', $2, $2, $2
-			FROM generate_series(1, $3) i`, prefix, now, kept)
+	emptiedHistory(t, conn, now, kept, pastCutoff)
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
 	}
-	exec(`INSERT INTO tenants VALUES ('ten_a', 'a', now(), now())`)
-	exec(`INSERT INTO endpoints (id, tenant_id, name, url, event_types, enabled, max_in_flight, failures_since, created_at, updated_at, deleted_at)
-		VALUES ('ep_a', 'ten_a', 'a', 'http://a', '{}', true, 10, now(), now(), now(), NULL),
-		       ('ep_b', 'ten_a', 'b', 'http://b', '{}', true, 10, now(), now(), now(), now() - interval '1 day')`)
-	fill("old_")
-	exec(`DELETE FROM deliveries`)
-	exec(`DELETE FROM events`)
-	exec(`ANALYZE deliveries, events, endpoints`)
-	fill("")
 
 	statements := map[string]struct {
 		sql  string
@@ -85,6 +68,38 @@ func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
 			}
 		}
 	}
+}
+
+// emptiedHistory makes a tenant with an endpoint and a deleted one, and
+// kept delivered deliveries, the events of the first pastCutoff of them an
+// hour old, after statistics were taken while deliveries and events held
+// only dead rows (an analyze after a purge emptied them, before vacuum).
+func emptiedHistory(t *testing.T, conn *pgx.Conn, now time.Time, kept, pastCutoff int) {
+	t.Helper()
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	fill := func(prefix string) {
+		exec(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, deliveries, created_at)
+			SELECT 'ten_a', $1 || 'evt_' || lpad(i::text, 6, '0'), 't', '\x00', $1 || i, 'h', 1,
+				CASE WHEN i <= $3 THEN $2::timestamptz - interval '1 hour' ELSE $2::timestamptz END
+			FROM generate_series(1, $4) i`, prefix, now, pastCutoff, kept)
+		exec(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at, updated_at, finished_at)
+			SELECT $1 || 'dlv_' || lpad(i::text, 6, '0'), 'ten_a', $1 || 'evt_' || lpad(i::text, 6, '0'), 'ep_a', 't', 'delivered', $2, $2, $2
+			FROM generate_series(1, $3) i`, prefix, now, kept)
+	}
+	exec(`INSERT INTO tenants VALUES ('ten_a', 'a', now(), now())`)
+	exec(`INSERT INTO endpoints (id, tenant_id, name, url, event_types, enabled, max_in_flight, failures_since, created_at, updated_at, deleted_at)
+		VALUES ('ep_a', 'ten_a', 'a', 'http://a', '{}', true, 10, now(), now(), now(), NULL),
+		       ('ep_b', 'ten_a', 'b', 'http://b', '{}', true, 10, now(), now(), now(), now() - interval '1 day')`)
+	fill("old_")
+	exec(`DELETE FROM deliveries`)
+	exec(`DELETE FROM events`)
+	exec(`ANALYZE deliveries, events, endpoints`)
+	fill("")
 }
 
 // explainAnalyze runs sql with args under EXPLAIN ANALYZE in a purge's
