@@ -262,6 +262,7 @@ func failDeletedWaiting(ctx context.Context, tx pgx.Tx, where string, now time.T
 	return nil
 }
 
+// failDeletedWaitingStatement is failDeletedWaiting's UPDATE for where.
 func failDeletedWaitingStatement(where string) string {
 	return `UPDATE deliveries SET status = 'failed', last_error = $2, finished_at = $1, updated_at = $1,
 		next_attempt_at = CASE WHEN lease_token IS NULL THEN NULL ELSE next_attempt_at END

@@ -37,9 +37,10 @@ type DecayConfig struct {
 // round's deliveries/s and CPU µs per delivery, and the rounds' rates as
 // ratios to the first; and after each round the wall time of a purge that
 // finds nothing to remove (the maintenance runner's tick between
-// expiries), which must not grow with the history retention keeps. With cfg.Size it reports the size after each round
-// and after History more and another purge ("again"): retention that
-// reuses the space it frees keeps that near the size after "purged".
+// expiries), which must not grow with the history retention keeps. With
+// cfg.Size it reports the size after each round and after History more and
+// another purge ("again"): retention that reuses the space it frees keeps
+// that near the size after "purged".
 // open returns a fresh store.
 func BenchDecay(b *testing.B, open func(testing.TB) hookd.Store, cfg DecayConfig) {
 	ctx := context.Background()
