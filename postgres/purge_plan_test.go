@@ -27,12 +27,6 @@ func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
 	now := time.Now().UTC()
 	cutoff := now.Add(-10 * time.Minute)
 	emptiedHistory(t, conn, now, kept, pastCutoff)
-	exec := func(sql string) {
-		t.Helper()
-		if _, err := conn.Exec(t.Context(), sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
 
 	statements := map[string]struct {
 		sql  string
@@ -45,10 +39,10 @@ func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
 	}
 	for _, stats := range []string{"dead", "fresh"} {
 		if stats == "fresh" {
-			exec(`ANALYZE deliveries, events, endpoints`)
+			mustExec(t, conn, `ANALYZE deliveries, events, endpoints`)
 		}
 		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
-			exec("SET plan_cache_mode = " + mode)
+			mustExec(t, conn, "SET plan_cache_mode = "+mode)
 			for name, st := range statements {
 				explained := explainAnalyze(t, conn, st.sql, st.args)
 				if jit, ok := explained["JIT"]; ok {
@@ -76,30 +70,32 @@ func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
 // only dead rows (an analyze after a purge emptied them, before vacuum).
 func emptiedHistory(t *testing.T, conn *pgx.Conn, now time.Time, kept, pastCutoff int) {
 	t.Helper()
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
 	fill := func(prefix string) {
-		exec(`INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, deliveries, created_at)
+		mustExec(t, conn, `INSERT INTO events (tenant_id, id, type, payload, idempotency_key, request_hash, deliveries, created_at)
 			SELECT 'ten_a', $1 || 'evt_' || lpad(i::text, 6, '0'), 't', '\x00', $1 || i, 'h', 1,
 				CASE WHEN i <= $3 THEN $2::timestamptz - interval '1 hour' ELSE $2::timestamptz END
 			FROM generate_series(1, $4) i`, prefix, now, pastCutoff, kept)
-		exec(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at, updated_at, finished_at)
+		mustExec(t, conn, `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at, updated_at, finished_at)
 			SELECT $1 || 'dlv_' || lpad(i::text, 6, '0'), 'ten_a', $1 || 'evt_' || lpad(i::text, 6, '0'), 'ep_a', 't', 'delivered', $2, $2, $2
 			FROM generate_series(1, $3) i`, prefix, now, kept)
 	}
-	exec(`INSERT INTO tenants VALUES ('ten_a', 'a', now(), now())`)
-	exec(`INSERT INTO endpoints (id, tenant_id, name, url, event_types, enabled, max_in_flight, failures_since, created_at, updated_at, deleted_at)
+	mustExec(t, conn, `INSERT INTO tenants VALUES ('ten_a', 'a', now(), now())`)
+	mustExec(t, conn, `INSERT INTO endpoints (id, tenant_id, name, url, event_types, enabled, max_in_flight, failures_since, created_at, updated_at, deleted_at)
 		VALUES ('ep_a', 'ten_a', 'a', 'http://a', '{}', true, 10, now(), now(), now(), NULL),
 		       ('ep_b', 'ten_a', 'b', 'http://b', '{}', true, 10, now(), now(), now(), now() - interval '1 day')`)
 	fill("old_")
-	exec(`DELETE FROM deliveries`)
-	exec(`DELETE FROM events`)
-	exec(`ANALYZE deliveries, events, endpoints`)
+	mustExec(t, conn, `DELETE FROM deliveries`)
+	mustExec(t, conn, `DELETE FROM events`)
+	mustExec(t, conn, `ANALYZE deliveries, events, endpoints`)
 	fill("")
+}
+
+// mustExec runs sql on conn, failing the test if it fails.
+func mustExec(t *testing.T, conn *pgx.Conn, sql string, args ...any) {
+	t.Helper()
+	if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }
 
 // explainAnalyze runs sql with args under EXPLAIN ANALYZE in a purge's

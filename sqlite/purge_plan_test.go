@@ -1,11 +1,8 @@
 package sqlite
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/hookd/hookd/internal/secretbox"
 )
 
 // TestPurgeReadsOnlyWhatItRemoves: SQLite's plans of the purge's
@@ -14,15 +11,7 @@ import (
 // holds the retention period's history. The paused deliveries' age once
 // was read through the primary key: every delivery older than the cutoff.
 func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, ctx := cacheTestDB(t)
 	for name, st := range map[string]struct {
 		sql  string
 		args []any
@@ -32,7 +21,7 @@ func TestPurgeReadsOnlyWhatItRemoves(t *testing.T) {
 		"events":     {qPurgeEvents, []any{1, 100}, []string{"deliveries_by_event"}},
 		"endpoints":  {qPurgeEndpoints, []any{1, 100}, []string{"deliveries_by_endpoint"}},
 	} {
-		rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+st.sql, st.args...)
+		rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.sql, st.args...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
