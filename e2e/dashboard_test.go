@@ -348,6 +348,9 @@ func TestDashboardPortalFlow(t *testing.T) {
 	b.clickAndWait(`form[action$="/replay"] button`, ".flash")
 	b.waitFor(`h1 [data-status="delivered"]`, 10*time.Second)
 	b.waitFor("#attempt-2", 5*time.Second)
+	// The poll swaps the page in, then app.js localizes its times when htmx
+	// settles it (~20 ms later): read the times after that.
+	b.waitFor("#attempt-2 time[data-local]", 5*time.Second)
 	var first string
 	if b.eval(`document.querySelector("article.attempt").id`, &first); first != "attempt-2" {
 		t.Errorf("the first attempt shown is %q, want the newest, attempt-2", first)
